@@ -1,0 +1,55 @@
+# make run: serve the app on http://localhost:8501 with the demo store.
+# make test: the whole suite, browser tests included.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STORE  ?= $(or $(DASHBOARD_STORE),var/store)
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+
+.PHONY: run test lint venv dev demo sample bench clean chromium
+
+$(BIN)/dashboard: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/dashboard
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/dashboard
+dev: $(VENV)/.dev
+
+$(STORE)/.demo-built: | $(BIN)/dashboard
+	$(BIN)/dashboard --store $(STORE) demo --sample data/sample
+
+demo: $(STORE)/.demo-built
+
+run: $(STORE)/.demo-built
+	$(BIN)/dashboard --store $(STORE) serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: dev chromium
+	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: dev
+	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/mypy
+
+sample: venv
+	$(BIN)/dashboard sample --out data/sample
+
+bench: dev
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pure computations: data in, data out; no Streamlit, no DuckDB."""

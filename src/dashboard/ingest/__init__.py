@@ -1,0 +1,1 @@
+"""Validation of prediction logs, outcomes and model cards; quarantine of bad rows."""

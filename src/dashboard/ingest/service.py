@@ -1,0 +1,96 @@
+"""Ingest glue: read each file, validate, store the good rows, quarantine the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard.ingest.validation import ValidationResult, validate_outcomes, validate_predictions
+from dashboard.store import Store
+from dashboard.store.reader import InputFileError, read_table
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileReport:
+    path: str
+    rows: int = 0
+    stored: int = 0
+    skipped_existing: int = 0
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quarantine: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0 and not self.problems
+
+
+@dataclass
+class IngestReport:
+    kind: str
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.files)
+
+    @property
+    def stored(self) -> int:
+        return sum(f.stored for f in self.files)
+
+    def lines(self) -> list[str]:
+        """What a person reads after an ingest: one summary per file, then each problem."""
+        out = []
+        for f in self.files:
+            head = (f"{f.path}: {f.rows:,} rows, {f.stored:,} stored, {f.skipped_existing:,} already stored "
+                    f"(skipped), {f.rejected:,} rejected")
+            out.append(head)
+            out += [f"  error: {p}" for p in f.problems]
+            out += [f"  warning: {w}" for w in f.warnings]
+            if f.quarantine:
+                out.append(f"  rejected rows and reasons kept in {f.quarantine}")
+        return out
+
+
+def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
+            validate: Callable[[pd.DataFrame, str], ValidationResult],
+            progress: Progress | None) -> IngestReport:
+    report = IngestReport(kind=kind)
+    for path in map(Path, paths):
+        fr = FileReport(path=str(path))
+        report.files.append(fr)
+        try:
+            frame = read_table(path)
+        except InputFileError as exc:
+            fr.problems.append(str(exc).split(": ", 1)[-1])
+            fr.quarantine = str(store.quarantine(str(path), pd.DataFrame(), fr.problems, raw_file=path))
+            continue
+        fr.rows = len(frame)
+        result = validate(frame, str(path))
+        fr.problems, fr.warnings = list(result.problems), list(result.warnings)
+        fr.rejected = len(result.rejected)
+        if not result.rejected.empty:
+            fr.quarantine = str(store.quarantine(str(path), result.rejected, result.problems))
+        if kind == "predictions":
+            stats = store.write_predictions(result.good, progress)
+        else:
+            stats = store.write_outcomes(result.good, progress)
+        fr.stored, fr.skipped_existing = stats.written, stats.skipped_existing
+    return report
+
+
+def ingest_prediction_files(store: Store, paths: Sequence[str | Path],
+                            progress: Progress | None = None) -> IngestReport:
+    cards = store.list_cards()
+    return _ingest(store, "predictions", paths, lambda f, s: validate_predictions(f, cards, s), progress)
+
+
+def ingest_outcome_files(store: Store, paths: Sequence[str | Path],
+                         progress: Progress | None = None) -> IngestReport:
+    return _ingest(store, "outcomes", paths, lambda f, s: validate_outcomes(f, s), progress)

@@ -1,0 +1,48 @@
+"""Model artifacts as skops bytes: saved and loaded without pickle's code execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import skops.io as sio
+
+# Types the sample models need beyond what skops trusts by default; anything else in a
+# file is refused rather than loaded.
+_EXTRA_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+
+
+class ArtifactError(ValueError):
+    """A model artifact that is not a loadable, trusted skops file."""
+
+
+def dump_model(model: Any) -> bytes:
+    return bytes(sio.dumps(model))
+
+
+def untrusted_types(data: bytes) -> list[str]:
+    """Types in a skops file outside the trusted families (empty list: safe to load)."""
+    try:
+        found = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises several types for a non-skops file
+        raise ArtifactError(f"not a skops file ({type(exc).__name__}: {exc})") from exc
+    return [t for t in found if not t.startswith(_EXTRA_TRUSTED_PREFIXES)]
+
+
+def load_model(data: bytes) -> Any:
+    """Load a skops model; raise ArtifactError for a non-skops file or untrusted types."""
+    bad = untrusted_types(data)
+    if bad:
+        raise ArtifactError("refused: the file contains untrusted types " + ", ".join(sorted(bad)))
+    try:
+        trusted = sio.get_untrusted_types(data=data)
+        return sio.loads(data, trusted=trusted)
+    except Exception as exc:
+        raise ArtifactError(f"could not load the skops file ({type(exc).__name__}: {exc})") from exc
+
+
+def predict_scores(model: Any, frame: Any) -> Any:
+    """Probability of the bad outcome (class 1) for each row."""
+    proba = model.predict_proba(frame)
+    classes = list(getattr(model, "classes_", [0, 1]))
+    col = classes.index(1) if 1 in classes else proba.shape[1] - 1
+    return proba[:, col]

@@ -1,0 +1,223 @@
+"""Model cards: the documented facts about a model, parsed and validated without I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import yaml
+
+from dashboard.contracts import CARD_ROLES, check_id
+
+FEATURE_TYPES = ("numeric", "categorical")
+REQUIRED_FIELDS = (
+    "id", "name", "version", "role", "algorithm", "owner", "training", "target", "features",
+)
+RECOMMENDED_FIELDS = (
+    "protected_attributes", "validation_metrics", "intended_use", "limitations", "cutoff",
+)
+
+
+class CardError(ValueError):
+    """A model card that cannot be used, with every problem found."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    name: str
+    type: str
+    description: str = ""
+    reason_template: str = ""
+    actionable: bool = False
+    min: float | None = None
+    max: float | None = None
+    categories: tuple[str, ...] = ()
+    # +1: higher values raise the risk score; -1: lower it; 0/None: no expectation.
+    direction: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    id: str
+    name: str
+    version: str
+    role: str
+    algorithm: str
+    owner: str
+    training: dict[str, Any]
+    target: str
+    features: tuple[FeatureSpec, ...]
+    protected_attributes: tuple[str, ...] = ()
+    personal_columns: tuple[str, ...] = ()
+    validation_metrics: dict[str, float] = field(default_factory=dict)
+    intended_use: str = ""
+    limitations: str = ""
+    cutoff: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> FeatureSpec:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def training_window(self) -> tuple[str, str] | None:
+        window = self.training.get("window") if isinstance(self.training, dict) else None
+        if isinstance(window, dict) and window.get("start") and window.get("end"):
+            return str(window["start"]), str(window["end"])
+        return None
+
+    def missing_recommended(self) -> list[str]:
+        """Card fields a reviewer expects but this card leaves empty."""
+        missing = []
+        for name in RECOMMENDED_FIELDS:
+            if name == "cutoff":
+                continue
+            if not getattr(self, name):
+                missing.append(name)
+        for f in self.features:
+            if not f.description:
+                missing.append(f"features.{f.name}.description")
+            if not f.reason_template:
+                missing.append(f"features.{f.name}.reason_template")
+        return missing
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data["features"] = [
+            {k: (list(v) if isinstance(v, tuple) else v) for k, v in f.items() if v not in (None, (), "")}
+            for f in data["features"]
+        ]
+        for key in ("protected_attributes", "personal_columns"):
+            data[key] = list(data[key])
+        data.update(extra)
+        return data
+
+
+def _feature_from(raw: Any, index: int, problems: list[str]) -> FeatureSpec | None:
+    where = f"features[{index}]"
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a mapping with name and type")
+        return None
+    name = raw.get("name")
+    ftype = raw.get("type")
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where}.name is missing")
+        return None
+    if ftype not in FEATURE_TYPES:
+        problems.append(f"{where} ({name}).type must be one of {', '.join(FEATURE_TYPES)}, got {ftype!r}")
+        return None
+    lo, hi = raw.get("min"), raw.get("max")
+    for key, val in (("min", lo), ("max", hi)):
+        if val is not None and not isinstance(val, (int, float)):
+            problems.append(f"{where} ({name}).{key} must be a number, got {val!r}")
+            return None
+    if lo is not None and hi is not None and lo > hi:
+        problems.append(f"{where} ({name}) has min {lo} above max {hi}")
+        return None
+    direction = raw.get("direction")
+    if direction not in (None, -1, 0, 1):
+        problems.append(f"{where} ({name}).direction must be -1, 0 or 1")
+        return None
+    return FeatureSpec(
+        name=name,
+        type=str(ftype),
+        description=str(raw.get("description") or ""),
+        reason_template=str(raw.get("reason_template") or ""),
+        actionable=bool(raw.get("actionable", False)),
+        min=float(lo) if lo is not None else None,
+        max=float(hi) if hi is not None else None,
+        categories=tuple(str(c) for c in raw.get("categories") or ()),
+        direction=direction,
+    )
+
+
+def parse_card(data: Any, source: str = "model card") -> ModelCard:
+    """Validate a card mapping; raise CardError naming every problem at once."""
+    if not isinstance(data, dict):
+        raise CardError(source, ["the card must be a YAML mapping of field: value"])
+    problems: list[str] = []
+    for name in REQUIRED_FIELDS:
+        if data.get(name) in (None, "", [], {}):
+            problems.append(f"required field '{name}' is missing")
+    if data.get("id") not in (None, ""):
+        try:
+            check_id(data.get("id"))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if data.get("role") not in (None, "") and data.get("role") not in CARD_ROLES:
+        problems.append(f"role must be one of {', '.join(CARD_ROLES)}, got {data.get('role')!r}")
+    raw_features = data.get("features") or []
+    features: list[FeatureSpec] = []
+    if not isinstance(raw_features, list):
+        problems.append("features must be a list")
+        raw_features = []
+    for i, raw in enumerate(raw_features):
+        spec = _feature_from(raw, i, problems)
+        if spec is not None:
+            features.append(spec)
+    names = [f.name for f in features]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"features listed twice: {', '.join(dupes)}")
+    protected = [str(p) for p in data.get("protected_attributes") or []]
+    used = sorted(set(protected) & set(names))
+    if used:
+        problems.append(f"protected attributes must not be model features: {', '.join(used)}")
+    cutoff = data.get("cutoff", 0.5)
+    if not isinstance(cutoff, (int, float)) or not 0 <= float(cutoff) <= 1:
+        problems.append(f"cutoff must be a number between 0 and 1, got {cutoff!r}")
+        cutoff = 0.5
+    metrics = data.get("validation_metrics") or {}
+    if not isinstance(metrics, dict):
+        problems.append("validation_metrics must be a mapping of metric: value")
+        metrics = {}
+    training = data.get("training") or {}
+    if not isinstance(training, dict):
+        problems.append("training must be a mapping (window: {start, end}, data: ...)")
+        training = {}
+    if problems:
+        raise CardError(source, problems)
+    known = set(REQUIRED_FIELDS) | set(RECOMMENDED_FIELDS) | {"personal_columns"}
+    return ModelCard(
+        id=str(data["id"]),
+        name=str(data["name"]),
+        version=str(data["version"]),
+        role=str(data["role"]),
+        algorithm=str(data["algorithm"]),
+        owner=str(data["owner"]),
+        training=training,
+        target=str(data["target"]),
+        features=tuple(features),
+        protected_attributes=tuple(protected),
+        personal_columns=tuple(str(p) for p in data.get("personal_columns") or []),
+        validation_metrics={str(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
+        intended_use=str(data.get("intended_use") or ""),
+        limitations=str(data.get("limitations") or ""),
+        cutoff=float(cutoff),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def parse_card_yaml(text: str, source: str = "model card") -> ModelCard:
+    """Parse card YAML text; YAML syntax errors become a CardError with the line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CardError(source, [f"not valid YAML: {exc}"]) from exc
+    return parse_card(data, source)
+
+
+def dump_card_yaml(card: ModelCard) -> str:
+    return yaml.safe_dump(card.to_dict(), sort_keys=False, allow_unicode=True)

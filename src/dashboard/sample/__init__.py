@@ -1,0 +1,1 @@
+"""The synthetic portfolio generator behind data/sample/."""

@@ -1,0 +1,66 @@
+"""Where things live inside a store folder (DESIGN section 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dashboard.contracts import check_id
+
+ROLLUP_KINDS = ("daily", "scores", "groups", "features", "latency")
+OUTCOME_ROLLUP = "outcomes"
+
+
+class Layout:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def predictions(self) -> Path:
+        return self.root / "predictions"
+
+    @property
+    def outcomes(self) -> Path:
+        return self.root / "outcomes"
+
+    @property
+    def events(self) -> Path:
+        return self.root / "events"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def rollups(self) -> Path:
+        return self.root / "rollups"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def staging(self) -> Path:
+        return self.root / ".staging"
+
+    @property
+    def pending(self) -> Path:
+        return self.rollups / ".pending"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    def model_dir(self, model_id: str) -> Path:
+        return self.models / check_id(model_id)
+
+    def prediction_model_dir(self, model_id: str) -> Path:
+        return self.predictions / f"model_id={check_id(model_id)}"
+
+    def rollup_file(self, kind: str, model_id: str, month: str) -> Path:
+        return self.rollups / kind / check_id(model_id) / f"{month}.parquet"
+
+    def outcome_rollup_file(self, month: str) -> Path:
+        return self.rollups / OUTCOME_ROLLUP / f"{month}.parquet"
+
+    def event_dir(self, kind: str) -> Path:
+        return self.events / check_id(kind, "event kind")

@@ -1,0 +1,796 @@
+"""The store: immutable Parquet logs, rebuildable rollups, events and model files.
+
+One class owns all access. Writers serialize on a lock file and publish every file by
+rename; readers never lock, and see new files on their next query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dashboard.analytics.binning import (
+    GROUP_SCORE_BINS,
+    NULL_BIN,
+    SCORE_BINS,
+    assign_feature_bins,
+    compute_reference_bins,
+    latency_bin,
+)
+from dashboard.models.artifact import load_model
+from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
+from dashboard.store.files import (
+    exclusive_lock,
+    new_tempdir,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
+from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
+
+DEFAULT_STORE = "var/store"
+REFERENCE_ROWS = 50_000
+Progress = Callable[[int, int], None]
+
+
+class StoreError(RuntimeError):
+    """A store operation that cannot go ahead; the message says why."""
+
+
+def resolve_store_path(value: str | os.PathLike[str] | None = None) -> Path:
+    """--store beats DASHBOARD_STORE beats the default var/store."""
+    chosen = value or os.environ.get("DASHBOARD_STORE") or DEFAULT_STORE
+    return Path(chosen).expanduser().resolve()
+
+
+def quote(name: str) -> str:
+    """A DuckDB identifier, quoted (feature names may hold spaces or quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _month(day: dt.date | str) -> str:
+    return str(day)[:7]
+
+
+def _parquet_list(paths: Sequence[Path | str]) -> str:
+    return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
+
+
+@dataclass
+class WriteStats:
+    written: int = 0
+    skipped_existing: int = 0
+    files: int = 0
+    partitions: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Store:
+    """All file and DuckDB access for one store folder."""
+
+    def __init__(self, root: str | os.PathLike[str], create: bool = True) -> None:
+        self.root = Path(root).resolve()
+        self.layout = Layout(self.root)
+        if create:
+            for folder in (self.layout.predictions, self.layout.outcomes, self.layout.events,
+                           self.layout.models, self.layout.rollups):
+                folder.mkdir(parents=True, exist_ok=True)
+        elif not self.root.is_dir():
+            raise StoreError(f"no store at {self.root}; build one with `dashboard demo` or ingest logs")
+        self._con = duckdb.connect(":memory:", config={"threads": str(min(4, os.cpu_count() or 2))})
+        self._refresh_lock = threading.Lock()
+        self._rollup_cache: dict[str, dict[str, tuple[int, pa.Table]]] = {}
+        self._rollup_signature: dict[str, tuple[Any, ...]] = {}
+        self._cards_cache: tuple[tuple[Any, ...], dict[str, ModelCard]] | None = None
+
+    # ------------------------------------------------------------------ SQL access
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a read query on a private cursor (thread-safe) after refreshing rollups."""
+        self.refresh()
+        cur = self._con.cursor()
+        try:
+            return cur.execute(query, list(params or [])).df()
+        finally:
+            cur.close()
+
+    def arrow(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
+        self.refresh()
+        cur = self._con.cursor()
+        try:
+            result = cur.execute(query, list(params or [])).to_arrow_table()
+            return result.read_all() if hasattr(result, "read_all") else result
+        finally:
+            cur.close()
+
+    # ------------------------------------------------------------------ rollup tables
+    def _rollup_files(self, kind: str) -> list[Path]:
+        base = self.layout.rollups / kind
+        if not base.is_dir():
+            return []
+        if kind == OUTCOME_ROLLUP:
+            return sorted(p for p in base.glob("*.parquet"))
+        return sorted(p for p in base.glob("*/*.parquet"))
+
+    def refresh(self) -> None:
+        """Re-read rollup files whose modification time changed; register them as r_<kind>."""
+        with self._refresh_lock:
+            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+                files = self._rollup_files(kind)
+                stats = []
+                for p in files:
+                    with contextlib.suppress(FileNotFoundError):
+                        st = p.stat()
+                        stats.append((str(p), st.st_mtime_ns, st.st_size))
+                signature = tuple(stats)
+                if self._rollup_signature.get(kind) == signature and f"r_{kind}" in self._registered:
+                    continue
+                cache = self._rollup_cache.setdefault(kind, {})
+                tables = []
+                for path, mtime, _size in stats:
+                    hit = cache.get(path)
+                    if hit is None or hit[0] != mtime:
+                        try:
+                            hit = (mtime, pq.read_table(path))
+                        except (FileNotFoundError, OSError):
+                            continue
+                        cache[path] = hit
+                    tables.append(hit[1])
+                for gone in set(cache) - {s[0] for s in stats}:
+                    cache.pop(gone, None)
+                table = pa.concat_tables(tables, promote_options="default") if tables else _empty_rollup(kind)
+                # Real tables (not registered views) so that every cursor sees them.
+                self._con.register("_rollup_in", table)
+                try:
+                    self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS SELECT * FROM _rollup_in")
+                finally:
+                    self._con.unregister("_rollup_in")
+                self._registered.add(f"r_{kind}")
+                self._rollup_signature[kind] = signature
+
+    @property
+    def _registered(self) -> set[str]:
+        if not hasattr(self, "_registered_names"):
+            self._registered_names: set[str] = set()
+        return self._registered_names
+
+    def version(self) -> str:
+        """Changes whenever any rollup file or model changes: a cache key for the UI."""
+        parts = []
+        for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            for p in self._rollup_files(kind):
+                with contextlib.suppress(FileNotFoundError):
+                    st = p.stat()
+                    parts.append(f"{p.name}:{st.st_mtime_ns}:{st.st_size}")
+        for p in sorted(self.layout.models.glob("*/card.yaml")):
+            with contextlib.suppress(FileNotFoundError):
+                parts.append(f"{p.parent.name}:{p.stat().st_mtime_ns}")
+        for p in sorted(self.layout.events.glob("*/*")):
+            with contextlib.suppress(FileNotFoundError):
+                parts.append(f"{p}:{p.stat().st_mtime_ns}")
+        return str(hash(tuple(parts)))
+
+    # ------------------------------------------------------------------ raw log files
+    def prediction_files(self, model_id: str | None = None, start: dt.date | str | None = None,
+                         end: dt.date | str | None = None) -> list[Path]:
+        """Parquet files of the prediction log, pruned by model and date partition."""
+        base = self.layout.predictions
+        model_dirs = [self.layout.prediction_model_dir(model_id)] if model_id else sorted(base.glob("model_id=*"))
+        lo, hi = (str(start)[:10] if start else None), (str(end)[:10] if end else None)
+        out: list[Path] = []
+        for mdir in model_dirs:
+            if not mdir.is_dir():
+                continue
+            for ddir in sorted(mdir.glob("date=*")):
+                day = ddir.name[5:]
+                if (lo and day < lo) or (hi and day > hi):
+                    continue
+                out.extend(sorted(ddir.glob("*.parquet")))
+        return out
+
+    def outcome_files(self) -> list[Path]:
+        return sorted(self.layout.outcomes.glob("date=*/*.parquet"))
+
+    def predictions_source(self, files: Sequence[Path] | None = None) -> str | None:
+        """A FROM clause over prediction files (None when there are none)."""
+        files = self.prediction_files() if files is None else files
+        if not files:
+            return None
+        return (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
+                "hive_types={'model_id': 'VARCHAR', 'date': 'DATE'})")
+
+    def outcomes_source(self) -> str | None:
+        files = self.outcome_files()
+        if not files:
+            return None
+        return (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
+                "hive_types={'date': 'DATE'})")
+
+    # ------------------------------------------------------------------ models
+    def _card_signature(self) -> tuple[Any, ...]:
+        sig = []
+        for p in sorted(self.layout.models.glob("*/card.yaml")):
+            with contextlib.suppress(FileNotFoundError):
+                sig.append((str(p), p.stat().st_mtime_ns))
+        return tuple(sig)
+
+    def list_cards(self) -> dict[str, ModelCard]:
+        """Registered model cards by id (cached until a card file changes)."""
+        sig = self._card_signature()
+        if self._cards_cache and self._cards_cache[0] == sig:
+            return dict(self._cards_cache[1])
+        cards: dict[str, ModelCard] = {}
+        for path_text, _ in sig:
+            path = Path(path_text)
+            try:
+                cards[path.parent.name] = parse_card_yaml(path.read_text("utf-8"), str(path))
+            except (CardError, OSError):
+                continue  # a broken card on disk must not take the app down
+        self._cards_cache = (sig, cards)
+        return dict(cards)
+
+    def load_card(self, model_id: str) -> ModelCard:
+        cards = self.list_cards()
+        if model_id not in cards:
+            known = ", ".join(sorted(cards)) or "none"
+            raise StoreError(f"model {model_id!r} is not registered (registered: {known})")
+        return cards[model_id]
+
+    def read_artifact(self, model_id: str) -> bytes | None:
+        path = self.layout.model_dir(model_id) / "model.skops"
+        return path.read_bytes() if path.exists() else None
+
+    def read_reference(self, model_id: str) -> pd.DataFrame | None:
+        path = self.layout.model_dir(model_id) / "reference.parquet"
+        return pq.read_table(path).to_pandas() if path.exists() else None
+
+    def feature_bins(self, model_id: str) -> dict[str, Any]:
+        path = self.layout.model_dir(model_id) / "bins.json"
+        if not path.exists():
+            return {}
+        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return data
+
+    def register_model(self, card: ModelCard, artifact: bytes | None = None,
+                       reference: pd.DataFrame | None = None, actor: str = "cli") -> list[str]:
+        """Store a card (and optionally its skops artifact and reference data).
+
+        Returns notes for the user. Feature bins are fixed at the first registration with
+        reference data, so rollups stay comparable across re-registrations.
+        """
+        notes: list[str] = []
+        if artifact is not None:
+            load_model(artifact)  # refuse a non-skops or untrusted file before writing anything
+        mdir = self.layout.model_dir(card.id)
+        with exclusive_lock(self.layout.lock):
+            existed = (mdir / "card.yaml").exists()
+            write_text_atomic(mdir / "card.yaml", dump_card_yaml(card))
+            if artifact is not None:
+                write_bytes_atomic(mdir / "model.skops", artifact)
+            if reference is not None and not reference.empty:
+                ref = reference.sample(n=min(len(reference), REFERENCE_ROWS), random_state=0) \
+                    if len(reference) > REFERENCE_ROWS else reference
+                write_parquet_atomic(mdir / "reference.parquet", pa.Table.from_pandas(ref, preserve_index=False))
+                if not (mdir / "bins.json").exists():
+                    write_json_atomic(mdir / "bins.json", compute_reference_bins(reference, card))
+                else:
+                    notes.append("kept the existing feature bins so rollups stay comparable")
+        self._cards_cache = None
+        self.append_event("registration", {"model_id": card.id, "version": card.version,
+                                           "role": card.role, "replaced": existed}, actor=actor)
+        notes.insert(0, f"{'updated' if existed else 'registered'} model {card.id} ({card.name} v{card.version})")
+        return notes
+
+    def _ensure_bins(self, model_id: str, batch: pd.DataFrame) -> dict[str, Any]:
+        """Bins fixed from the reference data, or else from the first batch seen."""
+        bins = self.feature_bins(model_id)
+        card = self.load_card(model_id)
+        missing = [f.name for f in card.features if f.name not in bins]
+        if missing:
+            extra = compute_reference_bins(batch, card)
+            bins.update({k: v for k, v in extra.items() if k in missing})
+            write_json_atomic(self.layout.model_dir(model_id) / "bins.json", bins)
+        return bins
+
+    # ------------------------------------------------------------------ events
+    def append_event(self, kind: str, payload: dict[str, Any], actor: str = "system",
+                     at: dt.datetime | None = None) -> dict[str, Any]:
+        """Write one immutable event file; unique names mean writers never collide."""
+        when = at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        event = {"id": uuid.uuid4().hex, "kind": kind, "at": when.isoformat(timespec="microseconds"),
+                 "actor": actor, **payload}
+        folder = self.layout.event_dir(kind) / when.strftime("%Y-%m-%d")
+        name = f"{when.strftime('%Y%m%dT%H%M%S%f')}-{event['id']}.json"
+        write_json_atomic(folder / name, event)
+        return event
+
+    def read_events(self, kind: str, where: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
+        """Events of one kind, oldest first."""
+        folder = self.layout.event_dir(kind)
+        events = []
+        for path in sorted(folder.glob("*/*.json")):
+            try:
+                event = json.loads(path.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            if where is None or where(event):
+                events.append(event)
+        events.sort(key=lambda e: (e.get("at", ""), e.get("id", "")))
+        return events
+
+    # ------------------------------------------------------------------ quarantine
+    def quarantine(self, source: str, rejected: pd.DataFrame, problems: list[str],
+                   raw_file: Path | None = None) -> Path:
+        """Keep rejected rows (as text) and the reasons; returns the quarantine folder."""
+        ingest_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        folder = self.layout.quarantine / ingest_id
+        folder.mkdir(parents=True, exist_ok=True)
+        if not rejected.empty:
+            table = pa.Table.from_pandas(rejected.astype(str), preserve_index=False)
+            write_parquet_atomic(folder / "rows.parquet", table)
+        if raw_file is not None and raw_file.exists() and raw_file.is_file():
+            safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in raw_file.name)
+            shutil.copyfile(raw_file, folder / f"original-{safe_name}")
+        write_json_atomic(folder / "errors.json", {"source": source, "rows": int(len(rejected)),
+                                                   "problems": problems})
+        return folder
+
+    # ------------------------------------------------------------------ writes
+    def write_predictions(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
+        """Store validated prediction rows; ids already stored are skipped."""
+        stats = WriteStats()
+        if good.empty:
+            return stats
+        with exclusive_lock(self.layout.lock):
+            self._recover()
+            models = sorted(good["model_id"].unique())
+            existing = self._existing_prediction_ids(models, good["prediction_id"])
+            if existing:
+                keep = ~good["prediction_id"].isin(existing)
+                stats.skipped_existing = int((~keep).sum())
+                good = good[keep]
+            if good.empty:
+                return stats
+            frames = []
+            for model_id in models:
+                part = good[good["model_id"] == model_id]
+                if part.empty:
+                    continue
+                self._ensure_bins(model_id, part)
+                frames.append(self._typed_predictions(model_id, part))
+            table = pa.concat_tables(frames, promote_options="default")
+            partitions = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
+            months = sorted({(m, _month(d)) for m, d in partitions})
+            self._update_rollups(months, [], progress)
+            stats.written = table.num_rows
+            stats.partitions = months
+        return stats
+
+    def _typed_predictions(self, model_id: str, part: pd.DataFrame) -> pa.Table:
+        card = self.load_card(model_id)
+        cols: dict[str, Any] = {
+            "prediction_id": pa.array(part["prediction_id"].astype(str), pa.string()),
+            "model_id": pa.array(part["model_id"].astype(str), pa.string()),
+            "timestamp": pa.array(part["timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
+            "application_id": pa.array(part["application_id"].astype(str), pa.string()),
+            "score": pa.array(part["score"].astype(float), pa.float64()),
+            "decision": pa.array(part["decision"].astype(object).where(part["decision"].notna(), None), pa.string()),
+            "latency_ms": pa.array(part["latency_ms"].astype(float), pa.float64(), from_pandas=True),
+        }
+        for spec in card.features:
+            series = part[spec.name]
+            if spec.type == "numeric":
+                cols[spec.name] = pa.array(series.astype(float), pa.float64(), from_pandas=True)
+            else:
+                cols[spec.name] = pa.array(series.astype(object).where(series.notna(), None), pa.string())
+        for name in (*card.protected_attributes, *card.personal_columns):
+            if name in part.columns and name not in cols:
+                series = part[name]
+                cols[name] = pa.array(series.astype(object).where(series.notna(), None).map(
+                    lambda v: None if v is None else str(v)), pa.string())
+        table = pa.table(cols)
+        dates = pa.array(part["timestamp"].dt.strftime("%Y-%m-%d"), pa.string())
+        return table.append_column("date", dates)
+
+    def write_outcomes(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
+        """Store validated outcomes; (application_id, outcome_timestamp) already stored is skipped."""
+        stats = WriteStats()
+        if good.empty:
+            return stats
+        with exclusive_lock(self.layout.lock):
+            self._recover()
+            good = self._drop_existing_outcomes(good, stats)
+            if good.empty:
+                return stats
+            table = pa.table({
+                "application_id": pa.array(good["application_id"].astype(str), pa.string()),
+                "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
+                "label": pa.array(good["label"].astype("int8"), pa.int8()),
+                "loan_amount": pa.array(good["loan_amount"].astype(float), pa.float64(), from_pandas=True),
+                "loss_amount": pa.array(good["loss_amount"].astype(float), pa.float64(), from_pandas=True),
+                "date": pa.array(good["outcome_timestamp"].dt.strftime("%Y-%m-%d"), pa.string()),
+            })
+            self._publish(table, self.layout.outcomes, ("date",), stats)
+            affected = self._prediction_months_for(table.column("application_id"))
+            outcome_months = sorted({_month(d) for d in table.column("date").to_pylist()})
+            self._update_rollups(affected, outcome_months, progress)
+            stats.written = table.num_rows
+            stats.partitions = affected
+        return stats
+
+    def _existing_prediction_ids(self, models: Iterable[str], ids: pd.Series) -> set[str]:
+        files = [f for m in models for f in self.prediction_files(model_id=m)]
+        if not files:
+            return set()
+        cur = self._con.cursor()
+        try:
+            cur.register("batch_ids", pa.table({"prediction_id": pa.array(ids.astype(str))}))
+            rows = cur.execute(
+                f"SELECT DISTINCT p.prediction_id FROM read_parquet({_parquet_list(files)}) p "
+                "SEMI JOIN batch_ids b ON p.prediction_id = b.prediction_id").fetchall()
+        finally:
+            cur.close()
+        return {r[0] for r in rows}
+
+    def _drop_existing_outcomes(self, good: pd.DataFrame, stats: WriteStats) -> pd.DataFrame:
+        files = self.outcome_files()
+        if not files:
+            return good
+        cur = self._con.cursor()
+        try:
+            batch = pa.table({"application_id": pa.array(good["application_id"].astype(str)),
+                              "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"),
+                                                            pa.timestamp("us"))})
+            cur.register("batch_keys", batch)
+            rows = cur.execute(
+                f"SELECT DISTINCT o.application_id, o.outcome_timestamp FROM read_parquet({_parquet_list(files)}) o "
+                "SEMI JOIN batch_keys b ON o.application_id = b.application_id "
+                "AND o.outcome_timestamp = b.outcome_timestamp").fetchall()
+        finally:
+            cur.close()
+        if not rows:
+            return good
+        seen = {(a, pd.Timestamp(t)) for a, t in rows}
+        keys = zip(good["application_id"].astype(str), good["outcome_timestamp"], strict=True)
+        keep = np.array([(a, pd.Timestamp(t)) not in seen for a, t in keys])
+        stats.skipped_existing = int((~keep).sum())
+        return good[keep]
+
+    def _prediction_months_for(self, application_ids: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
+        source = self.predictions_source()
+        if source is None:
+            return []
+        cur = self._con.cursor()
+        try:
+            cur.register("batch_apps", pa.table({"application_id": application_ids}))
+            rows = cur.execute(
+                f"SELECT DISTINCT model_id, strftime(date, '%Y-%m') FROM {source} p "
+                "SEMI JOIN batch_apps b ON p.application_id = b.application_id").fetchall()
+        finally:
+            cur.close()
+        return sorted((str(m), str(mo)) for m, mo in rows)
+
+    def _publish(self, table: pa.Table, base: Path, partition_by: tuple[str, ...],
+                 stats: WriteStats) -> list[tuple[str, ...]]:
+        """Write partitioned files to staging, then rename each into place.
+
+        A pending marker names the partitions first, so a writer killed between renames
+        leaves rollups that the next writer brings up to date.
+        """
+        staging = new_tempdir(self.layout.staging, "batch-")
+        try:
+            cur = self._con.cursor()
+            try:
+                cur.register("batch", table)
+                cols = ", ".join(quote(c) for c in partition_by)
+                cur.execute(
+                    f"COPY batch TO {sql_literal(str(staging))} (FORMAT parquet, PARTITION_BY ({cols}), "
+                    "FILENAME_PATTERN 'part-{uuid}', COMPRESSION zstd, OVERWRITE_OR_IGNORE)")
+            finally:
+                cur.close()
+            moves = []
+            partitions = set()
+            for path in staging.rglob("*.parquet"):
+                rel = path.relative_to(staging)
+                values = tuple(part.split("=", 1)[1] for part in rel.parts[:-1])
+                partitions.add(values)
+                moves.append((path, base / rel))
+            marker = self._write_pending(base, partitions)
+            for src, dst in moves:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                stats.files += 1
+            self._pending_marker = marker
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return sorted(partitions)
+
+    def _write_pending(self, base: Path, partitions: set[tuple[str, ...]]) -> Path:
+        if base == self.layout.predictions:
+            payload = {"predictions": sorted({(m, _month(d)) for m, d in partitions}), "outcomes": []}
+        else:
+            payload = {"predictions": [], "outcomes": sorted({_month(d) for (d,) in partitions}),
+                       "all_predictions": True}
+        marker = self.layout.pending / f"{uuid.uuid4().hex}.json"
+        write_json_atomic(marker, payload)
+        return marker
+
+    def _recover(self) -> None:
+        """Bring rollups up to date after a writer that died; drop its staging files."""
+        shutil.rmtree(self.layout.staging, ignore_errors=True)
+        markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+        if not markers:
+            return
+        months: set[tuple[str, str]] = set()
+        outcome_months: set[str] = set()
+        for marker in markers:
+            try:
+                data = json.loads(marker.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError):
+                data = {"all_predictions": True}
+            months |= {tuple(x) for x in data.get("predictions", [])}  # type: ignore[misc]
+            outcome_months |= set(data.get("outcomes", []))
+            if data.get("all_predictions"):
+                months |= set(self._all_prediction_months())
+        self._write_rollups(sorted(months), sorted(outcome_months))
+        for marker in markers:
+            marker.unlink(missing_ok=True)
+
+    def _update_rollups(self, months: Sequence[tuple[str, str]], outcome_months: Sequence[str],
+                        progress: Progress | None) -> None:
+        self._write_rollups(months, outcome_months, progress)
+        marker = getattr(self, "_pending_marker", None)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+            self._pending_marker = None
+
+    # ------------------------------------------------------------------ rollups
+    def _all_prediction_months(self) -> list[tuple[str, str]]:
+        months = set()
+        for mdir in self.layout.predictions.glob("model_id=*"):
+            for ddir in mdir.glob("date=*"):
+                if any(ddir.glob("*.parquet")):
+                    months.add((mdir.name[len("model_id="):], ddir.name[5:12]))
+        return sorted(months)
+
+    def _all_outcome_months(self) -> list[str]:
+        return sorted({d.name[5:12] for d in self.layout.outcomes.glob("date=*") if any(d.glob("*.parquet"))})
+
+    def rebuild_rollups(self, progress: Progress | None = None) -> int:
+        """Recompute every rollup from the logs; returns the number of partitions."""
+        with exclusive_lock(self.layout.lock):
+            self._recover()
+            months = self._all_prediction_months()
+            outcome_months = self._all_outcome_months()
+            self._write_rollups(months, outcome_months, progress)
+            keep = {str(self.layout.rollup_file(k, m, mo)) for k in ROLLUP_KINDS for m, mo in months}
+            keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
+            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+                for path in self._rollup_files(kind):
+                    if str(path) not in keep:
+                        path.unlink(missing_ok=True)
+        return len(months) + len(outcome_months)
+
+    def _write_rollups(self, months: Sequence[tuple[str, str]], outcome_months: Sequence[str],
+                       progress: Progress | None = None) -> None:
+        total = len(months) + len(outcome_months)
+        done = 0
+        outcomes = self.outcomes_source()
+        for model_id, month in months:
+            tables = self._compute_month_rollups(model_id, month, outcomes)
+            for kind, table in tables.items():
+                path = self.layout.rollup_file(kind, model_id, month)
+                if table is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_parquet_atomic(path, table)
+            done += 1
+            if progress:
+                progress(done, total)
+        for month in outcome_months:
+            table = self._compute_outcome_rollup(month)
+            path = self.layout.outcome_rollup_file(month)
+            if table is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_parquet_atomic(path, table)
+            done += 1
+            if progress:
+                progress(done, total)
+
+    def _compute_month_rollups(self, model_id: str, month: str, outcomes: str | None) -> dict[str, pa.Table | None]:
+        files = [f for f in self.prediction_files(model_id=model_id) if f.parent.name[5:12] == month]
+        if not files:
+            return dict.fromkeys(ROLLUP_KINDS)
+        card = self.load_card(model_id)
+        bins = self.feature_bins(model_id)
+        source = self.predictions_source(files)
+        protected = list(card.protected_attributes)
+        cur = self._con.cursor()
+        try:
+            present = {r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            prot = [p for p in protected if p in present]
+            prot_cols = "".join(f", CAST({quote(p)} AS VARCHAR) AS {quote('g_' + p)}" for p in prot)
+            join = ""
+            label_cols = "NULL::INTEGER AS label, NULL::DOUBLE AS amount, NULL::DOUBLE AS loss"
+            if outcomes:
+                join = (f"LEFT JOIN (SELECT application_id, arg_max(label, outcome_timestamp) AS label, "
+                        f"arg_max(loan_amount, outcome_timestamp) AS amount, "
+                        f"arg_max(loss_amount, outcome_timestamp) AS loss FROM {outcomes} "
+                        f"WHERE application_id IN (SELECT application_id FROM {source}) GROUP BY 1) o "
+                        "USING (application_id)")
+                label_cols = "o.label, o.amount, o.loss"
+            cur.execute(f"""
+                CREATE TEMP TABLE j AS
+                SELECT p.application_id, p.timestamp, p.date, p.score,
+                       coalesce(p.decision, 'none') AS decision, p.latency_ms {prot_cols},
+                       least(floor(p.score * {SCORE_BINS}), {SCORE_BINS - 1})::SMALLINT AS bin,
+                       least(floor(p.score * {GROUP_SCORE_BINS}), {GROUP_SCORE_BINS - 1})::SMALLINT AS gbin,
+                       {label_cols}
+                FROM {source} p {join}""")
+            mid = sql_literal(model_id)
+            cents = "CAST(round(coalesce({c}, 0) * 100) AS BIGINT)"
+            daily = cur.sql(f"""
+                SELECT {mid} AS model_id, date, count(*)::BIGINT AS n,
+                  count(*) FILTER (decision = 'approve')::BIGINT AS n_approve,
+                  count(*) FILTER (decision = 'decline')::BIGINT AS n_decline,
+                  count(*) FILTER (decision = 'review')::BIGINT AS n_review,
+                  count(*) FILTER (decision = 'none')::BIGINT AS n_undecided,
+                  sum(CAST(round(score * 1e6) AS BIGINT))::BIGINT AS score_micro_sum,
+                  count(label)::BIGINT AS n_labelled,
+                  coalesce(sum(label), 0)::BIGINT AS n_bad,
+                  count(label) FILTER (decision = 'approve')::BIGINT AS n_labelled_approved,
+                  coalesce(sum(label) FILTER (decision = 'approve'), 0)::BIGINT AS n_bad_approved,
+                  sum({cents.format(c='amount')}) FILTER (label IS NOT NULL)::BIGINT AS amount_cents_labelled,
+                  sum({cents.format(c='loss')}) FILTER (label IS NOT NULL)::BIGINT AS loss_cents,
+                  count(latency_ms)::BIGINT AS n_latency,
+                  min(timestamp) AS first_ts, max(timestamp) AS last_ts
+                FROM j GROUP BY date ORDER BY date""").to_arrow_table()
+            scores = cur.sql(f"""
+                SELECT {mid} AS model_id, date, decision, bin, count(*)::BIGINT AS n,
+                  count(label)::BIGINT AS n_labelled, coalesce(sum(label), 0)::BIGINT AS n_bad,
+                  sum({cents.format(c='amount')}) FILTER (label IS NOT NULL)::BIGINT AS amount_cents,
+                  sum({cents.format(c='loss')}) FILTER (label IS NOT NULL)::BIGINT AS loss_cents
+                FROM j GROUP BY date, decision, bin ORDER BY date, decision, bin""").to_arrow_table()
+            groups = None
+            if prot:
+                union = " UNION ALL ".join(
+                    f"SELECT {mid} AS model_id, date, {sql_literal(p)} AS attribute, "
+                    f"coalesce({quote('g_' + p)}, '(missing)') AS grp, decision, gbin AS bin, "
+                    "count(*)::BIGINT AS n, count(label)::BIGINT AS n_labelled, "
+                    "coalesce(sum(label), 0)::BIGINT AS n_bad FROM j GROUP BY ALL" for p in prot)
+                groups = cur.sql(f"SELECT * FROM ({union}) ORDER BY date, attribute, grp, decision, bin").to_arrow_table()
+            lat = cur.execute("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").df()
+            feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
+            feat_frame = cur.execute(
+                f"SELECT date, {', '.join(quote(c) for c in feature_cols) or 'NULL AS none'} FROM {source}"
+            ).df() if feature_cols else None
+            cur.execute("DROP TABLE j")
+        finally:
+            cur.close()
+        latency = None
+        if not lat.empty:
+            lb = latency_bin(lat["latency_ms"].to_numpy())
+            agg = (pd.DataFrame({"date": lat["date"].to_numpy(), "bin": lb}).groupby(["date", "bin"]).size()
+                   .reset_index(name="n").sort_values(["date", "bin"]))
+            latency = pa.table({"model_id": pa.array([model_id] * len(agg), pa.string()),
+                                "date": pa.array(pd.to_datetime(agg["date"]).dt.date, pa.date32()),
+                                "bin": pa.array(agg["bin"].astype("int32"), pa.int32()),
+                                "n": pa.array(agg["n"].astype("int64"), pa.int64())})
+        features = _feature_histograms(model_id, feat_frame, feature_cols, bins) if feat_frame is not None else None
+        return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
+                "groups": _arrow_table(groups) if groups is not None else None,
+                "features": features, "latency": latency}
+
+    def _compute_outcome_rollup(self, month: str) -> pa.Table | None:
+        files = [f for f in self.outcome_files() if f.parent.name[5:12] == month]
+        if not files:
+            return None
+        source = (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
+                  "hive_types={'date': 'DATE'})")
+        cur = self._con.cursor()
+        try:
+            return _arrow_table(cur.sql(f"""
+                SELECT date, count(*)::BIGINT AS n, coalesce(sum(label), 0)::BIGINT AS n_bad,
+                  sum(CAST(round(coalesce(loss_amount, 0) * 100) AS BIGINT))::BIGINT AS loss_cents,
+                  max(outcome_timestamp) AS last_ts
+                FROM {source} GROUP BY date ORDER BY date""").to_arrow_table())
+        finally:
+            cur.close()
+
+    # ------------------------------------------------------------------ reading helpers
+    def read_rollup(self, kind: str, model_id: str | None = None) -> pd.DataFrame:
+        """A whole rollup table (small by design) as pandas."""
+        if kind not in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            raise StoreError(f"unknown rollup {kind!r}")
+        if model_id is None:
+            return self.sql(f"SELECT * FROM r_{kind}")
+        return self.sql(f"SELECT * FROM r_{kind} WHERE model_id = ?", [model_id])
+
+    def count_quarantined(self) -> int:
+        return sum(1 for _ in self.layout.quarantine.glob("*/errors.json")) if self.layout.quarantine.is_dir() else 0
+
+
+def _arrow_table(result: Any) -> pa.Table:
+    return result.read_all() if hasattr(result, "read_all") else result
+
+
+def _feature_histograms(model_id: str, frame: pd.DataFrame, cols: list[str],
+                        bins: dict[str, Any]) -> pa.Table | None:
+    if frame.empty or not cols:
+        return None
+    dates = pd.to_datetime(frame["date"]).dt.date.to_numpy()
+    parts = []
+    for col in cols:
+        idx = assign_feature_bins(frame[col], bins[col])
+        agg = pd.DataFrame({"date": dates, "bin": idx}).groupby(["date", "bin"]).size().reset_index(name="n")
+        agg.insert(1, "feature", col)
+        parts.append(agg)
+    out = pd.concat(parts, ignore_index=True).sort_values(["date", "feature", "bin"], kind="stable")
+    return pa.table({"model_id": pa.array([model_id] * len(out), pa.string()),
+                     "date": pa.array(out["date"], pa.date32()),
+                     "feature": pa.array(out["feature"], pa.string()),
+                     "bin": pa.array(out["bin"].astype("int32"), pa.int32()),
+                     "n": pa.array(out["n"].astype("int64"), pa.int64())})
+
+
+_EMPTY_SCHEMAS: dict[str, pa.Schema] = {
+    "daily": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("n", pa.int64()),
+                        ("n_approve", pa.int64()), ("n_decline", pa.int64()), ("n_review", pa.int64()),
+                        ("n_undecided", pa.int64()), ("score_micro_sum", pa.int64()),
+                        ("n_labelled", pa.int64()), ("n_bad", pa.int64()),
+                        ("n_labelled_approved", pa.int64()), ("n_bad_approved", pa.int64()),
+                        ("amount_cents_labelled", pa.int64()), ("loss_cents", pa.int64()),
+                        ("n_latency", pa.int64()), ("first_ts", pa.timestamp("us")),
+                        ("last_ts", pa.timestamp("us"))]),
+    "scores": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("decision", pa.string()),
+                         ("bin", pa.int16()), ("n", pa.int64()), ("n_labelled", pa.int64()),
+                         ("n_bad", pa.int64()), ("amount_cents", pa.int64()), ("loss_cents", pa.int64())]),
+    "groups": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("attribute", pa.string()),
+                         ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
+                         ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),
+    "features": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("feature", pa.string()),
+                           ("bin", pa.int32()), ("n", pa.int64())]),
+    "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
+                          ("n", pa.int64())]),
+    "outcomes": pa.schema([("date", pa.date32()), ("n", pa.int64()), ("n_bad", pa.int64()),
+                           ("loss_cents", pa.int64()), ("last_ts", pa.timestamp("us"))]),
+}
+
+
+def _empty_rollup(kind: str) -> pa.Table:
+    return _EMPTY_SCHEMAS[kind].empty_table()
+
+
+_STORES: dict[Path, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(path: str | os.PathLike[str] | None = None, create: bool = True) -> Store:
+    """One Store per folder per process."""
+    root = resolve_store_path(path)
+    with _STORES_LOCK:
+        if root not in _STORES:
+            _STORES[root] = Store(root, create=create)
+        return _STORES[root]
+
+
+__all__ = ["NULL_BIN", "Store", "StoreError", "WriteStats", "open_store", "quote", "resolve_store_path"]

@@ -1,0 +1,1 @@
+"""Streamlit helpers and plotly figure builders (the only package code importing streamlit)."""

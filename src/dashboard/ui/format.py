@@ -1,0 +1,23 @@
+"""Number formatting shared by pages."""
+
+from __future__ import annotations
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
+def fmt_int(value: int | float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def fmt_delta_pct_points(now: float | None, before: float | None) -> str | None:
+    if now is None or before is None:
+        return None
+    return f"{(now - before) * 100:+.1f} pts"
+
+
+def fmt_delta_ratio(now: float | None, before: float | None) -> str | None:
+    if now is None or not before:
+        return None
+    return f"{now / before - 1:+.1%}"
