@@ -206,7 +206,8 @@ def train_models(training: pd.DataFrame, seed: int) -> dict[str, Any]:
     return models
 
 
-def build_card(model_id: str, validation_auc: float, cutoff: float, train_start: str, train_end: str) -> ModelCard:
+def build_card(model_id: str, validation_auc: float, cutoff: float, train_start: str, train_end: str,
+               training_rows: int = TRAINING_ROWS) -> ModelCard:
     spec = MODEL_SPECS[model_id]
     features = []
     for name, ftype, desc, template, actionable, lo, hi, direction in FEATURES:
@@ -224,7 +225,7 @@ def build_card(model_id: str, validation_auc: float, cutoff: float, train_start:
         "algorithm": spec["algorithm"], "owner": "Credit Risk Analytics (risk-models@example.com)",
         "training": {"window": {"start": train_start, "end": train_end},
                      "data": "training.parquet: synthetic development sample, all applicants with 12-month outcome",
-                     "rows": TRAINING_ROWS},
+                     "rows": training_rows},
         "target": "label = 1 when the borrower is 90+ days past due or charged off within 12 months",
         "features": features, "protected_attributes": PROTECTED,
         "validation_metrics": {"auc": round(validation_auc, 4)},
@@ -235,13 +236,14 @@ def build_card(model_id: str, validation_auc: float, cutoff: float, train_start:
 
 
 def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
-                       progress: Callable[[str], None] | None = None) -> Portfolio:
+                       progress: Callable[[str], None] | None = None,
+                       training_rows: int = TRAINING_ROWS) -> Portfolio:
     """Generate the whole portfolio; vectorised, so a million applications take about a minute."""
     say = progress or (lambda _msg: None)
     rng = np.random.default_rng(seed)
     say("drawing the development sample and training three models")
-    training = draw_applicants(rng, TRAINING_ROWS)
-    training["label"] = (rng.random(TRAINING_ROWS) < true_default_probability(training)).astype(int)
+    training = draw_applicants(rng, training_rows)
+    training["label"] = (rng.random(training_rows) < true_default_probability(training)).astype(int)
     holdout = draw_applicants(rng, 10_000)
     holdout_y = (rng.random(len(holdout)) < true_default_probability(holdout)).astype(int)
     models = train_models(training, seed)
@@ -299,10 +301,10 @@ def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
     cards = {}
     for mid, model in models.items():
         auc = roc_auc_score(holdout_y, model.predict_proba(holdout[FEATURE_NAMES])[:, 1])
-        cards[mid] = build_card(mid, float(auc), cutoff, train_start, train_end)
+        cards[mid] = build_card(mid, float(auc), cutoff, train_start, train_end, training_rows)
     training_out = training.copy()
     training_out.insert(0, "timestamp", pd.to_datetime(
-        pd.Timestamp(train_start).value + rng.integers(0, 730 * 86_400, TRAINING_ROWS).astype("int64") * 1_000_000_000))
+        pd.Timestamp(train_start).value + rng.integers(0, 730 * 86_400, training_rows).astype("int64") * 1_000_000_000))
     manifest = {
         "seed": seed, "applications": applications, "start": str(START), "end": str(end), "months": MONTHS,
         "as_of": str(end), "cutoff": cutoff,

@@ -116,8 +116,8 @@ class Store:
         self.refresh()
         cur = self._con.cursor()
         try:
-            result = cur.execute(query, list(params or [])).to_arrow_table()
-            return result.read_all() if hasattr(result, "read_all") else result
+            table: pa.Table = cur.sql(query, params=list(params or [])).to_arrow_table()
+            return table
         finally:
             cur.close()
 
@@ -314,7 +314,7 @@ class Store:
     def append_event(self, kind: str, payload: dict[str, Any], actor: str = "system",
                      at: dt.datetime | None = None) -> dict[str, Any]:
         """Write one immutable event file; unique names mean writers never collide."""
-        when = at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        when = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         event = {"id": uuid.uuid4().hex, "kind": kind, "at": when.isoformat(timespec="microseconds"),
                  "actor": actor, **payload}
         folder = self.layout.event_dir(kind) / when.strftime("%Y-%m-%d")
@@ -340,7 +340,7 @@ class Store:
     def quarantine(self, source: str, rejected: pd.DataFrame, problems: list[str],
                    raw_file: Path | None = None) -> Path:
         """Keep rejected rows (as text) and the reasons; returns the quarantine folder."""
-        ingest_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        ingest_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         folder = self.layout.quarantine / ingest_id
         folder.mkdir(parents=True, exist_ok=True)
         if not rejected.empty:
@@ -518,16 +518,17 @@ class Store:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dst)
                 stats.files += 1
-            self._pending_marker = marker
+            self._pending_marker: Path | None = marker
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return sorted(partitions)
 
     def _write_pending(self, base: Path, partitions: set[tuple[str, ...]]) -> Path:
+        payload: dict[str, Any]
         if base == self.layout.predictions:
             payload = {"predictions": sorted({(m, _month(d)) for m, d in partitions}), "outcomes": []}
         else:
-            payload = {"predictions": [], "outcomes": sorted({_month(d) for (d,) in partitions}),
+            payload = {"predictions": [], "outcomes": sorted({_month(p[0]) for p in partitions}),
                        "all_predictions": True}
         marker = self.layout.pending / f"{uuid.uuid4().hex}.json"
         write_json_atomic(marker, payload)
@@ -591,33 +592,47 @@ class Store:
 
     def _write_rollups(self, months: Sequence[tuple[str, str]], outcome_months: Sequence[str],
                        progress: Progress | None = None) -> None:
+        """Recompute the named partitions: one query pass per model, split by month."""
+        by_model: dict[str, list[str]] = {}
+        for model_id, month in months:
+            by_model.setdefault(model_id, []).append(month)
         total = len(months) + len(outcome_months)
         done = 0
         outcomes = self.outcomes_source()
-        for model_id, month in months:
-            tables = self._compute_month_rollups(model_id, month, outcomes)
+        for model_id, model_months in sorted(by_model.items()):
+            wanted = sorted(set(model_months))
+            tables = self._compute_month_rollups(model_id, wanted, outcomes)
             for kind, table in tables.items():
-                path = self.layout.rollup_file(kind, model_id, month)
-                if table is None:
-                    path.unlink(missing_ok=True)
-                else:
-                    write_parquet_atomic(path, table)
-            done += 1
+                parts = _split_by_month(table) if table is not None else {}
+                for month in wanted:
+                    path = self.layout.rollup_file(kind, model_id, month)
+                    part = parts.get(month)
+                    if part is None or part.num_rows == 0:
+                        path.unlink(missing_ok=True)
+                    else:
+                        write_parquet_atomic(path, part)
+            done += len(wanted)
             if progress:
                 progress(done, total)
-        for month in outcome_months:
-            table = self._compute_outcome_rollup(month)
-            path = self.layout.outcome_rollup_file(month)
-            if table is None:
-                path.unlink(missing_ok=True)
-            else:
-                write_parquet_atomic(path, table)
-            done += 1
+        if outcome_months:
+            wanted_out = sorted(set(outcome_months))
+            table = self._compute_outcome_rollup(wanted_out)
+            parts = _split_by_month(table) if table is not None else {}
+            for month in wanted_out:
+                path = self.layout.outcome_rollup_file(month)
+                part = parts.get(month)
+                if part is None or part.num_rows == 0:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_parquet_atomic(path, part)
+            done += len(wanted_out)
             if progress:
                 progress(done, total)
 
-    def _compute_month_rollups(self, model_id: str, month: str, outcomes: str | None) -> dict[str, pa.Table | None]:
-        files = [f for f in self.prediction_files(model_id=model_id) if f.parent.name[5:12] == month]
+    def _compute_month_rollups(self, model_id: str, months: Sequence[str],
+                               outcomes: str | None) -> dict[str, pa.Table | None]:
+        wanted = set(months)
+        files = [f for f in self.prediction_files(model_id=model_id) if f.parent.name[5:12] in wanted]
         if not files:
             return dict.fromkeys(ROLLUP_KINDS)
         card = self.load_card(model_id)
@@ -700,8 +715,9 @@ class Store:
                 "groups": _arrow_table(groups) if groups is not None else None,
                 "features": features, "latency": latency}
 
-    def _compute_outcome_rollup(self, month: str) -> pa.Table | None:
-        files = [f for f in self.outcome_files() if f.parent.name[5:12] == month]
+    def _compute_outcome_rollup(self, months: Sequence[str]) -> pa.Table | None:
+        wanted = set(months)
+        files = [f for f in self.outcome_files() if f.parent.name[5:12] in wanted]
         if not files:
             return None
         source = (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
@@ -727,6 +743,18 @@ class Store:
 
     def count_quarantined(self) -> int:
         return sum(1 for _ in self.layout.quarantine.glob("*/errors.json")) if self.layout.quarantine.is_dir() else 0
+
+
+def _split_by_month(table: pa.Table) -> dict[str, pa.Table]:
+    """Rows of a rollup table by the month of their date column (order kept)."""
+    if table.num_rows == 0:
+        return {}
+    days = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    months = days.astype("datetime64[M]").astype(str)
+    out = {}
+    for month in np.unique(months):
+        out[str(month)] = table.filter(pa.array(months == month))
+    return out
 
 
 def _arrow_table(result: Any) -> pa.Table:
