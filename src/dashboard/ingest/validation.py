@@ -76,7 +76,8 @@ class _Rejections:
             problems.append(
                 f"{len(rows)} row(s) rejected, column '{column}', row(s) {shown}: expected {expected}{got}"
             )
-        return ValidationResult(good=good[~self.bad].reset_index(drop=True),
+        kept = good[~self.bad] if len(good) == len(self.bad) else good
+        return ValidationResult(good=kept.reset_index(drop=True),
                                 rejected=rejected.reset_index(drop=True),
                                 problems=problems, warnings=warnings)
 

@@ -193,7 +193,8 @@ class Store:
                          end: dt.date | str | None = None) -> list[Path]:
         """Parquet files of the prediction log, pruned by model and date partition."""
         base = self.layout.predictions
-        model_dirs = [self.layout.prediction_model_dir(model_id)] if model_id else sorted(base.glob("model_id=*"))
+        model_dirs = ([self.layout.prediction_model_dir(model_id)] if model_id is not None
+                      else sorted(base.glob("model_id=*")))
         lo, hi = (str(start)[:10] if start else None), (str(end)[:10] if end else None)
         out: list[Path] = []
         for mdir in model_dirs:
