@@ -1,0 +1,120 @@
+"""Every page as every role in headless Chromium: no exception box, screenshots kept."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+ROLES = ("credit_officer", "executive", "data_scientist", "admin")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(small_store_dir: Path) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, DASHBOARD_STORE=str(small_store_dir))
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 90 s")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def _wait_idle(page: object, timeout: float = 120) -> None:
+    from playwright.sync_api import Page
+    assert isinstance(page, Page)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    start, quiet = time.time(), None
+    while time.time() - start < timeout:
+        busy = page.locator('[data-testid="stStatusWidget"]').count() or page.locator(
+            '[data-testid="stSkeleton"]').count()
+        if busy:
+            quiet = None
+        elif quiet is None:
+            quiet = time.time()
+        elif time.time() - quiet > 1.5:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{page.url} did not finish running in {timeout} s")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_as_role(server: str, role: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.ui.navigation import pages_for
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expected = {p.slug for p in pages_for(role)}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/?role={role}")
+        _wait_idle(page)
+        links = page.locator('[data-testid="stSidebarNav"] a')
+        hrefs = {links.nth(i).get_attribute("href") or "" for i in range(links.count())}
+        slugs = {urlparse(h).path.strip("/") or "overview" for h in hrefs}
+        assert slugs == expected, f"{role} sees {slugs}, expected {expected}"
+        failures = []
+        for slug in sorted(expected):
+            url = f"{server}/{'' if slug == 'overview' else slug}?role={role}"
+            page.goto(url)
+            _wait_idle(page)
+            page.screenshot(path=str(ARTIFACTS / f"{role}-{slug}.png"), full_page=True)
+            if page.locator('[data-testid="stException"]').count():
+                failures.append(f"{slug}: {page.locator('[data-testid=stException]').first.inner_text()[:300]}")
+            elif "Traceback" in page.content():
+                failures.append(f"{slug}: Traceback in page")
+        browser.close()
+    assert failures == []
+
+
+def test_forbidden_page_by_url_is_not_shown(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.ui.navigation import PAGES, pages_for
+
+    allowed = {p.slug for p in pages_for("credit_officer")}
+    forbidden = [p for p in PAGES if p.path.exists() and p.slug not in allowed]
+    if not forbidden:
+        pytest.skip("every built page is open to credit officers")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{server}/{forbidden[0].slug}?role=credit_officer")
+        _wait_idle(page)
+        heading = page.locator("h1").first.inner_text()
+        browser.close()
+    assert heading != forbidden[0].title
