@@ -7,11 +7,13 @@ rename; readers never lock, and see new files on their next query.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import json
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ from dashboard.store.files import (
 from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
 
 DEFAULT_STORE = "var/store"
+PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
 REFERENCE_ROWS = 50_000
 Progress = Callable[[int, int], None]
 
@@ -105,21 +108,26 @@ class Store:
     # ------------------------------------------------------------------ SQL access
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a read query on a private cursor (thread-safe) after refreshing rollups."""
-        self.refresh()
-        cur = self._con.cursor()
-        try:
-            return cur.execute(query, list(params or [])).df()
-        finally:
-            cur.close()
+        return self._read(lambda cur: cur.execute(query, list(params or [])).df())
 
     def arrow(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
-        self.refresh()
-        cur = self._con.cursor()
-        try:
-            table: pa.Table = cur.sql(query, params=list(params or [])).to_arrow_table()
-            return table
-        finally:
-            cur.close()
+        return self._read(lambda cur: cur.sql(query, params=list(params or [])).to_arrow_table())
+
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        # Compaction swaps a partition folder while a query may be opening its old files;
+        # the partition globs then name the new files, so one retry is enough.
+        for attempt in (1, 2):
+            self.refresh()
+            cur = self._con.cursor()
+            try:
+                return run(cur)
+            except duckdb.IOException:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
+            finally:
+                cur.close()
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ rollup tables
     def _rollup_files(self, kind: str) -> list[Path]:
@@ -204,25 +212,25 @@ class Store:
                 day = ddir.name[5:]
                 if (lo and day < lo) or (hi and day > hi):
                     continue
-                out.extend(sorted(ddir.glob("*.parquet")))
+                out.extend(sorted(ddir.glob(PART_GLOB)))
         return out
 
     def outcome_files(self) -> list[Path]:
-        return sorted(self.layout.outcomes.glob("date=*/*.parquet"))
+        return sorted(self.layout.outcomes.glob(f"date=*/{PART_GLOB}"))
 
     def predictions_source(self, files: Sequence[Path] | None = None) -> str | None:
         """A FROM clause over prediction files (None when there are none)."""
         files = self.prediction_files() if files is None else files
         if not files:
             return None
-        return (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
+        return (f"read_parquet({_partition_globs(files)}, hive_partitioning=true, union_by_name=true, "
                 "hive_types={'model_id': 'VARCHAR', 'date': 'DATE'})")
 
     def outcomes_source(self) -> str | None:
         files = self.outcome_files()
         if not files:
             return None
-        return (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
+        return (f"read_parquet({_partition_globs(files)}, hive_partitioning=true, union_by_name=true, "
                 "hive_types={'date': 'DATE'})")
 
     # ------------------------------------------------------------------ models
@@ -564,17 +572,57 @@ class Store:
             marker.unlink(missing_ok=True)
             self._pending_marker = None
 
+    # ------------------------------------------------------------------ compaction
+    def compact(self, min_files: int = 2, progress: Progress | None = None) -> dict[str, int]:
+        """Merge each partition of many small files into one, swapping folders atomically.
+
+        Readers list a partition either before or after the swap, never half of each, so
+        they never see rows missing or doubled. Rollups do not change: the rows are the same.
+        """
+        merged = files_before = 0
+        with exclusive_lock(self.layout.lock):
+            self._recover()
+            folders = [d for d in [*self.layout.predictions.glob("model_id=*/date=*"),
+                                   *self.layout.outcomes.glob("date=*")]
+                       if d.is_dir() and len(list(d.glob(PART_GLOB))) >= min_files]
+            for i, folder in enumerate(sorted(folders)):
+                files = sorted(folder.glob(PART_GLOB))
+                fresh = folder.parent / f".compact-{uuid.uuid4().hex}"
+                fresh.mkdir()
+                target = fresh / f"part-{uuid.uuid4().hex}.parquet"
+                cur = self._con.cursor()
+                try:
+                    listed = _parquet_list(files)
+                    expected = cur.execute(f"SELECT count(*) FROM read_parquet({listed}, union_by_name=true)"
+                                           ).fetchone()
+                    cur.execute(f"COPY (SELECT * FROM read_parquet({listed}, union_by_name=true)) "
+                                f"TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+                    written = cur.execute(f"SELECT count(*) FROM read_parquet({sql_literal(str(target))})"
+                                          ).fetchone()
+                finally:
+                    cur.close()
+                if expected != written:
+                    shutil.rmtree(fresh, ignore_errors=True)
+                    raise StoreError(f"compaction of {folder} wrote {written} rows, expected {expected}")
+                _exchange(folder, fresh)
+                shutil.rmtree(fresh, ignore_errors=True)  # now the old files
+                merged += 1
+                files_before += len(files)
+                if progress:
+                    progress(i + 1, len(folders))
+        return {"partitions": merged, "files_before": files_before, "files_after": merged}
+
     # ------------------------------------------------------------------ rollups
     def _all_prediction_months(self) -> list[tuple[str, str]]:
         months = set()
         for mdir in self.layout.predictions.glob("model_id=*"):
             for ddir in mdir.glob("date=*"):
-                if any(ddir.glob("*.parquet")):
+                if any(ddir.glob(PART_GLOB)):
                     months.add((mdir.name[len("model_id="):], ddir.name[5:12]))
         return sorted(months)
 
     def _all_outcome_months(self) -> list[str]:
-        return sorted({d.name[5:12] for d in self.layout.outcomes.glob("date=*") if any(d.glob("*.parquet"))})
+        return sorted({d.name[5:12] for d in self.layout.outcomes.glob("date=*") if any(d.glob(PART_GLOB))})
 
     def rebuild_rollups(self, progress: Progress | None = None) -> int:
         """Recompute every rollup from the logs; returns the number of partitions."""
@@ -744,6 +792,20 @@ class Store:
 
     def count_quarantined(self) -> int:
         return sum(1 for _ in self.layout.quarantine.glob("*/errors.json")) if self.layout.quarantine.is_dir() else 0
+
+
+def _partition_globs(files: Sequence[Path]) -> str:
+    """One glob per partition folder: what the folder holds at query time, not a stale list."""
+    folders = sorted({str(Path(f).parent) for f in files})
+    return _parquet_list([f"{d}/{PART_GLOB}" for d in folders])
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Atomically swap two folders (Linux renameat2 RENAME_EXCHANGE)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"atomic folder swap failed: {os.strerror(err)}", str(a))
 
 
 def _split_by_month(table: pa.Table) -> dict[str, pa.Table]:

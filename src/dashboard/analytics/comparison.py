@@ -1,0 +1,580 @@
+"""Champion versus challengers on the same applications: pure computations.
+
+Accuracy metrics are scikit-learn's on the labelled rows; their 95% intervals come from a
+bootstrap over (score bin x label) cells, which resamples the rows exactly as a row
+bootstrap would except that rows sharing a 1/1000 score bin are exchangeable (the
+interval is then shifted onto the exact point estimate). Scores are P(bad).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
+from threadpoolctl import threadpool_limits
+
+from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.histogram import decile_psi
+from dashboard.models.artifact import predict_scores
+from dashboard.models.card import ModelCard
+
+METRICS = ("auc", "ks", "gini", "brier")
+BOOTSTRAP_BINS = 1000
+MATERIAL_SHARE = 0.05          # a feature is material when it carries >= 5% of the total importance
+FOUR_FIFTHS = 0.8              # adverse impact ratio below this is flagged (the four-fifths rule)
+MONOTONE_TOLERANCE = 1e-4      # average score steps smaller than this are treated as flat
+PDO, BASE_POINTS, BASE_ODDS = 20.0, 600.0, 50.0   # scorecard scaling: 600 points at 50:1 good:bad, 20 to double
+
+
+# ---------------------------------------------------------------------------- metrics
+def compute_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
+    """AUC, KS, Gini and Brier on the given rows (None where undefined: one class only)."""
+    y = np.asarray(y, dtype=int)
+    s = np.asarray(score, dtype=float)
+    out: dict[str, float | None] = dict.fromkeys(METRICS)
+    if len(y) == 0:
+        return out
+    out["brier"] = float(brier_score_loss(y, s))
+    if y.min() == y.max():
+        return out
+    auc = float(roc_auc_score(y, s))
+    fpr, tpr, _ = roc_curve(y, s)
+    out.update(auc=auc, gini=2 * auc - 1, ks=float(np.max(tpr - fpr)))
+    return out
+
+
+def _cells(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts per (bin, label) cell, interleaved good/bad, and each cell's mean squared error."""
+    b = np.minimum((score * BOOTSTRAP_BINS).astype(int), BOOTSTRAP_BINS - 1)
+    cell = b * 2 + y
+    counts = np.bincount(cell, minlength=2 * BOOTSTRAP_BINS).astype(float)
+    sq = np.bincount(cell, weights=(score - y) ** 2, minlength=2 * BOOTSTRAP_BINS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_sq = np.where(counts > 0, sq / np.where(counts > 0, counts, 1), 0.0)
+    return counts, mean_sq
+
+
+def _binned_metrics(counts: np.ndarray, mean_sq: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics for each row of a (draws x cells) count matrix."""
+    goods, bads = counts[:, 0::2], counts[:, 1::2]
+    ng, nb = goods.sum(axis=1), bads.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        below = np.cumsum(goods, axis=1) - goods
+        auc = (bads * (below + 0.5 * goods)).sum(axis=1) / (ng * nb)
+        ks = np.max(np.abs(np.cumsum(goods, axis=1) / ng[:, None] - np.cumsum(bads, axis=1) / nb[:, None]), axis=1)
+        brier = (counts * mean_sq).sum(axis=1) / (ng + nb)
+    return {"auc": auc, "ks": ks, "gini": 2 * auc - 1, "brier": brier}
+
+
+def compute_bootstrap_intervals(y: np.ndarray, score: np.ndarray, draws: int = 400, seed: int = 0,
+                                level: float = 0.95, exact: dict[str, float | None] | None = None,
+                                ) -> dict[str, tuple[float, float] | None]:
+    """Percentile bootstrap intervals for each metric (None where the metric is undefined)."""
+    y = np.asarray(y, dtype=int)
+    s = np.clip(np.asarray(score, dtype=float), 0.0, 1.0)
+    out: dict[str, tuple[float, float] | None] = dict.fromkeys(METRICS)
+    if len(y) < 2:
+        return out
+    counts, mean_sq = _cells(y, s)
+    rng = np.random.default_rng(seed)
+    boot = _binned_metrics(rng.multinomial(len(y), counts / counts.sum(), size=draws), mean_sq)
+    point_binned = _binned_metrics(counts[None, :], mean_sq)
+    exact = exact if exact is not None else compute_metrics(y, s)
+    alpha = (1 - level) / 2
+    for name in METRICS:
+        if exact[name] is None:
+            continue
+        values = boot[name][np.isfinite(boot[name])]
+        if len(values) == 0:
+            continue
+        shift = float(exact[name]) - float(point_binned[name][0])  # type: ignore[arg-type]
+        lo, hi = np.quantile(values, [alpha, 1 - alpha]) + shift
+        out[name] = (float(lo), float(hi))
+    return out
+
+
+def compute_metric_table(y: np.ndarray, scores: dict[str, np.ndarray], draws: int = 400,
+                         seed: int = 0) -> pd.DataFrame:
+    """One row per model: n, bads, each metric with its 95% interval."""
+    rows = []
+    for model_id, s in scores.items():
+        point = compute_metrics(y, s)
+        ci = compute_bootstrap_intervals(y, s, draws=draws, seed=seed, exact=point)
+        row: dict[str, Any] = {"model_id": model_id, "n": int(len(y)), "bads": int(np.sum(y))}
+        for name in METRICS:
+            row[name] = point[name]
+            interval = ci[name]
+            row[f"{name}_lo"] = interval[0] if interval else None
+            row[f"{name}_hi"] = interval[1] if interval else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- curves
+def _thin(frame: pd.DataFrame, points: int) -> pd.DataFrame:
+    if len(frame) <= points:
+        return frame
+    idx = np.unique(np.linspace(0, len(frame) - 1, points).round().astype(int))
+    return frame.iloc[idx].reset_index(drop=True)
+
+
+def compute_curves(y: np.ndarray, scores: dict[str, np.ndarray], points: int = 300) -> dict[str, pd.DataFrame]:
+    """ROC (fpr, tpr), precision-recall and calibration (10 quantile bins), per model, long frames."""
+    roc, pr, cal = [], [], []
+    y = np.asarray(y, dtype=int)
+    if len(y) == 0 or y.min() == y.max():
+        empty = pd.DataFrame(columns=["model_id", "x", "y"])
+        return {"roc": empty, "pr": empty.copy(), "calibration": empty.copy()}
+    for model_id, s in scores.items():
+        fpr, tpr, _ = roc_curve(y, s)
+        roc.append(_thin(pd.DataFrame({"x": fpr, "y": tpr}), points).assign(model_id=model_id))
+        precision, recall, _ = precision_recall_curve(y, s)
+        pr.append(_thin(pd.DataFrame({"x": recall, "y": precision}), points).assign(model_id=model_id))
+        prob_true, prob_pred = calibration_curve(y, s, n_bins=10, strategy="quantile")
+        cal.append(pd.DataFrame({"x": prob_pred, "y": prob_true, "model_id": model_id}))
+    return {"roc": pd.concat(roc, ignore_index=True), "pr": pd.concat(pr, ignore_index=True),
+            "calibration": pd.concat(cal, ignore_index=True)}
+
+
+def compute_gains(y: np.ndarray, scores: dict[str, np.ndarray], groups: int = 10) -> pd.DataFrame:
+    """Gains by decile, riskiest first: bad rate and cumulative share of bads captured."""
+    y = np.asarray(y, dtype=int)
+    rows = []
+    total_bad = y.sum()
+    for model_id, s in scores.items():
+        if len(y) == 0:
+            continue
+        order = np.argsort(-np.asarray(s, dtype=float), kind="stable")
+        decile = np.arange(len(y)) * groups // len(y) + 1
+        ys = y[order]
+        for d in range(1, groups + 1):
+            part = ys[decile == d]
+            rows.append({"model_id": model_id, "decile": d, "n": int(len(part)), "bads": int(part.sum())})
+    frame = pd.DataFrame(rows, columns=["model_id", "decile", "n", "bads"])
+    if frame.empty:
+        return frame.assign(bad_rate=[], cum_bads_captured=[], lift=[])
+    frame["bad_rate"] = frame["bads"] / frame["n"].where(frame["n"] > 0)
+    frame["cum_bads_captured"] = frame.groupby("model_id")["bads"].cumsum() / total_bad if total_bad else np.nan
+    base_rate = total_bad / len(y) if len(y) else np.nan
+    frame["lift"] = frame["bad_rate"] / base_rate if base_rate else np.nan
+    return frame
+
+
+# ---------------------------------------------------------------------------- money
+def compute_row_money(label: np.ndarray, amount: np.ndarray, loss: np.ndarray,
+                      assumptions: BusinessAssumptions) -> np.ndarray:
+    """Realized money of one approved loan: the margin over its term when good, its loss when bad.
+
+    Missing amounts take the assumed average; a bad loan without a recorded loss loses
+    amount x loss given default. NaN where there is no label yet.
+    """
+    lab = np.asarray(label, dtype=float)
+    amt = np.where(np.isnan(amount), assumptions.average_amount, amount)
+    lost = np.where(np.isnan(loss) | (loss <= 0), amt * assumptions.loss_given_default, loss)
+    gain = amt * assumptions.interest_margin * assumptions.average_term_years
+    return np.where(np.isnan(lab), np.nan, np.where(lab == 1, -lost, gain))
+
+
+def compute_expected_money(score: np.ndarray, amount: np.ndarray,
+                           assumptions: BusinessAssumptions) -> np.ndarray:
+    """Expected money of approving a loan whose P(bad) is `score` (an estimate, not realized)."""
+    amt = np.where(np.isnan(amount), assumptions.average_amount, amount)
+    gain = amt * assumptions.interest_margin * assumptions.average_term_years
+    return (1 - score) * gain - score * amt * assumptions.loss_given_default
+
+
+def compute_profit_curve(money: np.ndarray, score: np.ndarray, cutoffs: np.ndarray | None = None) -> pd.DataFrame:
+    """Realized profit of approving every labelled row with score below each cutoff."""
+    grid = np.round(np.arange(0.005, 1.0, 0.005), 3) if cutoffs is None else np.asarray(cutoffs, dtype=float)
+    order = np.argsort(score, kind="stable")
+    s, m = np.asarray(score, dtype=float)[order], np.asarray(money, dtype=float)[order]
+    cum = np.concatenate([[0.0], np.cumsum(m)])
+    k = np.searchsorted(s, grid, side="left")  # rows with score < cutoff are approved
+    return pd.DataFrame({"cutoff": grid, "approved": k, "profit": cum[k]})
+
+
+def compute_best_cutoffs(label: np.ndarray, money: np.ndarray, scores: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each model's profit-maximising cutoff on the labelled rows, and the profit there."""
+    rows: list[dict[str, Any]] = []
+    keep = ~np.isnan(np.asarray(label, dtype=float))
+    for model_id, s in scores.items():
+        curve = compute_profit_curve(money[keep], np.asarray(s)[keep])
+        if curve.empty or not keep.any():
+            rows.append({"model_id": model_id, "best_cutoff": None, "approved": 0, "profit": None})
+            continue
+        best = curve.loc[curve["profit"].idxmax()]
+        rows.append({"model_id": model_id, "best_cutoff": float(best["cutoff"]),
+                     "approved": int(best["approved"]), "approval_share": float(best["approved"]) / int(keep.sum()),
+                     "profit": float(best["profit"])})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------- fairness
+def compute_adverse_impact(approved: np.ndarray, groups: pd.Series, min_count: int = 30) -> pd.DataFrame:
+    """Approval rate per group and its ratio to the most-approved group (adverse impact ratio).
+
+    Groups with fewer than `min_count` applications are listed but left out of the ratio.
+    """
+    codes, names = pd.factorize(groups.astype("object").where(groups.notna(), "(missing)").astype(str))
+    ok = np.asarray(approved, dtype=bool)
+    agg = pd.DataFrame({"grp": names.astype(str), "n": np.bincount(codes, minlength=len(names)),
+                        "approved": np.bincount(codes, weights=ok, minlength=len(names)).astype(int)})
+    agg["approval_rate"] = agg["approved"] / agg["n"]
+    eligible = agg["n"] >= min_count
+    top = agg.loc[eligible, "approval_rate"].max() if eligible.any() else np.nan
+    agg["air"] = np.where(eligible & (top > 0), agg["approval_rate"] / top, np.nan)
+    return agg.sort_values("grp").reset_index(drop=True)
+
+
+def compute_fairness_table(frame: pd.DataFrame, approvals: dict[str, np.ndarray],
+                           attributes: list[str]) -> pd.DataFrame:
+    """Per model and protected attribute: the lowest adverse impact ratio and its group."""
+    rows: list[dict[str, Any]] = []
+    for model_id, approved in approvals.items():
+        for attr in attributes:
+            if attr not in frame:
+                continue
+            air = compute_adverse_impact(approved, frame[attr])
+            valid = air.dropna(subset=["air"])
+            if valid.empty:
+                rows.append({"model_id": model_id, "attribute": attr, "lowest_air": None, "group": None,
+                             "flag": "too few applications"})
+                continue
+            worst = valid.loc[valid["air"].idxmin()]
+            rows.append({"model_id": model_id, "attribute": attr, "lowest_air": float(worst["air"]),
+                         "group": str(worst["grp"]),
+                         "flag": "below four-fifths" if worst["air"] < FOUR_FIFTHS else "ok"})
+    return pd.DataFrame(rows, columns=["model_id", "attribute", "lowest_air", "group", "flag"])
+
+
+# ---------------------------------------------------------------------------- swap set
+SWAP_KINDS = ("both approve", "both decline", "only champion approves", "only challenger approves")
+
+
+@dataclass(frozen=True)
+class SwapSet:
+    summary: pd.DataFrame     # kind, applications, labelled, bads, bad_rate, realized_money, expected_money
+    rows: pd.DataFrame        # the swapped applications (only one model approves)
+    money_difference: float   # challenger minus champion: estimated gain on swap-ins minus realized money of swap-outs
+    realized_part: float      # realized money of labelled swap-outs (the challenger would forgo it)
+    estimated_part: float     # expected money of swap-ins (never approved, so estimated from the challenger score)
+
+
+def compute_swap_kind(champion_approves: np.ndarray, challenger_approves: np.ndarray) -> np.ndarray:
+    a = np.asarray(champion_approves, dtype=bool)
+    b = np.asarray(challenger_approves, dtype=bool)
+    return np.select([a & b, ~a & ~b, a & ~b], list(SWAP_KINDS[:3]), default=SWAP_KINDS[3])
+
+
+def compute_swap_set(frame: pd.DataFrame, champion_score: str, challenger_score: str,
+                     champion_approves: np.ndarray, challenger_approves: np.ndarray,
+                     assumptions: BusinessAssumptions) -> SwapSet:
+    """Applications one model approves and the other declines, with outcomes and money.
+
+    Swap-outs (only the champion approves) were booked, so their outcome is realized where
+    it has matured. Swap-ins (only the challenger approves) were declined and have no
+    outcome: their money is estimated from the challenger's score.
+    """
+    kind = compute_swap_kind(champion_approves, challenger_approves)
+    label = frame["label"].astype("float64").to_numpy()
+    amount = frame["loan_amount"].astype("float64").to_numpy()
+    loss = frame["loss_amount"].astype("float64").to_numpy()
+    realized = compute_row_money(label, amount, loss, assumptions)
+    expected = compute_expected_money(frame[challenger_score].to_numpy(dtype=float), amount, assumptions)
+    rows = []
+    for k in SWAP_KINDS:
+        m = kind == k
+        labelled = m & ~np.isnan(label)
+        bads = int(np.nansum(label[labelled]))
+        rows.append({"kind": k, "applications": int(m.sum()), "labelled": int(labelled.sum()), "bads": bads,
+                     "bad_rate": bads / int(labelled.sum()) if labelled.any() else None,
+                     "realized_money": float(np.nansum(realized[labelled])) if labelled.any() else 0.0,
+                     "expected_money": float(expected[m].sum())})
+    summary = pd.DataFrame(rows)
+    out_mask = kind == SWAP_KINDS[2]
+    in_mask = kind == SWAP_KINDS[3]
+    realized_out = float(np.nansum(realized[out_mask]))
+    estimated_in = float(expected[in_mask].sum())
+    swapped = out_mask | in_mask
+    cols = ["application_id", "date", champion_score, challenger_score, "label", "loan_amount"]
+    detail = frame.loc[swapped, [c for c in cols if c in frame]].copy()
+    detail.insert(1, "kind", kind[swapped])
+    detail["realized_money"] = realized[swapped]
+    return SwapSet(summary=summary, rows=detail.reset_index(drop=True),
+                   money_difference=estimated_in - realized_out, realized_part=realized_out,
+                   estimated_part=estimated_in)
+
+
+# ---------------------------------------------------------------------------- explainability
+def final_estimator(model: Any) -> Any:
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def compute_model_type(model: Any) -> str:
+    est = final_estimator(model)
+    name = type(est).__name__
+    return f"{name} in a Pipeline" if est is not model else name
+
+
+def is_linear(model: Any) -> bool:
+    return hasattr(final_estimator(model), "coef_") and hasattr(model, "decision_function")
+
+
+def compute_importance(model: Any, x: pd.DataFrame, y: np.ndarray, repeats: int = 3,
+                       seed: int = 0) -> pd.DataFrame:
+    """Permutation importance (drop in AUC) of each card feature, its share, and materiality."""
+    # One thread: OpenMP models (HistGradientBoosting) are 30x slower on small batches with
+    # oversubscribed threads on a busy machine.
+    with threadpool_limits(limits=1):
+        result = permutation_importance(model, x, np.asarray(y, dtype=int), scoring="roc_auc",
+                                        n_repeats=repeats, random_state=seed)
+    imp = np.maximum(result.importances_mean, 0.0)
+    total = imp.sum()
+    frame = pd.DataFrame({"feature": list(x.columns), "importance": result.importances_mean,
+                          "share": imp / total if total > 0 else 0.0})
+    frame["material"] = frame["share"] >= MATERIAL_SHARE
+    return frame.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _grid(values: pd.Series, points: int) -> np.ndarray:
+    clean = pd.to_numeric(values, errors="coerce").dropna()
+    if clean.empty:
+        return np.array([])
+    return np.unique(np.quantile(clean, np.linspace(0.05, 0.95, points)))
+
+
+def compute_monotonicity(model: Any, x: pd.DataFrame, card: ModelCard, points: int = 10) -> pd.DataFrame:
+    """Average score along each numeric feature's range, checked against the card's direction.
+
+    For each feature with direction +1 (higher value, higher risk) or -1, every row of `x`
+    gets the feature set to each grid value and the mean score is taken (a partial
+    dependence curve). Steps against the expected direction are violations.
+    """
+    rows = []
+    for spec in card.features:
+        if spec.type != "numeric" or spec.direction not in (-1, 1) or spec.name not in x:
+            continue
+        grid = _grid(x[spec.name], points)
+        if len(grid) < 2:
+            rows.append({"feature": spec.name, "expected": _direction_word(spec.direction),
+                         "observed": "constant in the data", "violations": 0, "steps": 0, "consistent": True})
+            continue
+        # One stacked prediction per feature: far cheaper than one call per grid value.
+        probe = pd.concat([x] * len(grid), ignore_index=True)
+        probe[spec.name] = np.repeat(grid, len(x))
+        with threadpool_limits(limits=1):
+            means = predict_scores(model, probe).reshape(len(grid), len(x)).mean(axis=1)
+        steps = np.diff(means) * spec.direction
+        # Wiggles smaller than 2% of the curve's range are not counted against the model.
+        tolerance = max(MONOTONE_TOLERANCE, 0.02 * float(np.ptp(means)))
+        against = int((steps < -tolerance).sum())
+        along = int((steps > tolerance).sum())
+        if against == 0 and along == 0:
+            observed = "flat"
+        elif against == 0:
+            observed = "as expected"
+        elif along == 0:
+            observed = "opposite"
+        else:
+            observed = "mixed"
+        rows.append({"feature": spec.name, "expected": _direction_word(spec.direction), "observed": observed,
+                     "violations": against, "steps": len(steps), "consistent": against == 0})
+    return pd.DataFrame(rows, columns=["feature", "expected", "observed", "violations", "steps", "consistent"])
+
+
+def _direction_word(direction: int | None) -> str:
+    return {1: "higher value, higher risk", -1: "higher value, lower risk"}.get(direction or 0, "none")
+
+
+def compute_scorecard_points(model: Any, x: pd.DataFrame, card: ModelCard) -> pd.DataFrame | None:
+    """Readable points per feature value for a linear (logistic) model; None for other models.
+
+    Points follow the usual scaling: 600 points at 50:1 good:bad odds, 20 points to double
+    the odds; more points, less risk. Each feature's points are relative to a typical
+    applicant (median of numeric features, most frequent category); a score is the
+    typical applicant's points plus each feature's points, exact for an additive model.
+    """
+    if not is_linear(model) or x.empty:
+        return None
+    factor = PDO / np.log(2)
+    offset = BASE_POINTS - factor * np.log(BASE_ODDS)
+    base = x.iloc[[0]].copy()
+    for spec in card.features:
+        if spec.name not in x:
+            continue
+        col = x[spec.name]
+        if spec.type == "numeric":
+            num = pd.to_numeric(col, errors="coerce")
+            base[spec.name] = float(num.median()) if num.notna().any() else np.nan
+        else:
+            mode = col.dropna().astype(str).mode()
+            base[spec.name] = mode.iloc[0] if not mode.empty else None
+    base_logit = float(np.ravel(model.decision_function(base))[0])
+    rows = [{"feature": "(typical applicant)", "value": "base points", "points": offset - factor * base_logit}]
+    for spec in card.features:
+        if spec.name not in x:
+            continue
+        if spec.type == "numeric":
+            num = pd.to_numeric(x[spec.name], errors="coerce")
+            values: list[Any] = [float(v) for v in np.unique(np.quantile(num.dropna(), [0.05, 0.25, 0.5, 0.75, 0.95]))] \
+                if num.notna().any() else []
+            if num.isna().any():
+                values.append(np.nan)
+        else:
+            values = list(spec.categories) or sorted(x[spec.name].dropna().astype(str).unique())
+        if not values:
+            continue
+        probe = pd.concat([base] * len(values), ignore_index=True)
+        probe[spec.name] = values
+        logits = np.ravel(model.decision_function(probe))
+        for value, logit in zip(values, logits, strict=True):
+            shown = "missing" if isinstance(value, float) and np.isnan(value) else (
+                f"{value:,.4g}" if isinstance(value, float) else str(value))
+            rows.append({"feature": spec.name, "value": shown, "points": float(-factor * (logit - base_logit))})
+    frame = pd.DataFrame(rows)
+    frame["points"] = frame["points"].round(1)
+    return frame
+
+
+# ---------------------------------------------------------------------------- stability
+def compute_psi_by_month(hist: pd.DataFrame, bins: int = 1000) -> pd.DataFrame:
+    """Score PSI of each month against the model's first month with logs (reference deciles)."""
+    rows = []
+    for model_id, part in hist.groupby("model_id", sort=True):
+        months = sorted(part["month"].unique())
+        if not months:
+            continue
+        matrix = {m: np.bincount(g["bin"].to_numpy(dtype=int), weights=g["n"].to_numpy(dtype=float),
+                                 minlength=bins)[:bins] for m, g in part.groupby("month")}
+        ref = matrix[months[0]]
+        for m in months:
+            rows.append({"model_id": model_id, "month": pd.Timestamp(m), "n": int(matrix[m].sum()),
+                         "psi": decile_psi(ref, matrix[m])})
+    return pd.DataFrame(rows, columns=["model_id", "month", "n", "psi"])
+
+
+def psi_status(value: float | None) -> str:
+    if value is None or np.isnan(value):
+        return "unknown"
+    if value < 0.1:
+        return "stable"
+    return "moderate shift" if value < 0.25 else "significant shift"
+
+
+# ---------------------------------------------------------------------------- trade-off
+def compute_tradeoff(metrics: pd.DataFrame, explain: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy beside explainability, one row per model.
+
+    `explain` columns: model_id, model_type, features, material_features, monotone_ok,
+    monotone_checked, scorecard (bool).
+    """
+    table = metrics[["model_id", "auc", "auc_lo", "auc_hi"]].merge(explain, on="model_id", how="left")
+    return table
+
+
+def compute_tradeoff_sentences(table: pd.DataFrame, champion: str) -> list[str]:
+    """Plain statements: how much accuracy each challenger gives up or gains, and for what."""
+    if champion not in set(table["model_id"]):
+        return []
+    champ = table.set_index("model_id").loc[champion]
+    out = []
+    for _, row in table.iterrows():
+        if row["model_id"] == champion or pd.isna(row["auc"]) or pd.isna(champ["auc"]):
+            continue
+        gap = float(row["auc"]) - float(champ["auc"])
+        overlap = not (pd.isna(row["auc_lo"]) or pd.isna(champ["auc_lo"])) and \
+            row["auc_lo"] <= champ["auc_hi"] and champ["auc_lo"] <= row["auc_hi"]
+        verdict = "the intervals overlap, so the difference may be noise" if overlap else \
+            "the intervals do not overlap"
+        parts = [f"{row['model_id']}: AUC {gap:+.3f} against {champion} ({verdict})"]
+        if pd.notna(row.get("material_features")) and pd.notna(champ.get("material_features")):
+            parts.append(f"{int(row['material_features'])} material features against "
+                         f"{int(champ['material_features'])}")
+        if pd.notna(row.get("monotone_checked")) and row.get("monotone_checked"):
+            parts.append(f"{int(row['monotone_ok'])} of {int(row['monotone_checked'])} expected directions respected")
+        if bool(row.get("scorecard")):
+            parts.append("readable points per feature (a scorecard a person can check)")
+        out.append("; ".join(parts) + ".")
+    return out
+
+
+# ---------------------------------------------------------------------------- the whole comparison
+@dataclass
+class Comparison:
+    """Everything the Challengers page shows about accuracy, money, fairness and swaps."""
+
+    champion: str
+    models: list[str]                  # champion first, then challengers with shadow overlap
+    applications: int                  # applications scored by the champion and every compared model
+    labelled: int                      # of those, with a matured outcome (champion-approved only)
+    notes: list[str]                   # plain messages: models without overlap, no labels, ...
+    metrics: pd.DataFrame
+    curves: dict[str, pd.DataFrame]
+    gains: pd.DataFrame
+    best_cutoffs: pd.DataFrame
+    cutoffs: dict[str, float]          # the cutoff each model is judged at (approve below it)
+    approval_rates: dict[str, float]
+    fairness: pd.DataFrame
+    swaps: dict[str, SwapSet]          # per challenger
+
+
+def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str], cutoffs: dict[str, float],
+                       assumptions: BusinessAssumptions, protected: list[str], draws: int = 400,
+                       swap_rows: int = 500) -> Comparison:
+    """Compare on the applications every compared model scored; metrics on the labelled ones.
+
+    `frame` is the shadow frame (score__<model> columns); `cutoffs` approve below each
+    model's value (the champion's policy in force, the challengers' chosen cutoffs).
+    """
+    def col(m: str) -> str:
+        return f"score__{m}"
+
+    notes: list[str] = []
+    models = [champion]
+    for m in challengers:
+        if col(m) not in frame or frame[col(m)].notna().sum() == 0:
+            notes.append(f"{m} has no shadow scores on the champion's applications in this window, "
+                         "so it cannot be compared here.")
+        else:
+            models.append(m)
+    common = frame.dropna(subset=[col(m) for m in models]) if not frame.empty else frame
+    dropped = len(frame) - len(common)
+    if dropped and len(models) > 1:
+        notes.append(f"{dropped:,} of the champion's applications lack a score from at least one compared "
+                     "model and are left out so that every model is judged on the same applications.")
+    labelled = common[common["label"].notna()] if not common.empty else common
+    y = labelled["label"].to_numpy(dtype=int) if not labelled.empty else np.array([], dtype=int)
+    if len(y) == 0:
+        notes.append("No outcome has matured yet for these applications: accuracy, calibration, gains and "
+                     "profit need labels. Shadow scores, approvals, fairness and the swap counts are shown.")
+    elif y.min() == y.max():
+        notes.append("The matured outcomes are all of one class, so AUC, KS and Gini are undefined.")
+    lab_scores = {m: labelled[col(m)].to_numpy(dtype=float) for m in models}
+    metrics = compute_metric_table(y, lab_scores, draws=draws)
+    curves = compute_curves(y, lab_scores)
+    gains = compute_gains(y, lab_scores) if len(y) else pd.DataFrame(
+        columns=["model_id", "decile", "n", "bads", "bad_rate", "cum_bads_captured", "lift"])
+    money = compute_row_money(labelled["label"].astype("float64").to_numpy(),
+                              labelled["loan_amount"].astype("float64").to_numpy(),
+                              labelled["loss_amount"].astype("float64").to_numpy(), assumptions) \
+        if len(y) else np.array([])
+    best = compute_best_cutoffs(labelled["label"].astype("float64").to_numpy() if len(y) else np.array([]),
+                                money, lab_scores)
+    approvals = {m: common[col(m)].to_numpy(dtype=float) < cutoffs[m] for m in models}
+    rates = {m: float(a.mean()) if len(a) else float("nan") for m, a in approvals.items()}
+    fairness = compute_fairness_table(common, approvals, protected)
+    swaps = {}
+    for m in models[1:]:
+        swap = compute_swap_set(common, col(champion), col(m), approvals[champion], approvals[m], assumptions)
+        swaps[m] = SwapSet(summary=swap.summary, rows=swap.rows.head(swap_rows),
+                           money_difference=swap.money_difference, realized_part=swap.realized_part,
+                           estimated_part=swap.estimated_part)
+    return Comparison(champion=champion, models=models, applications=int(len(common)), labelled=int(len(y)),
+                      notes=notes, metrics=metrics, curves=curves, gains=gains, best_cutoffs=best,
+                      cutoffs={m: cutoffs[m] for m in models}, approval_rates=rates, fairness=fairness,
+                      swaps=swaps)

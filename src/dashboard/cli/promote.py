@@ -1,0 +1,38 @@
+"""dashboard promote MODEL --rationale TEXT"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+
+from dashboard.cli import Command
+from dashboard.cli._common import fail, store_from
+from dashboard.store.files import LockTimeout
+from dashboard.store.registry import PROMOTERS, PromotionError, promote
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="id of the registered model to make champion")
+    parser.add_argument("--rationale", required=True, help="why (stored with the promotion; required)")
+    parser.add_argument("--role", default="data_scientist", choices=PROMOTERS,
+                        help="the role you act as (default data_scientist)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        event = promote(store_from(args, create=False), args.model, args.rationale,
+                        actor=f"cli:{getpass.getuser()}", role=args.role)
+    except (PromotionError, PermissionError, LockTimeout) as exc:
+        return fail(f"{exc}\nnothing was changed")
+    print(f"{event['model_id']} is now the champion (was {event['previous_champion']}); "
+          f"recorded at {event['at']} UTC as event {event['id']}")
+    return 0
+
+
+COMMANDS = [Command(("promote",), "Make a challenger the champion, with a rationale.",
+                    "Promote a registered model to champion. The promotion is stored as an immutable\n"
+                    "event with who, when and why; from the next batch on the new champion decides and\n"
+                    "the old champion keeps scoring in shadow.\n\n"
+                    "Example:\n  dashboard promote logit_scorecard --rationale \"same AUC within the intervals, "
+                    "readable points\"",
+                    _configure, _run)]

@@ -1,0 +1,288 @@
+"""Cached loaders and render helpers for the Challengers page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.analytics.comparison import (
+    Comparison,
+    compute_comparison,
+    compute_importance,
+    compute_model_type,
+    compute_monotonicity,
+    compute_psi_by_month,
+    compute_scorecard_points,
+)
+from dashboard.models.artifact import ArtifactError, load_model
+from dashboard.store import open_store
+from dashboard.store.challengers import (
+    DEFAULT_MAX_APPLICATIONS,
+    artifact_signature,
+    load_monthly_score_histograms,
+    load_shadow_rows,
+)
+from dashboard.store.config import load_business_assumptions
+from dashboard.store.policy import policy_in_force
+from dashboard.ui.challengers_charts import (
+    plotly_curves,
+    plotly_gains,
+    plotly_metric_intervals,
+    plotly_psi_over_time,
+)
+from dashboard.ui.format import fmt_int, fmt_pct
+
+QUERY_TTL = 300
+EXPLAIN_TTL = 3600
+IMPORTANCE_ROWS = 2_000
+MONOTONE_ROWS = 400
+CARD_CUTOFF = "Each challenger's card cutoff"
+SAME_POLICY = "The champion's policy in force"
+
+
+@dataclass
+class ComparisonView:
+    comparison: Comparison
+    window_applications: int
+    sampled: bool
+    fraction: float
+    cutoff_rule: str
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner="Joining shadow scores and computing the comparison...")
+def load_comparison_cached(store_path: str, version: str, champion: str, challengers: tuple[str, ...],
+                           start: dt.date | None, end: dt.date | None, cutoff_rule: str,
+                           max_applications: int = DEFAULT_MAX_APPLICATIONS) -> ComparisonView:
+    store = open_store(store_path)
+    shadow = load_shadow_rows(store, [champion, *challengers], start, end, max_applications)
+    champ_policy = policy_in_force(store, champion)
+    cards = store.list_cards()
+    cutoffs = {champion: champ_policy.approve_below}
+    for m in challengers:
+        cutoffs[m] = champ_policy.approve_below if cutoff_rule == SAME_POLICY else cards[m].cutoff
+    comparison = compute_comparison(shadow.frame, champion, list(challengers), cutoffs,
+                                    load_business_assumptions(), shadow.protected)
+    return ComparisonView(comparison=comparison, window_applications=shadow.window_applications,
+                          sampled=shadow.sampled, fraction=shadow.fraction, cutoff_rule=cutoff_rule)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def load_psi_cached(store_path: str, version: str, models: tuple[str, ...]) -> pd.DataFrame:
+    return compute_psi_by_month(load_monthly_score_histograms(open_store(store_path), list(models)))
+
+
+@st.cache_data(ttl=EXPLAIN_TTL, show_spinner="Loading the model and measuring its explainability...")
+def load_explainability_cached(store_path: str, model_id: str, signature: str) -> dict[str, Any]:
+    """Model type, permutation importance, monotonicity and scorecard points, on reference rows.
+
+    Keyed by the artifact's signature, not the store version: new logs do not change it.
+    """
+    store = open_store(store_path)
+    card = store.load_card(model_id)
+    out: dict[str, Any] = {"model_id": model_id, "algorithm": card.algorithm, "message": None,
+                           "model_type": None, "importance": None, "monotonicity": None, "scorecard": None}
+    data = store.read_artifact(model_id)
+    if data is None:
+        out["message"] = "No model artifact is registered, so explainability cannot be measured."
+        return out
+    try:
+        model = load_model(data)
+    except ArtifactError as exc:
+        out["message"] = f"The model artifact could not be loaded: {exc}"
+        return out
+    out["model_type"] = compute_model_type(model)
+    reference = store.read_reference(model_id)
+    features = [f for f in card.feature_names if reference is not None and f in reference]
+    if reference is None or len(features) < len(card.feature_names):
+        out["message"] = "No reference data with every card feature is registered, so importance and " \
+                         "monotonicity cannot be measured."
+        return out
+    x = reference[card.feature_names]
+    if "label" in reference and reference["label"].nunique() == 2:
+        rows = reference.sample(n=min(IMPORTANCE_ROWS, len(reference)), random_state=0)
+        out["importance"] = compute_importance(model, rows[card.feature_names], rows["label"].to_numpy(dtype=int))
+    else:
+        out["message"] = "The reference data has no two-class `label` column, so importance cannot be measured."
+    probe = x.sample(n=min(MONOTONE_ROWS, len(x)), random_state=1)
+    out["monotonicity"] = compute_monotonicity(model, probe, card)
+    out["scorecard"] = compute_scorecard_points(model, x.sample(n=min(5_000, len(x)), random_state=2), card)
+    return out
+
+
+def explain_summary(info: dict[str, Any]) -> dict[str, Any]:
+    """One row of the side-by-side explainability table."""
+    imp, mono = info.get("importance"), info.get("monotonicity")
+    return {"model_id": info["model_id"], "model_type": info.get("model_type") or info.get("algorithm"),
+            "features": int(len(imp)) if imp is not None else None,
+            "material_features": int(imp["material"].sum()) if imp is not None else None,
+            "monotone_ok": int(mono["consistent"].sum()) if mono is not None else None,
+            "monotone_checked": int(len(mono)) if mono is not None else None,
+            "scorecard": info.get("scorecard") is not None}
+
+
+def load_explainability(store_path: str, model_id: str) -> dict[str, Any]:
+    return load_explainability_cached(store_path, model_id, artifact_signature(open_store(store_path), model_id))
+
+
+# ---------------------------------------------------------------------------- rendering
+def render_population(view: ComparisonView) -> None:
+    c = view.comparison
+    sample = (f" The window holds {fmt_int(view.window_applications)} champion applications; a deterministic "
+              f"{fmt_pct(view.fraction)} sample of them (by a hash of application_id, the same applications for "
+              "every model) keeps the page fast." if view.sampled else "")
+    st.caption(
+        f"Compared on **{fmt_int(c.applications)}** applications scored by every model (challengers in shadow)."
+        f"{sample} Accuracy uses the **{fmt_int(c.labelled)}** whose outcome has matured: these are "
+        "applications the champion approved, because declined applicants never get an outcome. "
+        "Shadow scores exist for all applications, so approvals, fairness and swap counts use all of them.")
+    for note in c.notes:
+        st.info(note)
+
+
+def render_metrics(c: Comparison) -> None:
+    table = c.metrics.copy()
+    if table.empty or table["auc"].isna().all() and table["brier"].isna().all():
+        st.info("No accuracy metric can be computed without matured outcomes in this window.")
+        return
+    shown = pd.DataFrame({"model": table["model_id"], "labelled": table["n"], "bads": table["bads"]})
+    for name in ("auc", "ks", "gini", "brier"):
+        shown[name.upper() if name != "brier" else "Brier"] = [
+            "n/a" if pd.isna(v) else f"{v:.4f} ({lo:.4f} to {hi:.4f})" if pd.notna(lo) else f"{v:.4f}"
+            for v, lo, hi in zip(table[name], table[f"{name}_lo"], table[f"{name}_hi"], strict=True)]
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.caption("Point values are scikit-learn's on the matured rows; the 95% intervals come from 400 bootstrap "
+               "resamples of those rows. Overlapping intervals mean the difference may be noise.")
+    left, right = st.columns(2)
+    left.plotly_chart(plotly_metric_intervals(table, "auc"), width="stretch")
+    right.plotly_chart(plotly_metric_intervals(table, "brier"), width="stretch")
+    if c.curves["roc"].empty:
+        return
+    a, b, d = st.columns(3)
+    a.plotly_chart(plotly_curves(c.curves["roc"], "roc"), width="stretch")
+    b.plotly_chart(plotly_curves(c.curves["pr"], "pr"), width="stretch")
+    d.plotly_chart(plotly_curves(c.curves["calibration"], "calibration"), width="stretch")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(plotly_gains(c.gains), width="stretch")
+    pivot = c.gains.pivot(index="decile", columns="model_id", values="cum_bads_captured")[c.models]
+    right.caption("Cumulative share of bads captured, riskiest decile first")
+    right.dataframe(pivot, width="stretch",
+                    column_config={m: st.column_config.NumberColumn(format="percent") for m in c.models})
+
+
+def render_money_and_fairness(c: Comparison) -> None:
+    st.markdown("**Profit at each model's own best cutoff** (realized, matured loans)")
+    best = c.best_cutoffs.copy()
+    if best.empty or best["profit"].isna().all():
+        st.info("Profit needs matured outcomes; none in this window.")
+    else:
+        st.dataframe(best.rename(columns={"model_id": "model", "best_cutoff": "best cutoff",
+                                          "approval_share": "share approved", "profit": "profit (EUR)"}),
+                     hide_index=True, width="stretch",
+                     column_config={"share approved": st.column_config.NumberColumn(format="percent"),
+                                    "profit (EUR)": st.column_config.NumberColumn(format="accounting")})
+        st.caption("Margin over the term for a good loan, the recorded loss (or amount x loss given default) for a "
+                   "bad one; assumptions from the business configuration. Only champion-approved loans have "
+                   "outcomes, so a cutoff above the champion's cannot show the bads it would let in: read the "
+                   "best cutoffs as a lower bound on how strict each model should be.")
+    st.markdown("**Fairness: adverse impact ratio at each model's cutoff**")
+    rules = ", ".join(f"{m} below {v:.3f}" for m, v in c.cutoffs.items())
+    st.caption(f"Approve {rules}. Approval rates: " +
+               ", ".join(f"{m} {fmt_pct(r)}" for m, r in c.approval_rates.items()) +
+               ". The ratio is each group's approval rate over the most-approved group's; below 0.8 fails the "
+               "four-fifths rule. Protected attributes come from the model cards and are never model inputs.")
+    if c.fairness.empty:
+        st.info("No protected attribute from the model cards is present in the logs.")
+    else:
+        st.dataframe(c.fairness.rename(columns={"model_id": "model", "lowest_air": "lowest ratio",
+                                                "group": "least-approved group"}),
+                     hide_index=True, width="stretch",
+                     column_config={"lowest ratio": st.column_config.NumberColumn(format="%.2f")})
+
+
+def render_swap_set(c: Comparison, challenger: str) -> None:
+    swap = c.swaps.get(challenger)
+    if swap is None:
+        st.info(f"{challenger} has no shadow scores to compare with the champion here.")
+        return
+    st.caption(f"The champion **{c.champion}** approves below {c.cutoffs[c.champion]:.3f} (its policy in force); "
+               f"**{challenger}** approves below {c.cutoffs[challenger]:.3f}.")
+    summary = swap.summary.copy()
+    summary["kind"] = summary["kind"].str.replace("challenger", challenger).str.replace("champion", c.champion)
+    st.dataframe(summary, hide_index=True, width="stretch",
+                 column_config={"bad_rate": st.column_config.NumberColumn("bad rate", format="percent"),
+                                "realized_money": st.column_config.NumberColumn("realized money (EUR)",
+                                                                                format="accounting"),
+                                "expected_money": st.column_config.NumberColumn("expected money (EUR, estimate)",
+                                                                                format="accounting")})
+    a, b, d = st.columns(3)
+    a.metric(f"Swap-outs: only {c.champion} approves", fmt_int(int(summary.iloc[2]["applications"])),
+             help="Booked loans the challenger would have declined; their outcomes are realized where matured.")
+    b.metric(f"Swap-ins: only {challenger} approves", fmt_int(int(summary.iloc[3]["applications"])),
+             help="Applications the champion declined: no outcome exists, so their money is estimated from the "
+                  "challenger's score.")
+    d.metric(f"Money difference ({challenger} minus {c.champion})", f"EUR {swap.money_difference:,.0f}",
+             help=f"Estimated money of swap-ins (EUR {swap.estimated_part:,.0f}) minus the realized money of "
+                  f"matured swap-outs (EUR {swap.realized_part:,.0f}). Swap-outs not yet matured are left out.")
+    if not swap.rows.empty:
+        with st.expander(f"The swapped applications (first {len(swap.rows):,})"):
+            st.dataframe(swap.rows, hide_index=True, width="stretch")
+
+
+def render_explainability(infos: list[dict[str, Any]], tradeoff: pd.DataFrame, sentences: list[str]) -> None:
+    st.dataframe(tradeoff.rename(columns={"model_id": "model", "model_type": "model type",
+                                          "material_features": "material features",
+                                          "monotone_ok": "directions respected",
+                                          "monotone_checked": "directions checked",
+                                          "scorecard": "readable points"}),
+                 hide_index=True, width="stretch",
+                 column_config={"auc": st.column_config.NumberColumn("AUC", format="%.4f"),
+                                "auc_lo": st.column_config.NumberColumn("AUC low", format="%.4f"),
+                                "auc_hi": st.column_config.NumberColumn("AUC high", format="%.4f")})
+    st.caption("Material importance: a feature whose permutation importance (drop in AUC on reference rows) is at "
+               "least 5% of the model's total. Directions: the average score along each numeric feature's range "
+               "(a partial dependence curve) against the direction in the card.")
+    for line in sentences:
+        st.markdown(f"- {line}")
+    for info in infos:
+        with st.expander(f"{info['model_id']}: {info.get('model_type') or info['algorithm']}"):
+            if info.get("message"):
+                st.info(info["message"])
+            cols = st.columns(2)
+            if info.get("importance") is not None:
+                cols[0].caption("Permutation importance")
+                cols[0].dataframe(info["importance"], hide_index=True, width="stretch",
+                                  column_config={"share": st.column_config.NumberColumn(format="percent")})
+            if info.get("monotonicity") is not None:
+                cols[1].caption("Monotonicity against the card")
+                cols[1].dataframe(info["monotonicity"], hide_index=True, width="stretch")
+            if info.get("scorecard") is not None:
+                st.caption("Scorecard points (600 at 50:1 good:bad odds, 20 points to double the odds; more points, "
+                           "less risk). Each value's points are relative to a typical applicant.")
+                st.dataframe(info["scorecard"], hide_index=True, width="stretch")
+
+
+def render_stability(psi: pd.DataFrame) -> None:
+    if psi.empty:
+        st.info("No score histograms in the rollups yet.")
+        return
+    st.plotly_chart(plotly_psi_over_time(psi), width="stretch")
+    latest = psi.sort_values("month").groupby("model_id").tail(1)
+    st.caption("PSI of each month's score distribution against the model's first month with logs, on that "
+               "month's deciles; below 0.1 stable, 0.1 to 0.25 a moderate shift, above 0.25 significant. Latest: " +
+               ", ".join(f"{r.model_id} {r.psi:.3f}" if pd.notna(r.psi) else f"{r.model_id} n/a"
+                         for r in latest.itertuples()))
+
+
+def render_history(history: list[dict[str, Any]]) -> None:
+    if not history:
+        st.caption("No promotion yet: the champion is the one named in the model cards.")
+        return
+    frame = pd.DataFrame([{"when (UTC)": e.get("at", "")[:19].replace("T", " "), "promoted": e.get("model_id"),
+                           "previous champion": e.get("previous_champion"), "by": e.get("actor"),
+                           "rationale": e.get("rationale")} for e in history])
+    st.dataframe(frame, hide_index=True, width="stretch")
+
