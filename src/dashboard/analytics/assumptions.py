@@ -26,6 +26,9 @@ class BusinessAssumptions:
     baseline_cutoff: float = 0.10
     capital_available: float = 600_000_000.0
     serving_capacity_per_second: float = 60.0
+    # Share of review-band applications an officer approves (threshold levers); not in the
+    # sample TOML, so the default applies unless [review] approval_share is set.
+    review_approval_share: float = 0.5
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -46,8 +49,9 @@ KEYS: dict[str, tuple[str, str]] = {
     "baseline_cutoff": ("baseline", "cutoff"),
     "capital_available": ("capital", "available"),
     "serving_capacity_per_second": ("serving", "capacity_per_second"),
+    "review_approval_share": ("review", "approval_share"),
 }
-FRACTIONS = {"interest_margin", "loss_given_default", "baseline_cutoff"}
+FRACTIONS = {"interest_margin", "loss_given_default", "baseline_cutoff", "review_approval_share"}
 
 
 def parse_assumptions(data: dict[str, Any], source: str = "business config",

@@ -48,6 +48,7 @@ from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
 
 DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
+UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
 Progress = Callable[[int, int], None]
 
@@ -134,9 +135,10 @@ class Store:
         base = self.layout.rollups / kind
         if not base.is_dir():
             return []
+        # pathlib's glob matches dot files: skip the writers' .tmp-* files (half written).
         if kind == OUTCOME_ROLLUP:
-            return sorted(p for p in base.glob("*.parquet"))
-        return sorted(p for p in base.glob("*/*.parquet"))
+            return sorted(p for p in base.glob("*.parquet") if not p.name.startswith("."))
+        return sorted(p for p in base.glob("*/*.parquet") if not p.name.startswith("."))
 
     def refresh(self) -> None:
         """Re-read rollup files whose modification time changed; register them as r_<kind>."""
@@ -192,6 +194,8 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 parts.append(f"{p.parent.name}:{p.stat().st_mtime_ns}")
         for p in sorted(self.layout.events.glob("*/*")):
+            if p.parent.name in UNVERSIONED_EVENTS:
+                continue  # an audit event per page view must not invalidate every cache
             with contextlib.suppress(FileNotFoundError):
                 parts.append(f"{p}:{p.stat().st_mtime_ns}")
         return str(hash(tuple(parts)))

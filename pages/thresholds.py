@@ -1,0 +1,130 @@
+"""Thresholds: move the cutoff (and a review band) and see approvals, losses, profit, workload
+and fairness move together; backtest it, apply it as a new policy version."""
+
+import streamlit as st
+
+from dashboard.analytics.thresholds import (
+    ThresholdError,
+    check_lever,
+    compute_fairness,
+    compute_threshold_figures,
+)
+from dashboard.ui import data
+from dashboard.ui import thresholds as ui
+from dashboard.ui.session import current_role, current_user
+
+st.title("Thresholds")
+store = data.get_store()
+path, version = str(store.root), store.version()
+cards = store.list_cards()
+if not cards:
+    st.info("No model is registered in this store yet. Build the demo store with `make run` "
+            "(or `dashboard demo`), or register a model and ingest logs: see the README.")
+    st.stop()
+
+role, user = current_role(), current_user()
+roles = data.load_roles_cached(path, version)
+ids = sorted(cards, key=lambda m: (roles.get(m) != "champion", m))
+asked = st.query_params.get("model")
+if asked is not None and asked not in cards:
+    st.warning(f"Model {asked!r} from the address is not registered; showing {ids[0]}.")
+model_id = st.selectbox("Model", ids, index=ids.index(asked) if asked in cards else 0,
+                        format_func=lambda m: f"{m} ({roles.get(m, 'model')})", key="thr_model")
+dates = ui.load_dates_cached(path, version, model_id)
+if dates is None:
+    st.info(f"{model_id} has no scored applications in this store yet: ingest its prediction logs first.")
+    st.stop()
+assumptions = ui.load_assumptions_cached(path, version)
+if isinstance(assumptions, str):
+    st.error(f"The business assumptions cannot be read: {assumptions}")
+    st.stop()
+
+flash = st.session_state.pop("thr_flash", None)
+if flash:
+    st.success(flash)
+
+current = ui.load_policy_in_force_cached(path, version, model_id)
+band_text = f", review band from {current.review_from:.3f}" if current.review_from is not None else ""
+st.caption(f"Policy in force for **{model_id}**: v{current.version}, decline at or above "
+           f"**{current.cutoff:.3f}**{band_text} ({current.actor or 'model card'}). Scores are P(bad).")
+
+window = st.segmented_control("Applicants of", list(ui.WINDOWS), default=ui.DEFAULT_WINDOW,
+                              key="thr_window") or ui.DEFAULT_WINDOW
+start, end = ui.window_bounds(dates, window)
+bins = ui.load_bins_cached(path, version, model_id, start, end)
+if bins.scores.total == 0:
+    st.info(f"No application was scored by {model_id} between {start} and {end}; pick a longer window.")
+    st.stop()
+st.caption(f"{bins.scores.total:,} applications scored from {start:%d %b %Y} to {end:%d %b %Y}.")
+
+# The lever: a cutoff and an optional review band, seeded from the address or the policy in force.
+default_cut, default_rev = current.cutoff, current.review_from
+q_cut, problem = ui.parse_query_float("cutoff")
+q_rev, problem_rev = ui.parse_query_float("review_from")
+for message in (problem, problem_rev):
+    if message:
+        st.warning(message)
+if q_cut is not None:
+    if 0.0 <= q_cut <= 1.0:
+        default_cut = q_cut
+    else:
+        st.warning(f"The cutoff {q_cut} from the address is outside 0..1 (a cutoff is a probability of the "
+                   f"bad outcome); starting from the policy in force, {current.cutoff:.3f}.")
+if q_rev is not None:
+    if 0.0 <= q_rev <= 1.0:
+        default_rev = q_rev
+    else:
+        st.warning(f"The review band's lower edge {q_rev} from the address is outside 0..1; ignored.")
+
+left, right = st.columns([3, 2])
+cutoff = left.slider("Cutoff: decline at or above this score", 0.0, 1.0, value=float(default_cut),
+                     step=0.001, format="%.3f", key=f"thr_cutoff_{model_id}")
+use_band = right.toggle("Send a band below the cutoff to review", value=default_rev is not None,
+                        key=f"thr_band_{model_id}")
+review_from = None
+if use_band:
+    seed = default_rev if default_rev is not None else max(0.0, float(default_cut) - 0.02)
+    review_from = right.slider("Review band from (scores from here up to the cutoff go to an officer)",
+                               0.0, 1.0, value=float(seed), step=0.001, format="%.3f",
+                               key=f"thr_review_{model_id}")
+
+try:
+    check_lever(cutoff, review_from)
+    chosen = compute_threshold_figures(bins.scores, cutoff, review_from, assumptions)
+    in_force = compute_threshold_figures(bins.scores, current.cutoff, current.review_from, assumptions)
+except ThresholdError as exc:
+    st.warning(f"{exc}. Move the sliders so that the review band's lower edge is at or below the cutoff.")
+    chosen = in_force = None
+
+if chosen is not None and in_force is not None:
+    width = 0.0 if review_from is None else cutoff - review_from
+    curves, optimum = ui.compute_curves_and_optimum(bins, assumptions, width)
+    fairness = compute_fairness(bins.groups, cutoff, review_from, assumptions)
+    air = fairness["adverse_impact_ratio"].dropna()
+    ui.render_metrics(chosen, in_force, float(air.min()) if not air.empty else None)
+    ui.render_sources(chosen, bins)
+    if optimum is not None:
+        band_note = f" (with a review band {width:.3f} wide below it)" if width > 0 else ""
+        st.caption(f"Profit-optimal cutoff on this window: **{optimum:.3f}**{band_note}, under the "
+                   "business assumptions in force (tab Assumptions).")
+    marks = {"in force": current.cutoff, "chosen": cutoff, "profit-optimal": optimum}
+    tabs = st.tabs(["Curves", "Fairness", "Figures", "Backtest", "Apply", "Policy history", "Assumptions"])
+    with tabs[0]:
+        ui.render_curves(bins, assumptions, width, marks, curves)
+    with tabs[1]:
+        ui.render_fairness(bins, cutoff, review_from, assumptions, cards[model_id].protected_attributes)
+    with tabs[2]:
+        ui.render_figures_table(chosen, in_force)
+    with tabs[3]:
+        ui.render_backtest(path, version, model_id, dates, (cutoff, review_from), assumptions)
+    with tabs[4]:
+        ui.render_apply(path, model_id, role, user, current, cutoff, review_from)
+    with tabs[5]:
+        ui.render_history(path, version, model_id)
+    with tabs[6]:
+        ui.render_assumptions(path, version, role, user, assumptions)
+else:
+    st.subheader("Policy history")
+    ui.render_history(path, version, model_id)
+    st.subheader("Business assumptions")
+    ui.render_assumptions(path, version, role, user, assumptions)

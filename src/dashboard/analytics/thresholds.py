@@ -1,0 +1,460 @@
+"""Threshold levers from score histograms: what a cutoff and a review band would do.
+
+Everything works on per-bin arrays (1,000 equal-width score bins, 100 for protected
+groups), so one move of the lever is a few vector operations whatever the number of rows.
+Cumulative sums are interpolated linearly inside a bin (mass spread evenly over the bin),
+so a cutoff between bin edges is within one bin of the exact row count.
+
+Expected defaults use the matured label where an application has one (only loans the
+logged policy approved ever get one) and the calibrated score, taken as the bin midpoint,
+where it does not. Losses likewise: realized loss amounts for labelled loans, estimated
+(score x average amount x LGD) for the rest. Both parts are kept apart so the page can say
+which figure is realized and which is estimated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS, score_bin_edges
+from dashboard.analytics.policy import validate_policy
+
+DECISION_ORDER = ("approve", "review", "decline", "none")
+FOUR_FIFTHS = 0.8
+CURVE_STEP = 0.001  # curves are evaluated on every score-bin edge
+
+
+class ThresholdError(ValueError):
+    """Input the lever cannot use; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ScoreBins:
+    """Per-bin sums for one model and window. Arrays are (decision, bin) shaped (4, 1000),
+    decisions in DECISION_ORDER; money in currency units (not cents)."""
+
+    model_id: str
+    start: dt.date | None
+    end: dt.date | None
+    n: np.ndarray
+    n_labelled: np.ndarray
+    n_bad: np.ndarray
+    loss: np.ndarray
+    amount: np.ndarray
+
+    @property
+    def bins(self) -> int:
+        return int(self.n.shape[1])
+
+    @property
+    def total(self) -> int:
+        return int(self.n.sum())
+
+    @property
+    def labelled(self) -> int:
+        return int(self.n_labelled.sum())
+
+    @property
+    def has_decisions(self) -> bool:
+        """True when the model's own decisions were logged (champion), not shadow scores."""
+        return bool(self.n[:3].sum() > 0)
+
+
+@dataclass(frozen=True)
+class GroupBins:
+    """Per protected attribute: group names and an (n_groups, 100) array of counts."""
+
+    attributes: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.attributes
+
+
+@dataclass(frozen=True)
+class ThresholdBins:
+    scores: ScoreBins
+    groups: GroupBins
+
+
+@dataclass(frozen=True)
+class ThresholdFigures:
+    """What one policy would do on a window. Counts are expected counts (floats)."""
+
+    cutoff: float
+    review_from: float | None
+    applications: int
+    approved: float              # automatic approvals plus the assumed share of reviews
+    auto_approved: float
+    review: float
+    declined: float
+    approval_rate: float | None
+    labelled_approved: float     # approved applications that have a matured label
+    realized_defaults: float     # defaults among them (observed)
+    estimated_defaults: float    # expected defaults among unlabelled approved (from scores)
+    expected_defaults: float
+    expected_bad_rate: float | None
+    realized_losses: float
+    estimated_losses: float
+    expected_losses: float
+    interest_income: float
+    review_cost: float
+    review_hours: float
+    expected_profit: float
+
+    @property
+    def realized_share(self) -> float | None:
+        """Share of approved applications whose default figure is realized, not estimated."""
+        return self.labelled_approved / self.approved if self.approved else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["realized_share"] = self.realized_share
+        return out
+
+
+# ---------------------------------------------------------------------------- validation
+def check_assumptions(assumptions: BusinessAssumptions) -> None:
+    """Refuse negative costs or amounts (the TOML parser already does; events may not)."""
+    bad = [f"{k} = {v}" for k, v in assumptions.to_dict().items() if v < 0]
+    if bad:
+        raise ThresholdError("business assumptions must not be negative: " + ", ".join(bad))
+
+
+def check_lever(cutoff: float, review_from: float | None = None) -> None:
+    """Cutoff in 0..1 and a review band whose lower edge is not above the cutoff."""
+    try:
+        validate_policy(cutoff, review_from)
+    except ValueError as exc:
+        raise ThresholdError(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------- core maths
+def _cum_at(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Sum of a per-bin array below each score in `points` (linear inside a bin)."""
+    edges = score_bin_edges(values.shape[-1])
+    cum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
+    return np.interp(points, edges, cum)
+
+
+def _midpoints(bins: int) -> np.ndarray:
+    edges = score_bin_edges(bins)
+    return (edges[:-1] + edges[1:]) / 2
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The per-bin arrays every figure needs, summed over decisions (computed once)."""
+
+    n: np.ndarray
+    labelled: np.ndarray
+    bad: np.ndarray
+    loss: np.ndarray
+    est_bad: np.ndarray
+    total: int
+
+
+def _prepare(scores: ScoreBins) -> _Prepared:
+    n = scores.n.sum(axis=0).astype(float)
+    labelled = scores.n_labelled.sum(axis=0).astype(float)
+    unlabelled = np.maximum(n - labelled, 0.0)
+    return _Prepared(n=n, labelled=labelled, bad=scores.n_bad.sum(axis=0).astype(float),
+                     loss=scores.loss.sum(axis=0).astype(float),
+                     est_bad=unlabelled * _midpoints(scores.bins), total=scores.total)
+
+
+def _figures(prep: _Prepared, cutoffs: np.ndarray, lowers: np.ndarray,
+             a: BusinessAssumptions) -> dict[str, np.ndarray]:
+    """Every figure at many (cutoff, review lower edge) pairs at once."""
+    share = a.review_approval_share
+
+    def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        below, upto = _cum_at(values, lowers), _cum_at(values, cutoffs)
+        return below, upto - below
+
+    auto, review = band(prep.n)
+    lab_auto, lab_rev = band(prep.labelled)
+    bad_auto, bad_rev = band(prep.bad)
+    loss_auto, loss_rev = band(prep.loss)
+    est_auto, est_rev = band(prep.est_bad)
+    approved = auto + share * review
+    realized = bad_auto + share * bad_rev
+    estimated = est_auto + share * est_rev
+    defaults = realized + estimated
+    realized_loss = loss_auto + share * loss_rev
+    estimated_loss = estimated * a.average_amount * a.loss_given_default
+    interest = np.maximum(approved - defaults, 0.0) * a.average_amount * a.interest_margin * a.average_term_years
+    review_cost = review * a.cost_per_review
+    total = float(prep.total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(total > 0, approved / max(total, 1.0), np.nan)
+        bad_rate = np.where(approved > 0, defaults / np.where(approved > 0, approved, 1.0), np.nan)
+    return {
+        "cutoff": cutoffs, "review_from": lowers, "approved": approved, "auto_approved": auto,
+        "review": review, "declined": total - auto - review, "approval_rate": rate,
+        "labelled_approved": lab_auto + share * lab_rev, "realized_defaults": realized,
+        "estimated_defaults": estimated, "expected_defaults": defaults, "expected_bad_rate": bad_rate,
+        "realized_losses": realized_loss, "estimated_losses": estimated_loss,
+        "expected_losses": realized_loss + estimated_loss, "interest_income": interest,
+        "review_cost": review_cost, "review_hours": review * a.minutes_per_review / 60.0,
+        "expected_profit": interest - realized_loss - estimated_loss - review_cost,
+    }
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def compute_threshold_figures(scores: ScoreBins, cutoff: float, review_from: float | None,
+                              assumptions: BusinessAssumptions) -> ThresholdFigures:
+    """Every figure of the lever for one policy (raises ThresholdError on bad input)."""
+    check_lever(cutoff, review_from)
+    check_assumptions(assumptions)
+    if scores.total == 0:
+        raise ThresholdError(f"no applications scored by {scores.model_id} in this window")
+    lower = cutoff if review_from is None else review_from
+    f = _figures(_prepare(scores), np.array([float(cutoff)]), np.array([float(lower)]), assumptions)
+    row = {k: float(v[0]) for k, v in f.items()}
+    return ThresholdFigures(
+        cutoff=float(cutoff), review_from=review_from, applications=scores.total,
+        approved=row["approved"], auto_approved=row["auto_approved"], review=row["review"],
+        declined=row["declined"], approval_rate=_none_if_nan(row["approval_rate"]),
+        labelled_approved=row["labelled_approved"], realized_defaults=row["realized_defaults"],
+        estimated_defaults=row["estimated_defaults"], expected_defaults=row["expected_defaults"],
+        expected_bad_rate=_none_if_nan(row["expected_bad_rate"]), realized_losses=row["realized_losses"],
+        estimated_losses=row["estimated_losses"], expected_losses=row["expected_losses"],
+        interest_income=row["interest_income"], review_cost=row["review_cost"],
+        review_hours=row["review_hours"], expected_profit=row["expected_profit"])
+
+
+def compute_threshold_curves(scores: ScoreBins, assumptions: BusinessAssumptions,
+                             review_width: float = 0.0, step: float = CURVE_STEP) -> pd.DataFrame:
+    """Every figure at every cutoff on a grid; a review band of `review_width` below each."""
+    check_assumptions(assumptions)
+    if review_width < 0 or review_width > 1:
+        raise ThresholdError(f"the review band's width must be between 0 and 1, got {review_width}")
+    cutoffs = np.round(np.arange(0.0, 1.0 + step / 2, step), 6)
+    lowers = np.maximum(cutoffs - review_width, 0.0)
+    return pd.DataFrame(_figures(_prepare(scores), cutoffs, lowers, assumptions))
+
+
+def compute_profit_optimal(curves: pd.DataFrame) -> float | None:
+    """The cutoff with the highest expected profit on the curve grid (lowest if tied)."""
+    if curves.empty or curves["expected_profit"].isna().all():
+        return None
+    return float(curves["cutoff"].iloc[int(np.nanargmax(curves["expected_profit"].to_numpy()))])
+
+
+def compute_calibration_gap(scores: ScoreBins) -> dict[str, float] | None:
+    """Realized defaults against what the scores predicted, on the labelled population.
+
+    A ratio above 1 means the scores under-predict defaults, so estimated figures for
+    unlabelled applications are likely optimistic.
+    """
+    labelled = scores.n_labelled.sum(axis=0).astype(float)
+    if labelled.sum() == 0:
+        return None
+    predicted = float((labelled * _midpoints(scores.bins)).sum())
+    realized = float(scores.n_bad.sum())
+    return {"labelled": float(labelled.sum()), "realized_defaults": realized,
+            "predicted_defaults": predicted, "ratio": realized / predicted if predicted else float("nan")}
+
+
+# ---------------------------------------------------------------------------- fairness
+def _group_approved(counts: np.ndarray, cutoff: float, lower: float, share: float) -> np.ndarray:
+    points = np.array([lower, cutoff], dtype=float)
+    edges = score_bin_edges(counts.shape[-1])
+    cum = np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(counts, axis=1, dtype=float)], axis=1)
+    at = np.vstack([np.interp(points, edges, row) for row in cum])
+    return np.asarray(at[:, 0] + share * (at[:, 1] - at[:, 0]))
+
+
+def compute_fairness(groups: GroupBins, cutoff: float, review_from: float | None,
+                     assumptions: BusinessAssumptions) -> pd.DataFrame:
+    """Per attribute and group: applications, expected approval rate, adverse impact ratio.
+
+    The ratio is each group's approval rate over the most-approved group's rate of the same
+    attribute; below 0.8 fails the four-fifths rule.
+    """
+    check_lever(cutoff, review_from)
+    lower = cutoff if review_from is None else review_from
+    rows = []
+    for attribute, (names, counts) in groups.attributes.items():
+        totals = counts.sum(axis=1).astype(float)
+        approved = _group_approved(counts, cutoff, lower, assumptions.review_approval_share)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = np.where(totals > 0, approved / np.where(totals > 0, totals, 1.0), np.nan)
+        best = np.nanmax(rates) if np.isfinite(rates).any() else np.nan
+        for name, total, rate in zip(names, totals, rates, strict=True):
+            air = rate / best if np.isfinite(rate) and best and np.isfinite(best) else np.nan
+            rows.append({"attribute": attribute, "group": name, "applications": int(total),
+                         "approval_rate": None if np.isnan(rate) else float(rate),
+                         "adverse_impact_ratio": None if np.isnan(air) else float(air),
+                         "four_fifths_ok": None if np.isnan(air) else bool(air >= FOUR_FIFTHS)})
+    return pd.DataFrame(rows, columns=["attribute", "group", "applications", "approval_rate",
+                                       "adverse_impact_ratio", "four_fifths_ok"])
+
+
+def compute_fairness_curves(groups: GroupBins, assumptions: BusinessAssumptions, review_width: float = 0.0,
+                            step: float = 0.01) -> pd.DataFrame:
+    """Lowest adverse impact ratio per attribute at every cutoff on a grid."""
+    cutoffs = np.round(np.arange(0.0, 1.0 + step / 2, step), 6)
+    lowers = np.maximum(cutoffs - review_width, 0.0)
+    out: dict[str, np.ndarray] = {"cutoff": cutoffs}
+    share = assumptions.review_approval_share
+    for attribute, (_names, counts) in groups.attributes.items():
+        totals = counts.sum(axis=1).astype(float)
+        keep = totals > 0
+        if not keep.any():
+            continue
+        edges = score_bin_edges(counts.shape[-1])
+        cum = np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(counts, axis=1, dtype=float)], axis=1)
+        below = np.vstack([np.interp(lowers, edges, row) for row in cum[keep]])
+        upto = np.vstack([np.interp(cutoffs, edges, row) for row in cum[keep]])
+        rates = (below + share * (upto - below)) / totals[keep][:, None]
+        best = rates.max(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[attribute] = np.where(best > 0, rates.min(axis=0) / np.where(best > 0, best, 1.0), np.nan)
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------- backtest
+def compute_logged_figures(scores: ScoreBins, assumptions: BusinessAssumptions) -> dict[str, float] | None:
+    """What the logged decisions did (None for a shadow model that never decided).
+
+    Reviewed applications count with the assumed officer approval share, as in the lever.
+    """
+    if not scores.has_decisions:
+        return None
+    check_assumptions(assumptions)
+    a = assumptions
+    mid = _midpoints(scores.bins)
+    idx = {d: i for i, d in enumerate(DECISION_ORDER)}
+    weights = {"approve": 1.0, "review": a.review_approval_share}
+    approved = labelled = realized = estimated = realized_loss = 0.0
+    for decision, w in weights.items():
+        i = idx[decision]
+        n, lab = scores.n[i].astype(float), scores.n_labelled[i].astype(float)
+        approved += w * n.sum()
+        labelled += w * lab.sum()
+        realized += w * float(scores.n_bad[i].sum())
+        estimated += w * float((np.maximum(n - lab, 0) * mid).sum())
+        realized_loss += w * float(scores.loss[i].sum())
+    review = float(scores.n[idx["review"]].sum())
+    defaults = realized + estimated
+    estimated_loss = estimated * a.average_amount * a.loss_given_default
+    interest = max(approved - defaults, 0.0) * a.average_amount * a.interest_margin * a.average_term_years
+    total = float(scores.total)
+    return {"applications": total, "approved": approved, "review": review,
+            "approval_rate": approved / total if total else float("nan"),
+            "labelled_approved": labelled, "realized_defaults": realized, "estimated_defaults": estimated,
+            "expected_defaults": defaults, "expected_bad_rate": defaults / approved if approved else float("nan"),
+            "realized_losses": realized_loss, "estimated_losses": estimated_loss,
+            "expected_losses": realized_loss + estimated_loss, "interest_income": interest,
+            "review_cost": review * a.cost_per_review, "review_hours": review * a.minutes_per_review / 60,
+            "expected_profit": interest - realized_loss - estimated_loss - review * a.cost_per_review}
+
+
+BACKTEST_ROWS = (
+    ("applications", "Applications"), ("approved", "Approved (expected)"), ("approval_rate", "Approval rate"),
+    ("review", "Sent to review"), ("labelled_approved", "Approved with a matured outcome"),
+    ("realized_defaults", "Defaults, realized (matured loans)"),
+    ("estimated_defaults", "Defaults, estimated from scores (no outcome)"),
+    ("expected_defaults", "Defaults, total"), ("expected_bad_rate", "Bad rate among approved"),
+    ("realized_losses", "Losses, realized"), ("estimated_losses", "Losses, estimated"),
+    ("expected_losses", "Losses, total"), ("review_cost", "Review cost"),
+    ("expected_profit", "Profit"),
+)
+
+
+def compute_backtest(scores: ScoreBins, chosen: tuple[float, float | None], in_force: tuple[float, float | None],
+                     assumptions: BusinessAssumptions) -> pd.DataFrame:
+    """The chosen policy against the policy in force (and the logged decisions) on a past window.
+
+    Columns: figure, logged (None for shadow models), in_force, chosen, difference
+    (chosen - in force).
+    """
+    chosen_f = compute_threshold_figures(scores, chosen[0], chosen[1], assumptions).to_dict()
+    force_f = compute_threshold_figures(scores, in_force[0], in_force[1], assumptions).to_dict()
+    logged = compute_logged_figures(scores, assumptions)
+    rows = []
+    for key, label in BACKTEST_ROWS:
+        c, f = chosen_f[key], force_f[key]
+        rows.append({"key": key, "figure": label, "logged": None if logged is None else logged[key],
+                     "in_force": f, "chosen": c,
+                     "difference": None if c is None or f is None else float(c) - float(f)})
+    return pd.DataFrame(rows)
+
+
+def compute_selection_note(scores: ScoreBins, chosen_cutoff: float, in_force_cutoff: float) -> str:
+    """Plain words on how far the backtest rests on realized outcomes."""
+    prep = _prepare(scores)
+    lo, hi = sorted((chosen_cutoff, in_force_cutoff))
+    moved = float(_cum_at(prep.n, np.array([hi]))[0] - _cum_at(prep.n, np.array([lo]))[0])
+    moved_lab = float(_cum_at(prep.labelled, np.array([hi]))[0] - _cum_at(prep.labelled, np.array([lo]))[0])
+    text = ("Outcomes exist only for loans the logged policy approved, so applicants it declined have "
+            "no label: their defaults are estimated from the score, which assumes the model stays "
+            "calibrated above the old cutoff (selection bias: this cannot be checked from the data).")
+    if moved > 0:
+        share = moved_lab / moved
+        direction = "more lenient" if chosen_cutoff > in_force_cutoff else "stricter"
+        text += (f" Between the two cutoffs lie {moved:,.0f} applications; {share:.0%} of them have a "
+                 f"matured outcome. The chosen cutoff is {direction} than the policy in force.")
+    return text
+
+
+def describe_sources(figures: ThresholdFigures) -> str:
+    """Which part of the default figure is realized and which is estimated, in words."""
+    if figures.approved <= 0:
+        return "This policy approves nothing in the window."
+    realized_share = figures.realized_share or 0.0
+    if figures.labelled_approved == 0:
+        return ("No approved application in this window has a matured outcome yet: every default, loss "
+                "and profit figure is estimated from the calibrated score.")
+    return (f"{figures.labelled_approved:,.0f} of {figures.approved:,.0f} approved applications "
+            f"({realized_share:.0%}) have a matured outcome: their {figures.realized_defaults:,.0f} defaults "
+            f"and losses are realized. The other {figures.approved - figures.labelled_approved:,.0f} are "
+            f"estimated from the calibrated score ({figures.estimated_defaults:,.1f} expected defaults).")
+
+
+def make_score_bins(model_id: str, frame: pd.DataFrame, start: dt.date | None = None,
+                    end: dt.date | None = None, bins: int = SCORE_BINS) -> ScoreBins:
+    """Dense arrays from a rollup frame (columns decision, bin, n, n_labelled, n_bad, amount, loss)."""
+    shape = (len(DECISION_ORDER), bins)
+    arrays = {k: np.zeros(shape, dtype=float) for k in ("n", "n_labelled", "n_bad", "loss", "amount")}
+    if not frame.empty:
+        d = frame["decision"].map({d: i for i, d in enumerate(DECISION_ORDER)}).fillna(3).astype(int).to_numpy()
+        b = np.clip(frame["bin"].astype(int).to_numpy(), 0, bins - 1)
+        for k in arrays:
+            np.add.at(arrays[k], (d, b), frame[k].fillna(0).astype(float).to_numpy())
+    return ScoreBins(model_id=model_id, start=start, end=end, **arrays)
+
+
+def make_group_bins(frame: pd.DataFrame, attributes: list[str] | tuple[str, ...],
+                    bins: int = GROUP_SCORE_BINS) -> GroupBins:
+    """Dense per-group arrays from a rollup frame (columns attribute, grp, bin, n)."""
+    out: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
+    for attribute in attributes:
+        part = frame[frame["attribute"] == attribute] if not frame.empty else frame
+        if part.empty:
+            continue
+        names = tuple(sorted(part["grp"].astype(str).unique()))
+        pos = {g: i for i, g in enumerate(names)}
+        counts = np.zeros((len(names), bins), dtype=float)
+        np.add.at(counts, (part["grp"].astype(str).map(pos).to_numpy(),
+                           np.clip(part["bin"].astype(int).to_numpy(), 0, bins - 1)),
+                  part["n"].astype(float).to_numpy())
+        out[attribute] = (names, counts)
+    return GroupBins(attributes=out)
+
+
+def figures_frame(items: Mapping[str, ThresholdFigures]) -> pd.DataFrame:
+    """Several policies side by side (rows: figures, columns: the mapping's names)."""
+    return pd.DataFrame({name: f.to_dict() for name, f in items.items()})
