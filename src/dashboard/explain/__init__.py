@@ -1,0 +1,1 @@
+"""Explanations of single decisions: SHAP in raw feature terms, reasons and what-if."""
