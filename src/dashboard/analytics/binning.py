@@ -71,12 +71,12 @@ def assign_feature_bins(values: pd.Series | np.ndarray, spec: Mapping[str, Any])
         idx[np.isnan(num)] = NULL_BIN
         return idx
     cats = list(spec["categories"])
-    text = series.astype(object).where(series.notna(), None)
-    codes = pd.Categorical(text.map(lambda v: None if v is None else str(v)), categories=cats).codes
-    idx = codes.astype(np.int32)
-    unseen = (idx == -1) & text.notna().to_numpy()
-    idx[unseen] = len(cats)
-    idx[text.isna().to_numpy()] = NULL_BIN
+    present = series.notna().to_numpy()
+    if not (series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")):
+        series = series.astype(object).where(present, None).map(lambda v: None if v is None else str(v))
+    idx = pd.Categorical(series, categories=cats).codes.astype(np.int32)
+    idx[(idx == -1) & present] = len(cats)
+    idx[~present] = NULL_BIN
     return idx
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dashboard.contracts import (
     DECISIONS,
@@ -76,7 +78,7 @@ class _Rejections:
             problems.append(
                 f"{len(rows)} row(s) rejected, column '{column}', row(s) {shown}: expected {expected}{got}"
             )
-        kept = good[~self.bad] if len(good) == len(self.bad) else good
+        kept = good[~self.bad] if len(good) == len(self.bad) and self.bad.any() else good
         return ValidationResult(good=kept.reset_index(drop=True),
                                 rejected=rejected.reset_index(drop=True),
                                 problems=problems, warnings=warnings)
@@ -87,7 +89,18 @@ def _show(value: object) -> str:
     return "empty" if value is None or (isinstance(value, float) and np.isnan(value)) else text
 
 
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+
+
 def _is_blank(series: pd.Series) -> np.ndarray:
+    if series.dtype != object:
+        return series.isna().to_numpy()
+    if _is_text(series):
+        # Arrow's kernels: a million cells in milliseconds instead of a Python loop.
+        arr = pa.array(series, type=pa.string(), from_pandas=True)
+        blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
+        return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
     return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy()
 
 
@@ -116,6 +129,8 @@ def _to_timestamp(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _to_text(series: pd.Series) -> pd.Series:
+    if _is_text(series):
+        return series.where(series.notna(), None)
     out = series.astype(object).where(series.notna(), None)
     return out.map(lambda v: v if v is None or isinstance(v, str) else _format_scalar(v))
 
@@ -230,7 +245,7 @@ def validate_outcomes(frame: pd.DataFrame, source: str = "input") -> ValidationR
     label, bad_label = _to_number(frame["label"])
     not_binary = ~bad_label & ~label.isin([0.0, 1.0]).to_numpy()
     rej.add(bad_label | not_binary, "label", "1 for defaulted/bad or 0 for good")
-    good["label"] = label.fillna(-1).astype("int8")
+    good["label"] = label.where(label.isin([0.0, 1.0]), -1).astype("int8")
     for col in OUTCOME_OPTIONAL:
         if col in frame.columns:
             num, bad = _to_number(frame[col])

@@ -413,12 +413,10 @@ class Store:
             if spec.type == "numeric":
                 cols[spec.name] = pa.array(series.astype(float), pa.float64(), from_pandas=True)
             else:
-                cols[spec.name] = pa.array(series.astype(object).where(series.notna(), None), pa.string())
+                cols[spec.name] = _string_array(series)
         for name in (*card.protected_attributes, *card.personal_columns):
             if name in part.columns and name not in cols:
-                series = part[name]
-                cols[name] = pa.array(series.astype(object).where(series.notna(), None).map(
-                    lambda v: None if v is None else str(v)), pa.string())
+                cols[name] = _string_array(part[name])
         table = pa.table(cols)
         dates = pa.array(part["timestamp"].dt.strftime("%Y-%m-%d"), pa.string())
         return table.append_column("date", dates)
@@ -798,6 +796,15 @@ class Store:
         return sum(1 for _ in self.layout.quarantine.glob("*/errors.json")) if self.layout.quarantine.is_dir() else 0
 
 
+def _string_array(series: pd.Series) -> pa.Array:
+    """Text cells to Arrow; non-text values (numbers in a categorical column) as their text."""
+    try:
+        return pa.array(series, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(series.astype(object).where(series.notna(), None).map(
+            lambda v: None if v is None else str(v)), pa.string())
+
+
 def _partition_globs(files: Sequence[Path]) -> str:
     """One glob per partition folder: what the folder holds at query time, not a stale list."""
     folders = sorted({str(Path(f).parent) for f in files})
@@ -830,15 +837,18 @@ def _arrow_table(result: Any) -> pa.Table:
 
 def _feature_histograms(model_id: str, frame: pd.DataFrame, cols: list[str],
                         bins: dict[str, Any]) -> pa.Table | None:
+    """Counts per (date, feature, bin) with numpy: one bincount per feature."""
     if frame.empty or not cols:
         return None
-    dates = pd.to_datetime(frame["date"]).dt.date.to_numpy()
+    day_codes, days = pd.factorize(pd.to_datetime(frame["date"]).dt.date, sort=True)
     parts = []
     for col in cols:
-        idx = assign_feature_bins(frame[col], bins[col])
-        agg = pd.DataFrame({"date": dates, "bin": idx}).groupby(["date", "bin"]).size().reset_index(name="n")
-        agg.insert(1, "feature", col)
-        parts.append(agg)
+        idx = assign_feature_bins(frame[col], bins[col]).astype(np.int64) + 1  # null bin -1 -> 0
+        width = int(idx.max()) + 1
+        counts = np.bincount(day_codes * width + idx, minlength=len(days) * width)
+        nz = np.flatnonzero(counts)
+        parts.append(pd.DataFrame({"date": np.asarray(days)[nz // width], "feature": col,
+                                   "bin": (nz % width) - 1, "n": counts[nz]}))
     out = pd.concat(parts, ignore_index=True).sort_values(["date", "feature", "bin"], kind="stable")
     return pa.table({"model_id": pa.array([model_id] * len(out), pa.string()),
                      "date": pa.array(out["date"], pa.date32()),
