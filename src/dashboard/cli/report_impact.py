@@ -1,0 +1,94 @@
+"""dashboard report impact --period P --format html|csv|json"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dashboard.analytics.impact import (
+    POINTS,
+    ImpactError,
+    Period,
+    month_period,
+    parse_period,
+    scorecard_frame,
+    scorecard_json,
+)
+from dashboard.cli import Command
+from dashboard.cli._common import StoreError, fail, store_from
+from dashboard.store.impact import load_data_span, load_impact
+from dashboard.store.registry import champion_id
+from dashboard.ui.impact_report import render_impact_html
+
+FAIL_LEVELS = {"never": (), "off-track": ("off track",), "at-risk": ("off track", "at risk")}
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--period", default="latest",
+                        help="2026-04 (month), 2026-Q2 (quarter), 2026-04-01..2026-05-15 (custom, inclusive) "
+                             "or latest (the month of the newest data; default)")
+    parser.add_argument("--format", choices=("html", "csv", "json"), default="json", dest="fmt",
+                        help="html: the printable one-page report; csv: one row per figure; json (default)")
+    parser.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    parser.add_argument("--fail-on", choices=tuple(FAIL_LEVELS), default="never",
+                        help="exit 3 when a point is off track (or at risk); default never")
+
+
+def _resolve_period(text: str, latest: Period) -> Period:
+    return latest if text.strip().lower() == "latest" else parse_period(text)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        store = store_from(args, create=False)
+    except StoreError as exc:
+        return fail(str(exc))
+    model_id = champion_id(store)
+    span = load_data_span(store, model_id) if model_id else None
+    if span is None:
+        return fail("the store holds no prediction logs of a champion model yet: register a model and "
+                    "ingest its logs (dashboard ingest predictions --help)")
+    latest = month_period(span[1].year, span[1].month)
+    try:
+        period = _resolve_period(args.period, latest)
+    except ImpactError as exc:
+        return fail(str(exc), 2)
+    result = load_impact(store, period)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.scorecard is None:
+        return fail(result.message)
+    card = result.scorecard
+    if args.fmt == "csv":
+        text = scorecard_frame(card).to_csv(index=False)
+    elif args.fmt == "json":
+        text = json.dumps(scorecard_json(card), indent=2, default=str) + "\n"
+    else:
+        text = render_impact_html(card, result.trend, result.assumptions)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, "utf-8")
+        print(f"ok: impact scorecard for {period.label} written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    bad = [POINTS[p][0] for p in POINTS if card.point_status(p) in FAIL_LEVELS[args.fail_on]]
+    if bad:
+        print(f"{', '.join(bad)}: {args.fail_on.replace('-', ' ')} or worse in {period.label}", file=sys.stderr)
+        return 3
+    return 0
+
+
+COMMANDS = [
+    Command(("report", "impact"), "The seven-point impact scorecard (HTML, CSV or JSON).",
+            "The executive's impact scorecard for a period: Responsibility, Cash, Labor, Time,\n"
+            "Profit/Cost, Growth and Utilization of Assets, each with its value, change against the\n"
+            "previous period, target, status and how it was computed. Targets come from\n"
+            "config/impact_targets.toml (or $DASHBOARD_IMPACT_TARGETS); business assumptions from\n"
+            "config/business.toml.\n\n"
+            "Examples:\n  dashboard report impact --period 2026-04 --format json\n"
+            "  dashboard report impact --period 2026-Q2 --format html --out impact-2026-Q2.html\n"
+            "  dashboard report impact --period 2026-04-01..2026-05-15 --format csv --fail-on off-track",
+            _configure, _run),
+]

@@ -1,0 +1,243 @@
+"""Named queries behind the Impact scorecard: rollup aggregates per window, never raw rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.binning import SCORE_BINS
+from dashboard.analytics.impact import (
+    REFERENCE_MONTHS,
+    ImpactContext,
+    Period,
+    Scorecard,
+    Targets,
+    WindowData,
+    compute_scorecard,
+    compute_trend,
+    empty_scores,
+    has_decisions,
+    months_between,
+    parse_targets_toml,
+    previous_period,
+)
+from dashboard.store.assumptions import assumptions_in_force
+from dashboard.store.policy import policy_in_force
+from dashboard.store.registry import champion_id
+from dashboard.store.store import Store
+
+DEFAULT_TARGETS = Path(__file__).resolve().parents[1] / "config" / "impact_targets.toml"
+OVERRIDE = "override"
+
+
+def impact_targets_path() -> Path:
+    return Path(os.environ.get("DASHBOARD_IMPACT_TARGETS") or DEFAULT_TARGETS)
+
+
+def load_impact_targets(path: Path | None = None) -> Targets:
+    """Targets from the TOML file; a missing or broken file gives no targets and a message."""
+    chosen = path or impact_targets_path()
+    try:
+        text = chosen.read_text("utf-8")
+    except OSError as exc:
+        return Targets(problems=(f"no targets file could be read at {chosen} ({exc.strerror}); "
+                                 "statuses show 'no target'",))
+    return parse_targets_toml(text, str(chosen))
+
+
+def load_assumptions_in_force(store: Store) -> BusinessAssumptions:
+    """The shared business assumptions (file overlaid by change events); AssumptionsError on a bad value."""
+    return assumptions_in_force(store)
+
+
+def load_data_span(store: Store, model_id: str) -> tuple[dt.date, dt.date] | None:
+    frame = store.sql("SELECT min(date) AS lo, max(date) AS hi FROM r_daily WHERE model_id = ?", [model_id])
+    lo, hi = frame["lo"].iloc[0], frame["hi"].iloc[0]
+    if lo is None or pd.isna(lo):
+        return None
+    return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
+
+
+def _by_window(store: Store, periods: Sequence[Period], source: str, source_params: Sequence[Any],
+               select: str) -> pd.DataFrame:
+    """`select` (over alias t) aggregated per window, with a `label` column.
+
+    Calendar months (the trend) group by month in one pass; the few other windows (a quarter,
+    a custom range, their previous periods) are one filtered scan each.
+    """
+    months = [p for p in periods if p.kind == "month"]
+    others = [p for p in periods if p.kind != "month"]
+    parts = []
+    if months:
+        frame = store.sql(f"""
+            SELECT strftime(t.date, '%Y-%m') AS label, {select} FROM {source} t
+            WHERE t.date BETWEEN ? AND ? GROUP BY ALL""",
+                          [*source_params, min(p.start for p in months), max(p.end for p in months)])
+        parts.append(frame[frame["label"].isin({p.label for p in months})])
+    if others:
+        # One filtered scan per window (a range join is slower for so few windows).
+        union = " UNION ALL ".join(f"(SELECT ?::VARCHAR AS label, {select} FROM {source} t "
+                                   "WHERE t.date BETWEEN ? AND ? GROUP BY ALL)" for _ in others)
+        params: list[Any] = []
+        for p in others:
+            params += [p.label, *source_params, p.start, p.end]
+        parts.append(store.sql(union, params))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict[str, WindowData]:
+    """Aggregates of `model_id` for each window: a few queries, whatever the window count."""
+    periods = list({p.label: p for p in periods}.values())
+    if not periods:
+        return {}
+    model = [model_id]
+    scores = _by_window(store, periods, "(SELECT * FROM r_scores WHERE model_id = ?)", model, """
+        t.decision, t.bin::INTEGER AS bin, sum(t.n)::BIGINT AS n,
+        sum(t.n_labelled)::BIGINT AS n_labelled, sum(t.n_bad)::BIGINT AS n_bad,
+        coalesce(sum(t.amount_cents), 0)::BIGINT AS amount_cents,
+        coalesce(sum(t.loss_cents), 0)::BIGINT AS loss_cents""").sort_values(["label", "decision", "bin"])
+    groups = _by_window(store, periods, "(SELECT * FROM r_groups WHERE model_id = ?)", model, """
+        t.attribute, t.grp, coalesce(sum(t.n) FILTER (t.decision = 'approve'), 0)::BIGINT AS n_approve,
+        coalesce(sum(t.n) FILTER (t.decision IN ('approve', 'decline', 'review')), 0)::BIGINT AS n_decided
+        """).sort_values(["label", "attribute", "grp"])
+    latency = _by_window(store, periods, "(SELECT * FROM r_latency WHERE model_id = ?)", model,
+                         "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
+    volume = _by_window(store, periods, "(SELECT date, sum(n)::BIGINT AS n FROM r_daily GROUP BY date)", [],
+                        "sum(t.n)::BIGINT AS total, max(t.n)::BIGINT AS busiest")
+    span = load_data_span(store, model_id)
+    by_label = {name: part.drop(columns="label") for name, part in scores.groupby("label")}
+    grp_by = {name: part.drop(columns="label") for name, part in groups.groupby("label")}
+    lat_by = {name: part.drop(columns="label") for name, part in latency.groupby("label")}
+    # A window without rows still yields one row of NULL sums: count it as zero.
+    vol_by = {row.label: (int(row.total) if pd.notna(row.total) else 0,
+                          int(row.busiest) if pd.notna(row.busiest) else 0) for row in volume.itertuples()}
+    out = {}
+    for p in periods:
+        total, busiest = vol_by.get(p.label, (0, 0))
+        out[p.label] = WindowData(
+            scores=by_label[p.label].reset_index(drop=True) if p.label in by_label else empty_scores(),
+            groups=grp_by.get(p.label, pd.DataFrame(columns=["attribute", "grp", "n_approve", "n_decided"])),
+            latency=lat_by.get(p.label, pd.DataFrame(columns=["bin", "n"])),
+            predictions_all_models=total, busiest_day_predictions=busiest,
+            first_date=span[0] if span else None, last_date=span[1] if span else None)
+    return out
+
+
+def load_context(store: Store, model_id: str) -> ImpactContext:
+    """Policy, card, drift reference and matured amounts of the model; overrides recorded."""
+    card = store.load_card(model_id)
+    policy = policy_in_force(store, model_id)
+    span = load_data_span(store, model_id)
+    hist = np.zeros(SCORE_BINS)
+    label = "no data"
+    if span is not None:
+        first = span[0].replace(day=1)
+        ref_end = (pd.Timestamp(first) + pd.DateOffset(months=REFERENCE_MONTHS)).date() - dt.timedelta(days=1)
+        ref = store.sql("SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n FROM r_scores "
+                        "WHERE model_id = ? AND date <= ? GROUP BY bin", [model_id, ref_end])
+        if not ref.empty:
+            np.add.at(hist, ref["bin"].to_numpy(dtype=int).clip(0, SCORE_BINS - 1), ref["n"].to_numpy(dtype=float))
+        label = f"{model_id} scores from {span[0]} to {min(ref_end, span[1])} (first {REFERENCE_MONTHS} months)"
+    matured = store.sql("SELECT coalesce(sum(amount_cents), 0)::BIGINT AS amount, "
+                        "coalesce(sum(n_labelled), 0)::BIGINT AS n FROM r_scores "
+                        "WHERE model_id = ? AND decision = 'approve'", [model_id])
+    return ImpactContext(
+        model_id=model_id, policy_cutoff=policy.cutoff, policy_review_from=policy.review_from,
+        card_has_reasons=bool(card.features) and all(f.reason_template for f in card.features),
+        reference_hist=hist, reference_label=label,
+        history_matured_amount_cents=int(matured["amount"].iloc[0]),
+        history_matured_loans=int(matured["n"].iloc[0]),
+        overrides=load_overrides(store, model_id))
+
+
+_DECISION_DAYS: dict[tuple[str, str], dict[str, Any]] = {}
+_DAYS_LOCK = threading.Lock()
+
+
+def load_overrides(store: Store, model_id: str) -> list[dict[str, Any]]:
+    """Override events of the model, each with `decided_at`: the day of the decision it changed.
+
+    An override counts for the period of the decision, not of the day it was recorded; the
+    dates come from the prediction log by application id (a keyed lookup, overrides are few).
+    """
+    events = [e for e in store.read_events(OVERRIDE) if e.get("model_id") in (None, "", model_id)]
+    ids = sorted({str(e["application_id"]) for e in events if e.get("application_id")})
+    with _DAYS_LOCK:
+        days = _DECISION_DAYS.setdefault((str(store.root), model_id), {})
+        missing = [i for i in ids if i not in days]
+    source = store.predictions_source(store.prediction_files(model_id)) if missing else None
+    if source:
+        marks = ", ".join("?" for _ in missing)
+        found = store.sql(f"SELECT application_id, min(date) AS day FROM {source} "
+                          f"WHERE application_id IN ({marks}) GROUP BY 1", missing)
+        with _DAYS_LOCK:
+            # Logs are append-only, so a decision's day, once found, stays; only misses are asked again.
+            days.update(zip(found["application_id"], found["day"], strict=True))
+    out = []
+    for event in events:
+        day = days.get(str(event.get("application_id")))
+        out.append({**event, "decided_at": str(pd.Timestamp(day).date())} if day is not None else dict(event))
+    return out
+
+
+@dataclass
+class ImpactResult:
+    """What the page, the report and the CLI show; `message` explains an empty result."""
+
+    scorecard: Scorecard | None
+    trend: pd.DataFrame
+    span: tuple[dt.date, dt.date] | None
+    model_id: str | None
+    assumptions: BusinessAssumptions | None
+    targets: Targets
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_impact(store: Store, period: Period, with_trend: bool = True,
+                assumptions: BusinessAssumptions | None = None, targets: Targets | None = None) -> ImpactResult:
+    """The scorecard of `period` for the champion, its previous period and the monthly trend."""
+    targets = targets if targets is not None else load_impact_targets()
+    warnings = list(targets.problems)
+    if not targets.by_figure and not targets.problems:
+        warnings.append("No targets are set: every status shows 'no target'. Set them in "
+                        f"{impact_targets_path()}.")
+    try:
+        assumptions = assumptions or load_assumptions_in_force(store)
+    except (AssumptionsError, OSError) as exc:
+        return ImpactResult(None, pd.DataFrame(), None, None, None, targets,
+                            f"The business assumptions cannot be read, so no money or time figure can be "
+                            f"computed: {exc}", warnings)
+    model_id = champion_id(store)
+    if model_id is None:
+        return ImpactResult(None, pd.DataFrame(), None, None, assumptions, targets,
+                            "No model is registered in this store yet: register a model and ingest its "
+                            "prediction logs (see the README).", warnings)
+    span = load_data_span(store, model_id)
+    if span is None:
+        return ImpactResult(None, pd.DataFrame(), None, model_id, assumptions, targets,
+                            f"The champion {model_id} has no prediction logs yet: ingest them first.", warnings)
+    prev = previous_period(period)
+    months = months_between(*span) if with_trend else []
+    windows = load_windows(store, model_id, [period, prev, previous_period(prev), *months])
+    ctx = load_context(store, model_id)
+    if not has_decisions(windows[period.label]):
+        return ImpactResult(None, compute_trend(windows, months, ctx, assumptions, targets), span, model_id,
+                            assumptions, targets,
+                            f"No decisions by the champion {model_id} in {period.label} "
+                            f"({period.start} to {period.end}). Its logs run from {span[0]} to {span[1]} "
+                            "(scores in shadow, without a decision, do not count): choose a period in which "
+                            "it decided.", warnings)
+    card = compute_scorecard(windows[period.label], windows[prev.label], windows[previous_period(prev).label],
+                             ctx, assumptions, targets, period)
+    trend = compute_trend(windows, months, ctx, assumptions, targets)
+    return ImpactResult(card, trend, span, model_id, assumptions, targets, "", warnings)

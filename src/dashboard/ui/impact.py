@@ -1,0 +1,146 @@
+"""Cached loaders and render helpers of the Impact page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.analytics.impact import (
+    HEADLINE,
+    POINTS,
+    ImpactError,
+    Period,
+    Scorecard,
+    custom_period,
+    format_change,
+    format_input,
+    format_target,
+    format_value,
+    month_period,
+    months_between,
+    parse_period,
+    quarter_period,
+    scorecard_frame,
+)
+from dashboard.store.config import business_config_path
+from dashboard.store.impact import ImpactResult, impact_targets_path, load_data_span, load_impact
+from dashboard.store.registry import champion_id
+from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.impact_charts import plotly_impact_trend
+from dashboard.ui.impact_report import render_impact_html
+
+STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "no target": "gray",
+                "no data": "gray"}
+KINDS = ("Month", "Quarter", "Custom")
+
+
+def config_signature() -> str:
+    """Part of the cache key: editing the targets or business file shows at once."""
+    parts = []
+    for path in (impact_targets_path(), business_config_path()):
+        try:
+            parts.append(f"{path}:{path.stat().st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path}:missing")
+    return "|".join(parts)
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def load_span_cached(store_path: str, version: str) -> tuple[dt.date, dt.date] | None:
+    store = _store_at(store_path)
+    model_id = champion_id(store)
+    return load_data_span(store, model_id) if model_id else None
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner="Computing the scorecard...")
+def load_impact_cached(store_path: str, version: str, period_label: str, config_sig: str) -> ImpactResult:
+    return load_impact(_store_at(store_path), parse_period(period_label))
+
+
+def render_period_picker(span: tuple[dt.date, dt.date]) -> Period | None:
+    """Month, quarter or custom dates; ?period= (e.g. 2026-04, 2026-Q2) preselects a period."""
+    asked = st.query_params.get("period")
+    preset: Period | None = None
+    if asked:
+        try:
+            preset = parse_period(asked)
+        except ImpactError as exc:
+            st.warning(f"The link's period is not used: {exc}")
+    months = list(reversed(months_between(*span)))
+    quarters = list(dict.fromkeys(quarter_period(m.start.year, (m.start.month - 1) // 3 + 1) for m in months))
+    default_kind = {"month": "Month", "quarter": "Quarter", "custom": "Custom"}[preset.kind] if preset else "Month"
+    kind = st.segmented_control("Period", KINDS, default=default_kind, key="impact_kind") or default_kind
+    if kind == "Month":
+        labels = [m.label for m in months]
+        index = labels.index(preset.label) if preset and preset.label in labels else 0
+        label = st.selectbox("Month", labels, index=index, key="impact_month")
+        return month_period(int(label[:4]), int(label[5:7])) if label else None
+    if kind == "Quarter":
+        labels = [q.label for q in quarters]
+        index = labels.index(preset.label) if preset and preset.label in labels else 0
+        label = st.selectbox("Quarter", labels, index=index, key="impact_quarter")
+        return parse_period(label) if label else None
+    default = (preset.start, preset.end) if preset and preset.kind == "custom" else \
+        (max(span[0], span[1] - dt.timedelta(days=29)), span[1])
+    chosen = st.date_input("From / to (inclusive)", value=default, key="impact_custom", format="YYYY-MM-DD")
+    if not isinstance(chosen, (tuple, list)) or len(chosen) != 2:
+        st.info("Pick both the first and the last day of the period.")
+        return None
+    try:
+        return custom_period(chosen[0], chosen[1])
+    except ImpactError as exc:
+        st.warning(str(exc))
+        return None
+
+
+def render_status_strip(card: Scorecard) -> None:
+    cols = st.columns(len(POINTS))
+    for col, (point, (title, _)) in zip(cols, POINTS.items(), strict=True):
+        status = card.point_status(point)
+        headline = card.figures[HEADLINE[point]]
+        col.markdown(f"**{title}**  \n:{STATUS_BADGE[status]}-badge[{status}]  \n"
+                     f"{format_value(headline.value, headline.spec.unit)}")
+
+
+def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: ImpactResult) -> None:
+    title, definition = POINTS[point]
+    status = card.point_status(point)
+    with st.container(border=True):
+        st.markdown(f"### {title} :{STATUS_BADGE[status]}-badge[{status}]")
+        st.caption(definition)
+        left, right = st.columns([3, 2])
+        figures = card.point_figures(point)
+        cols = left.columns(min(len(figures), 2))
+        for i, f in enumerate(figures):
+            unit = f.spec.unit
+            cols[i % len(cols)].metric(
+                f.spec.label, format_value(f.value, unit), format_change(f),
+                delta_color="off" if not f.change else "normal" if f.spec.higher_is_better else "inverse",
+                delta_arrow="off" if not f.change else "auto",
+                help=f"{f.spec.definition}\n\nTarget: {format_target(f)}. Status: {f.status}. "
+                     f"Change against {card.previous_period.label}.")
+            cols[i % len(cols)].caption(f":{STATUS_BADGE[f.status]}-badge[{f.status}] target {format_target(f)}")
+        headline = card.figures[HEADLINE[point]]
+        monthly = result.targets.by_figure.get(headline.key)
+        right.plotly_chart(plotly_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end)),
+                           width="stretch", key=f"impact_chart_{point}")
+        with st.expander("How it was computed"):
+            for f in figures:
+                st.markdown(f"**{f.spec.label}** = {format_value(f.value, f.spec.unit)}")
+                st.markdown(f"Formula: {f.formula}.")
+                if f.basis:
+                    st.markdown(f"Realized / expected: {f.basis}.")
+                rows = [{"input": k, "value": format_input(v)} for k, v in f.inputs.items()]
+                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"impact_how_{f.key}")
+
+
+def render_downloads(card: Scorecard, result: ImpactResult) -> None:
+    html = render_impact_html(card, result.trend, result.assumptions)
+    left, right = st.columns(2)
+    left.download_button("Printable report (HTML, one page)", html, file_name=f"impact-{card.period.label}.html",
+                         mime="text/html", key="impact_dl_html", icon=":material/print:")
+    right.download_button("Figures (CSV)", scorecard_frame(card).to_csv(index=False),
+                          file_name=f"impact-{card.period.label}.csv", mime="text/csv", key="impact_dl_csv",
+                          icon=":material/download:")

@@ -1,0 +1,386 @@
+"""The impact scorecard: periods, targets, and the seven values against hand calculations.
+
+The tiny store here is also used by the CLI and page tests (imported from this module), so
+the page, the CLI and the hand calculation are checked against the same numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.histogram import decile_psi
+from dashboard.analytics.impact import (
+    HEADLINE,
+    ImpactError,
+    Target,
+    Targets,
+    compute_adverse_impact,
+    compute_status,
+    custom_period,
+    format_value,
+    month_period,
+    parse_period,
+    parse_targets_toml,
+    previous_period,
+    quarter_period,
+    scaled_target,
+    scorecard_frame,
+    scorecard_json,
+    weighted_quantile,
+)
+from dashboard.models.card import parse_card
+from dashboard.store import Store
+from dashboard.store.impact import load_impact, load_impact_targets
+from dashboard.ui.impact_report import render_impact_html
+
+TINY_MODEL = "tiny"
+TINY_TARGETS = """
+[settings]
+min_group_size = 1
+[targets.adverse_impact_ratio]
+target = 0.8
+at_risk = 0.6
+[targets.losses_avoided]
+target = 0
+at_risk = -1000
+"""
+A = BusinessAssumptions()  # the defaults of business.toml, checked below
+
+
+def _card() -> dict[str, object]:
+    return {
+        "id": TINY_MODEL, "name": "Tiny test model", "version": "1.0.0", "role": "champion",
+        "algorithm": "hand-written", "owner": "tests", "training": {"window": {"start": "2025-01-01",
+                                                                               "end": "2025-12-31"}},
+        "target": "label = 1 when the loan defaults",
+        "features": [{"name": "x1", "type": "numeric", "description": "a number",
+                      "reason_template": "x1 of {value}"}],
+        "protected_attributes": ["sex"], "cutoff": 0.2,
+    }
+
+
+# application, timestamp, score (bin midpoints, so PD = score), decision, sex, latency ms
+ROWS = [
+    ("M1", "2026-03-05 10:00", 0.0505, "approve", "F", 10.0),
+    ("M2", "2026-03-06 10:00", 0.1505, "approve", "M", 10.0),
+    ("M3", "2026-03-07 10:00", 0.3005, "decline", "F", 10.0),
+    ("A1", "2026-04-10 09:00", 0.0505, "approve", "F", 10.0),
+    ("A2", "2026-04-10 10:00", 0.0805, "approve", "M", 20.0),
+    ("A3", "2026-04-10 11:00", 0.1505, "approve", "F", 30.0),
+    ("A4", "2026-04-10 12:00", 0.1205, "approve", "M", 40.0),
+    ("A5", "2026-04-11 09:00", 0.0305, "approve", "M", 50.0),
+    ("A6", "2026-04-12 09:00", 0.2505, "decline", "F", 60.0),
+    ("A7", "2026-04-13 09:00", 0.0905, "decline", "M", 70.0),
+    ("A8", "2026-04-30 09:00", 0.1805, "review", "F", 80.0),
+]
+# application, label, loan amount, loss amount
+OUTCOMES = [("M1", 0, 12000.0, 0.0), ("M2", 1, 6000.0, 3000.0), ("A1", 0, 10000.0, 0.0),
+            ("A2", 1, 20000.0, 5000.0), ("A3", 0, 8000.0, 0.0)]
+
+
+def build_tiny_store(root: Path) -> Store:
+    """One model, 3 decisions in March 2026 and 8 in April, 5 matured loans, 3 overrides."""
+    store = Store(root)
+    store.register_model(parse_card(_card(), "tiny"))
+    preds = pd.DataFrame(ROWS, columns=["application_id", "timestamp", "score", "decision", "sex", "latency_ms"])
+    preds["timestamp"] = pd.to_datetime(preds["timestamp"])
+    preds.insert(0, "prediction_id", preds["application_id"] + "-tiny")
+    preds.insert(1, "model_id", TINY_MODEL)
+    preds["x1"] = np.arange(len(preds), dtype=float)
+    store.write_predictions(preds)
+    outcomes = pd.DataFrame(OUTCOMES, columns=["application_id", "label", "loan_amount", "loss_amount"])
+    outcomes.insert(1, "outcome_timestamp", pd.Timestamp("2026-09-01"))
+    store.write_outcomes(outcomes)
+    store.rebuild_rollups()
+    # Overrides recorded today count for the period of the decision they change (A4, A5: April).
+    for app, before, after, reason in (("A4", "approve", "decline", "Income could not be verified"),
+                                       ("A5", "approve", "decline", ""),
+                                       ("M3", "decline", "approve", "Co-signer added")):
+        store.append_event("override", {"application_id": app, "model_id": TINY_MODEL, "from_decision": before,
+                                        "to_decision": after, "reason": reason}, actor="officer")
+    return store
+
+
+def _latency_upper_ms(ms: float) -> float:
+    """The upper edge of the log-spaced latency bin holding `ms` (20 bins per decade from 0.1 ms)."""
+    return 10 ** ((math.floor((math.log10(ms) + 1) * 20) + 1) / 20 - 1)
+
+
+def expected_tiny() -> dict[str, float]:
+    """Every figure of April 2026 for the tiny store, by hand from the rows above."""
+    amount = (12000 + 6000 + 10000 + 20000 + 8000) / 5           # average matured approved loan
+    lgd, rate = A.loss_given_default, A.interest_margin * A.average_term_years
+    decided, approved, reviews = 8, 5, 1
+    # Cash: baseline (score < 0.10) approves A7, which the policy declined (expected loss avoided);
+    # the policy approves A3 (matured good: no loss) and A4 (open: expected loss) which the baseline declines.
+    cash = 0.0905 * lgd * amount - 0.0 - 0.1205 * lgd * amount
+    # Profit: interest on good matured (A1, A3) and expected good share of open loans (A4, A5),
+    # minus realized (A2) and expected losses, minus 8 scores and 1 review.
+    income = rate * (10000 + 8000) + rate * ((1 - 0.1205) + (1 - 0.0305)) * amount
+    losses = 5000 + (0.1205 + 0.0305) * lgd * amount
+    costs = 8 * A.cost_per_prediction + reviews * A.cost_per_review
+    approved_amount = 10000 + 20000 + 8000 + 2 * amount
+    # Time: 7 automatic decisions share the latency distribution of April's 8 scores; the median
+    # lands on the 5th smallest latency (50 ms), p95 on the review (manual turnaround).
+    median = A.automated_turnaround_seconds + _latency_upper_ms(50) / 1000
+    ref = np.zeros(1000)
+    cur = np.zeros(1000)
+    for _, ts, score, *_ in ROWS:
+        ref[int(score * 1000)] += 1  # reference = first three months = March to May: all rows
+        if ts.startswith("2026-04"):
+            cur[int(score * 1000)] += 1
+    return {
+        "adverse_impact_ratio": (2 / 4) / (3 / 4),      # F: A1, A3 of 4; M: A2, A4, A5 of 4
+        "declines_with_reasons": (2 + 1) / (2 + 2),     # 2 automated + 2 officer declines, 1 without reason
+        "override_rate": 2 / decided,
+        "score_psi": float(decile_psi(ref, cur) or 0.0),
+        "losses_avoided": cash,
+        "hours_saved": (decided * A.manual_minutes_per_application - reviews * A.minutes_per_review) / 60,
+        "review_queue": reviews,
+        "median_turnaround": median,
+        "p95_turnaround": A.manual_turnaround_hours * 3600,
+        "net_contribution": income - losses - costs,
+        "approved_amount": approved_amount,
+        "approved_count": approved,
+        "approved_amount_growth": approved_amount / (12000 + 6000) - 1,
+        "extra_good_approved": 1 + (1 - 0.1205),         # A3 matured good + A4 expected
+        "capital_utilization": approved_amount / (A.capital_available * 30 / 365),
+        "serving_capacity_used": 4 / (A.serving_capacity_per_second * 86_400),  # 4 scores on 10 April
+    }
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return build_tiny_store(tmp_path_factory.mktemp("tiny-impact") / "store")
+
+
+def test_business_defaults_match_the_file() -> None:
+    from dashboard.store.config import load_business_assumptions
+    assert load_business_assumptions() == A
+
+
+def test_seven_values_equal_the_hand_calculation(tiny_store: Store) -> None:
+    targets = parse_targets_toml(TINY_TARGETS)
+    result = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=targets)
+    assert result.message == ""
+    card = result.scorecard
+    assert card is not None and card.model_id == TINY_MODEL
+    for key, value in expected_tiny().items():
+        assert card.figures[key].value == pytest.approx(value, rel=1e-9, abs=1e-9), key
+    # statuses from the targets: AIR 0.667 is between 0.6 and 0.8, Cash -185 between -1000 and 0
+    assert card.figures["adverse_impact_ratio"].status == "at risk"
+    assert card.figures["losses_avoided"].status == "at risk"
+    assert card.figures["hours_saved"].status == "no target"
+    # previous period (March): 3 decisions, 2 approved, 1 override
+    assert card.previous_period.label == "2026-03"
+    assert card.figures["approved_count"].previous == 2
+    assert card.figures["override_rate"].previous == pytest.approx(1 / 3)
+    assert card.figures["approved_count"].change == 3
+    # realized and expected parts are named
+    assert "realized" in card.figures["losses_avoided"].basis and "expected" in card.figures["losses_avoided"].basis
+
+
+def test_every_figure_says_how_it_was_computed(tiny_store: Store) -> None:
+    result = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=parse_targets_toml(TINY_TARGETS))
+    assert result.scorecard is not None
+    for f in result.scorecard.figures.values():
+        assert f.formula and f.inputs and f.spec.definition
+    frame = scorecard_frame(result.scorecard)
+    assert len(frame) == 16 and set(frame["point"]) == {"Responsibility", "Cash", "Labor", "Time", "Profit/Cost",
+                                                      "Growth", "Utilization of Assets"}
+    assert frame["formula"].str.len().min() > 10
+    html = render_impact_html(result.scorecard, result.trend, A)
+    assert "<svg" in html and "How:" in html and "Utilization of Assets" in html
+    assert "@page" in html and "<script" not in html
+    data = scorecard_json(result.scorecard)
+    assert data["points"]["cash"]["figures"][0]["value"] == pytest.approx(expected_tiny()["losses_avoided"])
+
+
+def test_trend_has_one_row_per_month_with_data(tiny_store: Store) -> None:
+    result = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=Targets())
+    assert list(result.trend["label"]) == ["2026-03", "2026-04"]
+    april = result.trend.set_index("label").loc["2026-04"]
+    assert april["losses_avoided"] == pytest.approx(expected_tiny()["losses_avoided"])
+
+
+def test_quarter_and_custom_periods(tiny_store: Store) -> None:
+    q = load_impact(tiny_store, parse_period("2026-Q2"), assumptions=A, targets=Targets())
+    assert q.scorecard is not None
+    assert q.scorecard.figures["approved_count"].value == 5
+    assert q.scorecard.previous_period.label == "2026-Q1"
+    c = load_impact(tiny_store, parse_period("2026-03-01..2026-04-10"), assumptions=A, targets=Targets())
+    assert c.scorecard is not None
+    assert c.scorecard.figures["approved_count"].value == 2 + 4
+
+
+def test_period_without_data_gives_a_message(tiny_store: Store) -> None:
+    result = load_impact(tiny_store, parse_period("2025-01"), assumptions=A, targets=Targets())
+    assert result.scorecard is None
+    assert "No decisions" in result.message and "2026-03-05" in result.message
+
+
+def test_champion_scoring_in_shadow_only_gives_a_message(tmp_path: Path) -> None:
+    store = build_tiny_store(tmp_path / "store")
+    card = {**_card(), "id": "shadow", "role": "challenger"}
+    store.register_model(parse_card(card, "shadow"))
+    rows = pd.DataFrame({"prediction_id": ["S1", "S2"], "model_id": "shadow", "application_id": ["A1", "A2"],
+                         "timestamp": pd.to_datetime(["2026-04-10 09:00", "2026-04-10 10:00"]),
+                         "score": [0.1, 0.2], "decision": [None, None], "latency_ms": [5.0, 6.0],
+                         "sex": ["F", "M"], "x1": [1.0, 2.0]})
+    store.write_predictions(rows)
+    store.append_event("promotion", {"model_id": "shadow"}, actor="test")
+    result = load_impact(store, parse_period("2026-04"), assumptions=A, targets=Targets())
+    assert result.scorecard is None and result.model_id == "shadow"
+    assert "No decisions by the champion shadow" in result.message and "shadow" in result.message
+    assert result.trend.empty
+
+
+def test_empty_store_gives_a_message(empty_store: Store) -> None:
+    result = load_impact(empty_store, parse_period("2026-04"), assumptions=A, targets=Targets())
+    assert result.scorecard is None and "No model is registered" in result.message
+
+
+def test_targets_not_set_show_no_target(tiny_store: Store) -> None:
+    result = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=Targets())
+    assert result.scorecard is not None
+    statuses = {k: f.status for k, f in result.scorecard.figures.items()}
+    # the default smallest group (30) leaves the adverse impact ratio without data here
+    assert statuses.pop("adverse_impact_ratio") == "no data"
+    assert set(statuses.values()) == {"no target"}
+    assert any("No targets are set" in w for w in result.warnings)
+
+
+def test_bad_business_config_gives_a_message(tiny_store: Store, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "business.toml"
+    bad.write_text("[loan]\ninterest_margin = 'lots'\n", "utf-8")
+    monkeypatch.setenv("DASHBOARD_BUSINESS_CONFIG", str(bad))
+    result = load_impact(tiny_store, parse_period("2026-04"), targets=Targets())
+    assert result.scorecard is None
+    assert "interest_margin must be a number" in result.message
+
+
+def test_bad_targets_are_reported_not_raised(tmp_path: Path) -> None:
+    text = """
+[settings]
+min_group_size = -3
+[targets.adverse_impact_ratio]
+target = "high"
+at_risk = 0.7
+[targets.override_rate]
+target = 0.10
+at_risk = 0.05
+[targets.capital_utilization]
+target = 80
+at_risk = 60
+[targets.no_such_figure]
+target = 1
+at_risk = 1
+[targets.hours_saved]
+target = 100
+at_risk = 50
+"""
+    targets = parse_targets_toml(text, "t.toml")
+    assert set(targets.by_figure) == {"hours_saved"}
+    joined = " | ".join(targets.problems)
+    assert "min_group_size" in joined and "target must be a number" in joined
+    assert "lower is better" in joined and "between 0 and 1" in joined and "no_such_figure" in joined
+    assert targets.min_group_size == 30
+    broken = parse_targets_toml("[targets\n", "t.toml")
+    assert not broken.by_figure and "not valid TOML" in broken.problems[0]
+    missing = load_impact_targets(tmp_path / "absent.toml")
+    assert not missing.by_figure and "no targets file" in missing.problems[0]
+
+
+def test_shipped_targets_file_is_valid() -> None:
+    targets = load_impact_targets()
+    assert targets.problems == ()
+    assert set(HEADLINE.values()) <= set(targets.by_figure)
+
+
+def test_periods() -> None:
+    assert parse_period("2026-04") == month_period(2026, 4)
+    assert parse_period("2026-q2") == quarter_period(2026, 2)
+    assert parse_period("2026-02-01..2026-02-28") == custom_period(dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert previous_period(month_period(2026, 1)).label == "2025-12"
+    assert previous_period(quarter_period(2026, 1)).label == "2025-Q4"
+    prev = previous_period(custom_period(dt.date(2026, 2, 11), dt.date(2026, 2, 20)))
+    assert (prev.start, prev.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 10))
+    for bad in ("2026-13", "April", "2026-05-10..2026-05-01", "2026-02-30..2026-03-01"):
+        with pytest.raises(ImpactError):
+            parse_period(bad)
+
+
+def test_status_and_scaling() -> None:
+    assert compute_status(0.9, Target(0.8, 0.7), True) == "on track"
+    assert compute_status(0.75, Target(0.8, 0.7), True) == "at risk"
+    assert compute_status(0.6, Target(0.8, 0.7), True) == "off track"
+    assert compute_status(0.04, Target(0.05, 0.1), False) == "on track"
+    assert compute_status(0.2, Target(0.05, 0.1), False) == "off track"
+    assert compute_status(None, Target(0.05, 0.1), False) == "no data"
+    assert compute_status(1.0, None, True) == "no target"
+    from dashboard.analytics.impact import SPECS
+    quarter = scaled_target(Target(100.0, 50.0), SPECS["hours_saved"], 91)
+    assert quarter.target == pytest.approx(100 * 91 / 30.4375)
+    assert scaled_target(Target(0.8, 0.7), SPECS["adverse_impact_ratio"], 91) == Target(0.8, 0.7)
+
+
+def test_weighted_quantile_matches_numpy_on_repeated_values() -> None:
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 50, 30).astype(float)
+    weights = rng.integers(1, 5, 30)
+    expanded = np.repeat(values, weights)
+    for q in (0.1, 0.5, 0.95):
+        assert weighted_quantile(values, weights, q) == np.quantile(expanded, q, method="inverted_cdf")
+    assert weighted_quantile(np.array([1.0]), np.array([0.0]), 0.5) is None
+
+
+def test_adverse_impact_ignores_small_groups() -> None:
+    groups = pd.DataFrame({"attribute": ["sex", "sex", "age", "age", "age"], "grp": ["F", "M", "a", "b", "c"],
+                           "n_approve": [40, 60, 10, 30, 1], "n_decided": [100, 100, 50, 50, 2]})
+    ratio, inputs = compute_adverse_impact(groups, 30)
+    assert ratio == pytest.approx(min(0.4 / 0.6, 0.2 / 0.6))
+    assert inputs["attribute with the widest gap"] == "age" and "age=c" not in inputs["approval rate by group"]
+    assert inputs["groups left out (too few decisions)"] == {"age=c": "50.0% of 2"}
+    none, why = compute_adverse_impact(groups.iloc[:1], 30)
+    assert none is None and "fewer than two groups" in why["note"]
+
+
+def test_formatting() -> None:
+    assert format_value(-1234.4, "eur") == "-EUR 1,234"
+    assert format_value(0.00012, "share") == "0.012%"
+    assert format_value(7200, "seconds") == "2.0 h"
+    assert format_value(None, "eur") == "n/a"
+
+
+@pytest.mark.slow
+def test_concept_drift_worsens_cash_and_profit(demo_store: Store) -> None:
+    """The sample's concept drift (2026-04) shows as worse Cash and Profit/Cost than before it."""
+    result = load_impact(demo_store, parse_period("2026-04"), assumptions=A, targets=Targets())
+    trend = result.trend.set_index("label")
+    before = trend.loc[["2025-11", "2025-12", "2026-01"]]
+    after = trend.loc[["2026-04", "2026-05", "2026-06"]]
+    assert after["losses_avoided"].mean() < before["losses_avoided"].mean()
+    assert after["net_contribution"].mean() < before["net_contribution"].mean()
+    # against the months of data drift only (2026-02 and 03), the concept drift still makes both worse
+    drift_only = trend.loc[["2026-02", "2026-03"]]
+    concept = trend.loc[["2026-04", "2026-05"]]
+    assert concept["losses_avoided"].mean() < drift_only["losses_avoided"].mean()
+    assert concept["net_contribution"].mean() < drift_only["net_contribution"].mean()
+    q_before = load_impact(demo_store, parse_period("2026-Q1"), assumptions=A, targets=Targets()).scorecard
+    q_after = load_impact(demo_store, parse_period("2026-Q2"), assumptions=A, targets=Targets()).scorecard
+    assert q_before is not None and q_after is not None
+    cash_before, cash_after = q_before.figures["losses_avoided"].value, q_after.figures["losses_avoided"].value
+    net_before, net_after = q_before.figures["net_contribution"].value, q_after.figures["net_contribution"].value
+    assert cash_before is not None and cash_after is not None and cash_after < cash_before
+    assert net_before is not None and net_after is not None and net_after < net_before
+    change = q_after.figures["losses_avoided"].change
+    assert change is not None and change < 0
+    assert q_after.figures["losses_avoided"].previous == pytest.approx(cash_before)

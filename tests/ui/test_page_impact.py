@@ -1,0 +1,116 @@
+"""The Impact page, opened from the entry point as the executive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.analytics.impact import SPECS, format_value
+from tests.analytics.test_impact import TINY_TARGETS, build_tiny_store, expected_tiny
+from tests.ui.apptest import errors, open_page
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-page") / "store"
+    build_tiny_store(root)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def tiny_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "targets.toml"
+    path.write_text(TINY_TARGETS, "utf-8")
+    monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(path))
+    monkeypatch.delenv("DASHBOARD_BUSINESS_CONFIG", raising=False)
+    return path
+
+
+def _texts(at: object) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "warning", "subheader", "title"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def test_page_shows_the_hand_calculated_values(tiny_dir: Path) -> None:
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-04"})
+    assert errors(at) == []
+    assert at.title[0].value == "Impact"
+    metrics = {m.label: m.value for m in at.metric}
+    for key, value in expected_tiny().items():
+        spec = SPECS[key]
+        assert metrics[spec.label] == format_value(value, spec.unit), key
+    text = _texts(at)
+    for title in ("Responsibility", "Cash", "Labor", "Time", "Profit/Cost", "Growth", "Utilization of Assets"):
+        assert f"### {title}" in text
+    assert "champion **tiny**" in text
+    # every point has its "how it was computed" with formula and inputs
+    assert [e.label for e in at.expander].count("How it was computed") == 7
+    assert "Formula: expected losses of applicants the baseline approves" in text
+    assert len(at.dataframe) == 16
+    # change against March: 5 approvals against 2
+    assert {m.label: m.delta for m in at.metric}["Approved applications"] == "+3"
+
+
+def test_page_quarter_from_the_link(tiny_dir: Path) -> None:
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-Q2"})
+    assert errors(at) == []
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Approved applications"] == "5"
+    assert "changes are against 2026-Q1" in _texts(at)
+
+
+def test_bad_period_in_the_link_falls_back_to_the_latest_month(tiny_dir: Path) -> None:
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-13"})
+    assert errors(at) == []
+    assert any("The link's period is not used" in w.value for w in at.warning)
+    assert at.selectbox(key="impact_month").value == "2026-04"
+    assert len(at.metric) == 16
+
+
+def test_choosing_another_month(tiny_dir: Path) -> None:
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-04"})
+    at.selectbox(key="impact_month").select("2026-03").run()
+    assert errors(at) == []
+    assert {m.label: m.value for m in at.metric}["Approved applications"] == "2"
+    assert at.query_params["period"] == "2026-03"
+
+
+def test_period_without_data(tiny_dir: Path) -> None:
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2024-01-01..2024-01-31"})
+    assert errors(at) == []
+    assert any("No decisions by the champion tiny" in i.value for i in at.info)
+    assert len(at.metric) == 0
+
+
+def test_targets_not_set_and_bad_targets(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(tmp_path / "none.toml"))
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-04"})
+    assert errors(at) == []
+    assert any("no targets file" in w.value for w in at.warning)
+    assert "no target" in _texts(at)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[targets.override_rate]\ntarget = 'low'\nat_risk = 0.1\n", "utf-8")
+    monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(bad))
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-04"})
+    assert errors(at) == []
+    assert any("override_rate] target must be a number" in w.value for w in at.warning)
+    assert len(at.metric) == 16
+
+
+def test_bad_business_config(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "business.toml"
+    bad.write_text("[capital]\navailable = -5\n", "utf-8")
+    monkeypatch.setenv("DASHBOARD_BUSINESS_CONFIG", str(bad))
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2026-04"})
+    assert errors(at) == []
+    assert any("available must not be negative" in w.value for w in at.warning)
+    assert len(at.metric) == 0
+
+
+def test_empty_store(tmp_path: Path) -> None:
+    at = open_page(tmp_path / "empty", "executive", "impact")
+    assert errors(at) == []
+    assert any("no decisions by a champion model" in i.value for i in at.info)
