@@ -14,76 +14,101 @@ from dashboard.analytics.overview import (
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_bad_rate_maturity, plotly_volume_approval
 from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
+from dashboard.ui.performance import (
+    config_key,
+    load_alert_config_safe,
+    load_all_alerts_cached,
+    refreshed_caption,
+    render_alerts,
+    render_live_controls,
+)
 
 st.title("Overview")
-store = data.get_store()
-path, version = str(store.root), store.version()
-cards = store.list_cards()
-daily = data.load_daily_cached(path, version)
-if not cards or daily.empty:
-    st.info("This store holds no prediction logs yet. Build the demo store with `make run` "
-            "(or `dashboard demo`), or register a model and ingest logs: see the README.")
-    st.stop()
+interval = render_live_controls("overview")
 
-roles = data.load_roles_cached(path, version)
-champion = next((m for m, r in sorted(roles.items()) if r == "champion"), sorted(roles)[0])
-champ_daily = daily[daily["model_id"] == champion]
-last_day = pd.to_datetime(daily["date"]).max().date()
-first_day = pd.to_datetime(daily["date"]).min().date()
 
-window = st.segmented_control("Period", ["Last 30 days", "Last 90 days", "Whole history"],
-                              default="Last 30 days", key="overview_window") or "Last 30 days"
-days = {"Last 30 days": 30, "Last 90 days": 90}.get(window)
-start = first_day if days is None else last_day - dt.timedelta(days=days - 1)
-now = compute_period_summary(champ_daily, start, last_day)
-before = None
-if days is not None:
-    before = compute_period_summary(champ_daily, start - dt.timedelta(days=days), start - dt.timedelta(days=1))
+def render_body() -> None:
+    store = data.get_store()
+    path, version = str(store.root), store.version()
+    cards = store.list_cards()
+    daily = data.load_daily_cached(path, version)
+    if not cards or daily.empty:
+        st.info("This store holds no prediction logs yet. Build the demo store with `make run` "
+                "(or `dashboard demo`), or register a model and ingest logs: see the README.")
+        return
 
-st.caption(f"Decisions by the champion **{champion}** ({cards[champion].name}), "
-           f"{start:%d %b %Y} to {last_day:%d %b %Y}.")
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Applications", fmt_int(now.applications),
-          fmt_delta_ratio(now.applications, before.applications if before else None),
-          help="Applications scored by the champion in the period; the change is against the period before.")
-c2.metric("Approval rate", fmt_pct(now.approval_rate),
-          fmt_delta_pct_points(now.approval_rate, before.approval_rate if before else None),
-          help="Approved over decided applications.")
-whole = compute_period_summary(champ_daily, first_day, last_day)
-c3.metric("Realized bad rate (matured loans)", fmt_pct(whole.realized_bad_rate),
-          help="Defaulted over approved loans that already have an outcome, whole history. "
-               "Declined applicants never get an outcome.")
-c4.metric("Label maturity", fmt_pct(whole.label_maturity),
-          help="Share of approved loans whose outcome has arrived (outcomes come 3 to 12 months later).")
-if now.labelled_approved == 0:
-    st.caption("No outcome has matured yet for loans decided in this period; the bad rate above is over "
-               f"the whole history ({fmt_int(whole.labelled_approved)} matured loans).")
+    roles = data.load_roles_cached(path, version)
+    champion = next((m for m, r in sorted(roles.items()) if r == "champion"), sorted(roles)[0])
+    champ_daily = daily[daily["model_id"] == champion]
+    last_day = pd.to_datetime(daily["date"]).max().date()
+    first_day = pd.to_datetime(daily["date"]).min().date()
 
-overrides = store.read_events("override")
-if overrides:
-    decided = whole.applications
-    st.metric("Override rate", fmt_pct(len(overrides) / decided if decided else None, 2),
-              help="Decisions overridden by a credit officer, over all champion decisions.")
+    window = st.segmented_control("Period", ["Last 30 days", "Last 90 days", "Whole history"],
+                                  default="Last 30 days", key="overview_window") or "Last 30 days"
+    days = {"Last 30 days": 30, "Last 90 days": 90}.get(window)
+    start = first_day if days is None else last_day - dt.timedelta(days=days - 1)
+    now = compute_period_summary(champ_daily, start, last_day)
+    before = None
+    if days is not None:
+        before = compute_period_summary(champ_daily, start - dt.timedelta(days=days), start - dt.timedelta(days=1))
 
-trend = compute_trend(champ_daily, "W")
-left, right = st.columns(2)
-left.plotly_chart(plotly_volume_approval(trend), width="stretch")
-right.plotly_chart(plotly_bad_rate_maturity(compute_trend(champ_daily, "M")), width="stretch")
+    st.caption(f"Decisions by the champion **{champion}** ({cards[champion].name}), "
+               f"{start:%d %b %Y} to {last_day:%d %b %Y}.")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Applications", fmt_int(now.applications),
+              fmt_delta_ratio(now.applications, before.applications if before else None),
+              help="Applications scored by the champion in the period; the change is against the period before.")
+    c2.metric("Approval rate", fmt_pct(now.approval_rate),
+              fmt_delta_pct_points(now.approval_rate, before.approval_rate if before else None),
+              help="Approved over decided applications.")
+    whole = compute_period_summary(champ_daily, first_day, last_day)
+    c3.metric("Realized bad rate (matured loans)", fmt_pct(whole.realized_bad_rate),
+              help="Defaulted over approved loans that already have an outcome, whole history. "
+                   "Declined applicants never get an outcome.")
+    c4.metric("Label maturity", fmt_pct(whole.label_maturity),
+              help="Share of approved loans whose outcome has arrived (outcomes come 3 to 12 months later).")
+    if now.labelled_approved == 0:
+        st.caption("No outcome has matured yet for loans decided in this period; the bad rate above is over "
+                   f"the whole history ({fmt_int(whole.labelled_approved)} matured loans).")
 
-st.subheader("Models")
-table = compute_model_table(daily, roles, {m: c.name for m, c in cards.items()},
-                            {m: c.validation_metrics.get("auc") for m, c in cards.items()})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"validation AUC": st.column_config.NumberColumn(format="%.3f")})
+    overrides = store.read_events("override")
+    if overrides:
+        decided = whole.applications
+        st.metric("Override rate", fmt_pct(len(overrides) / decided if decided else None, 2),
+                  help="Decisions overridden by a credit officer, over all champion decisions.")
 
-st.subheader("Freshness")
-stamp = pd.Timestamp.now(tz="UTC").tz_localize(None)
-latest_pred = pd.Timestamp(daily["last_ts"].max())
-latest_outcome = data.load_latest_outcome_cached(path, version)
-f1, f2, f3 = st.columns(3)
-f1.metric("Latest prediction", f"{latest_pred:%Y-%m-%d %H:%M}", describe_age(latest_pred, stamp),
-          delta_color="off")
-f2.metric("Latest outcome", f"{latest_outcome:%Y-%m-%d %H:%M}" if latest_outcome is not None else "none",
-          describe_age(latest_outcome, stamp), delta_color="off")
-f3.metric("Quarantined ingests", fmt_int(store.count_quarantined()),
-          help="Files or rows rejected at ingest, kept with their reasons under quarantine/ in the store.")
+    trend = compute_trend(champ_daily, "W")
+    left, right = st.columns(2)
+    left.plotly_chart(plotly_volume_approval(trend), width="stretch")
+    right.plotly_chart(plotly_bad_rate_maturity(compute_trend(champ_daily, "M")), width="stretch")
+
+    st.subheader("Models")
+    table = compute_model_table(daily, roles, {m: c.name for m, c in cards.items()},
+                                {m: c.validation_metrics.get("auc") for m, c in cards.items()})
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"validation AUC": st.column_config.NumberColumn(format="%.3f")})
+
+    st.subheader("Freshness")
+    stamp = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    latest_pred = pd.Timestamp(daily["last_ts"].max())
+    latest_outcome = data.load_latest_outcome_cached(path, version)
+    f1, f2, f3 = st.columns(3)
+    f1.metric("Latest prediction", f"{latest_pred:%Y-%m-%d %H:%M}", describe_age(latest_pred, stamp),
+              delta_color="off")
+    f2.metric("Latest outcome", f"{latest_outcome:%Y-%m-%d %H:%M}" if latest_outcome is not None else "none",
+              describe_age(latest_outcome, stamp), delta_color="off")
+    f3.metric("Quarantined ingests", fmt_int(store.count_quarantined()),
+              help="Files or rows rejected at ingest, kept with their reasons under quarantine/ in the store.")
+
+    st.subheader("Alerts")
+    rules, problem = load_alert_config_safe()
+    if rules is None:
+        st.warning(f"The alert rules cannot be read: {problem}")
+    else:
+        alerts_now, alerts_history = load_all_alerts_cached(path, version, config_key())
+        render_alerts(alerts_now, alerts_history, "overview")
+    st.caption(refreshed_caption(interval, latest_pred))
+
+
+# Redrawn in place every `interval` seconds (a fragment rerun, not a page reload).
+st.fragment(run_every=interval)(render_body)()
