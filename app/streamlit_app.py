@@ -1,8 +1,11 @@
-"""Entry point: the role, the navigation built with st.navigation, then the page."""
+"""Entry point: who is here (login or local mode), the navigation built with st.navigation, then the page."""
 
 import streamlit as st
 
-from dashboard.ui.shell import render_shell
-
+# First, before the heavier imports below (about 3 s on the first run), so the browser
+# gets the page frame and its running indicator at once.
 st.set_page_config(page_title="Credit model operations", page_icon=":material/account_balance:", layout="wide")
+
+from dashboard.ui.shell import render_shell  # noqa: E402
+
 render_shell().run()

@@ -129,3 +129,17 @@ def test_override_needs_a_reason_and_a_real_change(store_copy: Store) -> None:
     assert store_copy.read_events("override") == []
     event = record_override(store_copy, "APP-2", "m", None, "decline", "  <b>fraud</b> suspected ", "me")
     assert event["reason"] == "<b>fraud</b> suspected"  # stored as typed; the page shows it as text
+
+
+def test_override_is_refused_on_the_server_for_a_role_without_permission(store_copy: Store) -> None:
+    import pytest as _pytest
+
+    from dashboard.store.decisions import override_history, record_override
+    with _pytest.raises(PermissionError):
+        record_override(store_copy, "APP-00000001", "gbm_champion", "decline", "approve", "good reason",
+                        "local:executive", role="executive")
+    assert override_history(store_copy, "APP-00000001") == []
+    event = record_override(store_copy, "APP-00000001", "gbm_champion", "decline", "approve", "good reason",
+                            "local:credit_officer", role="credit_officer")
+    assert event["role"] == "credit_officer"
+    assert [e["id"] for e in override_history(store_copy, "APP-00000001")] == [event["id"]]

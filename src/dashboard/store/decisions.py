@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.analytics.access import require_permission
 from dashboard.contracts import DECISIONS
 from dashboard.store.store import Store, quote, sql_literal
 
@@ -171,8 +172,11 @@ def model_revision(store: Store, model_id: str) -> str:
 
 
 def record_override(store: Store, application_id: str, model_id: str, from_decision: str | None,
-                    to_decision: str, reason: str, actor: str) -> dict[str, Any]:
-    """Store an override as an immutable event; refuse one without a reason."""
+                    to_decision: str, reason: str, actor: str, *, role: str | None = None) -> dict[str, Any]:
+    """Store an override as an immutable event; refuse one without a reason or by a role
+    that may not override (checked here, on the server, not only by hiding the form)."""
+    if role is not None:
+        require_permission(role, "override")
     text = (reason or "").strip()
     if not text:
         raise OverrideError("a reason is required to override a decision")
@@ -185,6 +189,7 @@ def record_override(store: Store, application_id: str, model_id: str, from_decis
     return store.append_event(OVERRIDE, {
         "application_id": str(application_id), "model_id": str(model_id),
         "from_decision": from_decision, "to_decision": to_decision, "reason": text,
+        **({"role": role} if role is not None else {}),
     }, actor=actor)
 
 

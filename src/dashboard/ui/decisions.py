@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.analytics.access import mask_personal
 from dashboard.analytics.policy import Policy
 from dashboard.explain.explainer import (
     LINK_LABELS,
@@ -38,9 +39,10 @@ from dashboard.store.decisions import (
     record_override,
 )
 from dashboard.store.policy import policy_in_force
+from dashboard.ui.auth import audit_application_view
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.decisions_charts import plotly_attribution_change, plotly_waterfall
-from dashboard.ui.session import current_user
+from dashboard.ui.session import current_role, current_user
 
 PAGE_SIZE = 25
 BACKGROUND_ROWS = 2_000
@@ -217,10 +219,14 @@ def render_application(store: Store, application_id: str, roles: dict[str, str],
         st.warning(f"No application with id '{application_id}' is in this store. Check the id, or find the "
                    "application in the queue above.")
         return
+    # Personal columns are masked for every role but credit officers and admins.
+    personal = {c for m in rows["model_id"].unique() for c in store.load_card(str(m)).personal_columns}
+    rows = mask_personal(rows, personal, current_role())
     decided = rows[rows["decision"].notna()]
     main = decided.iloc[0] if len(decided) else rows.iloc[0]
     model_id = str(main["model_id"])
     card = store.load_card(model_id)
+    audit_application_view(application_id, model_id)
     policy = policy_at(store, model_id, main["timestamp"])
     history = override_history(store, application_id)
     decision = None if is_missing(main["decision"]) else str(main["decision"])
@@ -385,8 +391,9 @@ def render_override(store: Store, application_id: str, model_id: str, final: str
         submitted = st.form_submit_button("Record override")
     if submitted:
         try:
-            record_override(store, application_id, model_id, final, str(target), reason, current_user())
-        except OverrideError as exc:
+            record_override(store, application_id, model_id, final, str(target), reason, current_user(),
+                            role=current_role())
+        except (OverrideError, PermissionError) as exc:
             st.warning(str(exc))
         else:
             st.success(f"Override recorded: {final or 'none'} → {target}.")

@@ -48,3 +48,17 @@ def pages_for(role: str) -> list[PageSpec]:
 
 def can_open(role: str, slug: str) -> bool:
     return any(p.slug == slug for p in pages_for(role))
+
+
+def built_pages() -> list[PageSpec]:
+    """Every page whose file exists, whoever may open it."""
+    return [p for p in PAGES if p.path.exists()]
+
+
+def forbidden_for(role: str | None) -> list[PageSpec]:
+    """Built pages this role may not open: registered hidden, so their URL shows a refusal."""
+    return [p for p in built_pages() if role not in p.roles]
+
+
+def page_spec(slug: str) -> PageSpec | None:
+    return next((p for p in PAGES if p.slug == slug), None)

@@ -1,29 +1,77 @@
-"""The shared frame of every page: role, navigation, sidebar, local-mode banner."""
+"""The shared frame of every page: who is here, the navigation, the sidebar, the local-mode banner.
+
+Every built page is registered with st.navigation: the role's pages as themselves, the
+others as hidden pages at the same URL that only show a refusal. So /drift opened by a
+credit officer says "not available to your role" instead of quietly showing the default
+page, and the page's script (and its data) never runs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboard.store import resolve_store_path
-from dashboard.ui.navigation import pages_for
-from dashboard.ui.session import ROLE_LABELS, render_role_switcher, resolve_role
+from dashboard.ui.auth import (
+    LOCAL,
+    Identity,
+    code,
+    plain,
+    render_forbidden,
+    render_logout_button,
+    resolve_identity,
+)
+from dashboard.ui.navigation import PageSpec, forbidden_for, pages_for
+from dashboard.ui.session import ROLE_LABELS, render_role_switcher
+
+LOCAL_BANNER = (":orange-background[:material/lan: **Local mode**] no login: served on this machine only "
+                "(127.0.0.1), and the role is picked in the sidebar.")
 
 
-def render_shell() -> st.navigation:  # type: ignore[valid-type]
-    """Resolve the role, draw the sidebar and return the navigation for page.run()."""
-    role = resolve_role()
-    specs = pages_for(role)
-    sections: dict[str, list[st.Page]] = {}  # type: ignore[valid-type]
-    for spec in specs:
+def _refusal(spec: PageSpec, role: str | None) -> Callable[[], None]:
+    def refuse() -> None:
+        render_forbidden(spec, role)
+    refuse.__name__ = f"refuse_{spec.slug}"
+    return refuse
+
+
+def build_pages(role: str | None) -> dict[str, list[StreamlitPage]]:
+    """Sections of visible pages for `role`, plus hidden refusal pages at the forbidden URLs."""
+    allowed = pages_for(role or "")
+    default = "overview" if any(p.slug == "overview" for p in allowed) else (allowed[0].slug if allowed else "")
+    sections: dict[str, list[StreamlitPage]] = {}
+    for spec in allowed:
         page = st.Page(str(spec.path), title=spec.title, icon=spec.icon, url_path=spec.slug,
-                       default=spec.slug == "overview")
+                       default=spec.slug == default)
         sections.setdefault(spec.section, []).append(page)
-    nav = st.navigation(sections)
+    hidden = [st.Page(_refusal(spec, role), title=spec.title, icon=spec.icon, url_path=spec.slug,
+                      visibility="hidden") for spec in forbidden_for(role)]
+    if hidden:
+        sections.setdefault(next(iter(sections), "Pages"), []).extend(hidden)
+    return sections
+
+
+def render_sidebar(identity: Identity) -> None:
     with st.sidebar:
-        st.caption("Local mode: no login; serving on this machine only. Pick the role to act as.")
-        render_role_switcher(role)
+        if identity.mode == LOCAL:
+            st.caption("Local mode: no login; serving on this machine only. Pick the role to act as.")
+            render_role_switcher(identity.role or "")
+        else:
+            st.caption(f"Signed in as {code(identity.user)} · {ROLE_LABELS.get(identity.role or '', '')}")
+            render_logout_button()
         st.caption(f"Store: `{resolve_store_path()}`")
-    bad = st.session_state.pop("bad_role", None)
-    if bad:
-        st.warning(f"Unknown role {bad!r} in the address; showing the app as {ROLE_LABELS[role]}.")
+
+
+def render_shell() -> StreamlitPage:
+    """Resolve who is here (may stop at a login or a refusal), then return the navigation."""
+    identity = resolve_identity()
+    nav = st.navigation(build_pages(identity.role))
+    render_sidebar(identity)
+    if identity.mode == LOCAL:
+        st.markdown(LOCAL_BANNER)
+        bad = st.session_state.pop("bad_role", None)
+        if bad:
+            st.warning(f"Unknown role {plain(repr(bad))} in the address; showing the app as {ROLE_LABELS[identity.role or '']}.")
     return nav
