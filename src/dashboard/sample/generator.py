@@ -12,7 +12,7 @@ The story it tells (documented in data/sample/README.md):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from dashboard.models.card import ModelCard, parse_card
+from dashboard.sample.personal import PERSONAL_COLUMNS, add_personal_columns, draw_personal
 
 START = dt.date(2025, 5, 1)
 MONTHS = 18
@@ -227,7 +228,7 @@ def build_card(model_id: str, validation_auc: float, cutoff: float, train_start:
                      "data": "training.parquet: synthetic development sample, all applicants with 12-month outcome",
                      "rows": training_rows},
         "target": "label = 1 when the borrower is 90+ days past due or charged off within 12 months",
-        "features": features, "protected_attributes": PROTECTED,
+        "features": features, "protected_attributes": PROTECTED, "personal_columns": list(PERSONAL_COLUMNS),
         "validation_metrics": {"auc": round(validation_auc, 4)},
         "intended_use": "Scoring consumer instalment loan applications of EUR 1,000 to 75,000.",
         "limitations": "Synthetic demo model. Not validated for business loans or applicants without credit history.",
@@ -235,12 +236,12 @@ def build_card(model_id: str, validation_auc: float, cutoff: float, train_start:
     }, source=model_id)
 
 
-def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
-                       progress: Callable[[str], None] | None = None,
-                       training_rows: int = TRAINING_ROWS) -> Portfolio:
-    """Generate the whole portfolio; vectorised, so a million applications take about a minute."""
-    say = progress or (lambda _msg: None)
-    rng = np.random.default_rng(seed)
+CHUNKED_ABOVE = 2_000_000   # above this many applications, generate and write chunk by chunk
+CHUNK_SIZE = 1_000_000
+
+
+def _develop(rng: np.random.Generator, seed: int, training_rows: int,
+             say: Callable[[str], None]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, dict[str, Any], float]:
     say("drawing the development sample and training three models")
     training = draw_applicants(rng, training_rows)
     training["label"] = (rng.random(training_rows) < true_default_probability(training)).astype(int)
@@ -249,19 +250,31 @@ def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
     models = train_models(training, seed)
     train_scores = models["gbm_champion"].predict_proba(training[FEATURE_NAMES])[:, 1]
     cutoff = float(np.round(np.quantile(train_scores, 0.72), 2))  # about 70% approved before drift
+    return training, holdout, holdout_y, models, cutoff
 
-    say(f"drawing {applications:,} applications over {MONTHS} months")
-    end = (pd.Timestamp(START) + pd.DateOffset(months=MONTHS)).date()
-    span = (pd.Timestamp(end) - pd.Timestamp(START)).total_seconds()
-    # Volume grows about 2% a month: sample times with a rising density.
+
+def _period_end() -> dt.date:
+    return (pd.Timestamp(START) + pd.DateOffset(months=MONTHS)).date()
+
+
+def _timestamps(rng: np.random.Generator, applications: int) -> pd.DatetimeIndex:
+    """Application times over the whole period; volume grows about 2% a month (rising density)."""
+    span = (pd.Timestamp(_period_end()) - pd.Timestamp(START)).total_seconds()
     u = np.sort(rng.random(applications))
     growth = 0.02 * MONTHS
     frac = np.log1p(u * (np.exp(growth) - 1)) / growth
     ts = pd.to_datetime(pd.Timestamp(START).value + (frac * span * 1e9).astype("int64"))
-    ts = ts.floor("s")
+    return ts.floor("s")
+
+
+def _score_and_outcomes(rng: np.random.Generator, ts: pd.DatetimeIndex, first_id: int, models: dict[str, Any],
+                        cutoff: float, say: Callable[[str], None]
+                        ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, np.ndarray]:
+    """Applications at times `ts` (ids from `first_id`), every model's log, and the known outcomes."""
+    applications = len(ts)
     month = _month_index(ts)
     apps = draw_applicants(rng, applications, month)
-    apps.insert(0, "application_id", [f"APP-{i:08d}" for i in range(1, applications + 1)])
+    apps.insert(0, "application_id", [f"APP-{i:08d}" for i in range(first_id, first_id + applications)])
     apps.insert(1, "timestamp", ts)
     pd_true = true_default_probability(apps, month)
 
@@ -285,7 +298,7 @@ def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
     bad = rng.random(applications) < pd_true
     delay = rng.integers(MIN_DELAY_DAYS, MAX_DELAY_DAYS + 1, applications)
     outcome_ts = ts + pd.to_timedelta(delay, unit="D") + pd.to_timedelta(rng.integers(0, 86_400, applications), unit="s")
-    as_of = pd.Timestamp(end)
+    as_of = pd.Timestamp(_period_end())
     known = approved & (outcome_ts < as_of)
     lgd = rng.uniform(0.35, 0.75, applications)
     loss = np.where(bad, np.round(apps["loan_amount"].to_numpy() * lgd * (1 - delay / 730), 2), 0.0)
@@ -296,7 +309,14 @@ def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
         "loan_amount": apps["loan_amount"].to_numpy()[known],
         "loss_amount": loss[known],
     }).sort_values("outcome_timestamp", kind="stable").reset_index(drop=True)
+    return predictions, outcomes, approved
 
+
+def _finish(rng: np.random.Generator, seed: int, applications: int, training: pd.DataFrame,
+            holdout: pd.DataFrame, holdout_y: np.ndarray, models: dict[str, Any], cutoff: float,
+            training_rows: int, outcome_count: int, approval_rate: float
+            ) -> tuple[pd.DataFrame, dict[str, ModelCard], dict[str, Any]]:
+    """Cards, the dated training sample and the manifest (drawn last, after every application)."""
     train_start, train_end = "2023-01-01", "2024-12-31"
     cards = {}
     for mid, model in models.items():
@@ -305,13 +325,63 @@ def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
     training_out = training.copy()
     training_out.insert(0, "timestamp", pd.to_datetime(
         pd.Timestamp(train_start).value + rng.integers(0, 730 * 86_400, training_rows).astype("int64") * 1_000_000_000))
+    end = _period_end()
     manifest = {
         "seed": seed, "applications": applications, "start": str(START), "end": str(end), "months": MONTHS,
         "as_of": str(end), "cutoff": cutoff,
         "data_drift_month": str((pd.Timestamp(START) + pd.DateOffset(months=DATA_DRIFT_MONTH - 1)).date())[:7],
         "concept_drift_month": str((pd.Timestamp(START) + pd.DateOffset(months=CONCEPT_DRIFT_MONTH - 1)).date())[:7],
         "champion": "gbm_champion", "challengers": ["logit_scorecard", "hgb_challenger"],
-        "outcomes": int(len(outcomes)), "approval_rate": float(approved.mean()),
+        "outcomes": outcome_count, "approval_rate": approval_rate,
     }
+    return training_out, cards, manifest
+
+
+def generate_portfolio(applications: int = DEFAULT_APPLICATIONS, seed: int = 7,
+                       progress: Callable[[str], None] | None = None,
+                       training_rows: int = TRAINING_ROWS) -> Portfolio:
+    """Generate the whole portfolio; vectorised, so a million applications take about a minute."""
+    say = progress or (lambda _msg: None)
+    rng = np.random.default_rng(seed)
+    training, holdout, holdout_y, models, cutoff = _develop(rng, seed, training_rows, say)
+    say(f"drawing {applications:,} applications over {MONTHS} months")
+    ts = _timestamps(rng, applications)
+    predictions, outcomes, approved = _score_and_outcomes(rng, ts, 1, models, cutoff, say)
+    add_personal_columns(predictions, draw_personal(applications, seed))  # own RNG: no other value moves
+    training_out, cards, manifest = _finish(rng, seed, applications, training, holdout, holdout_y, models, cutoff,
+                                            training_rows, int(len(outcomes)), float(approved.mean()))
     return Portfolio(predictions=predictions, outcomes=outcomes, training=training_out,
                      models=models, cards=cards, manifest=manifest)
+
+
+def generate_portfolio_chunks(applications: int, seed: int = 7, chunk_size: int = CHUNK_SIZE,
+                              progress: Callable[[str], None] | None = None,
+                              training_rows: int = TRAINING_ROWS) -> Iterator[Portfolio]:
+    """The portfolio as consecutive, time-ordered chunks of about `chunk_size` applications.
+
+    For portfolios too big to hold at once (10M applications x 3 models). Every chunk is
+    scored by the same trained models; chunk k draws from its own generator seeded by
+    (seed, k), so the result is deterministic but differs from `generate_portfolio`.
+    Each yielded Portfolio holds one chunk's logs and outcomes; training, models and cards
+    are shared; the manifest of the last chunk describes the whole portfolio.
+    """
+    say = progress or (lambda _msg: None)
+    rng = np.random.default_rng(seed)
+    training, holdout, holdout_y, models, cutoff = _develop(rng, seed, training_rows, say)
+    say(f"drawing {applications:,} application times over {MONTHS} months")
+    ts_all = _timestamps(rng, applications)
+    bounds = list(range(0, applications, chunk_size)) + [applications]
+    outcome_count, approved_count = 0, 0
+    training_out, cards, manifest = _finish(rng, seed, applications, training, holdout, holdout_y, models, cutoff,
+                                            training_rows, 0, 0.0)
+    for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        say(f"chunk {k + 1}/{len(bounds) - 1}: applications {lo + 1:,} to {hi:,}")
+        chunk_rng = np.random.default_rng([seed, k])
+        predictions, outcomes, approved = _score_and_outcomes(chunk_rng, ts_all[lo:hi], lo + 1, models, cutoff, say)
+        add_personal_columns(predictions, draw_personal(hi - lo, (seed, k)))
+        outcome_count += len(outcomes)
+        approved_count += int(approved.sum())
+        manifest = {**manifest, "outcomes": outcome_count, "approval_rate": approved_count / hi,
+                    "chunks": len(bounds) - 1, "chunk_size": chunk_size}
+        yield Portfolio(predictions=predictions, outcomes=outcomes, training=training_out,
+                        models=models, cards=cards, manifest=manifest)

@@ -32,6 +32,9 @@ seed gives the same files.
   most of all with high utilisation and debt-to-income. Scores do not see it; realized bad
   rates do.
 - Protected attributes {', '.join(PROTECTED)} are in the logs for fairness checks; no model uses them.
+- Personal columns `applicant_name`, `national_id`, `address` are synthetic and visibly fake
+  (`SYN-` ids); the cards declare them as `personal_columns`, so the app masks them for every
+  role but credit officers and admins.
 
 | model | role | algorithm | validation AUC |
 |---|---|---|---|

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,36 @@ def write_portfolio(root: Path, portfolio: Any, readme: str | None = None) -> Po
     write_json_atomic(root / "manifest.json", portfolio.manifest)
     if readme:
         write_text_atomic(root / "README.md", readme)
+    return read_portfolio(root)
+
+
+def write_portfolio_chunks(root: Path, chunks: Iterable[Any],
+                           readme: Callable[[dict[str, Any], dict[str, Any]], str] | None = None) -> PortfolioFiles:
+    """Write a portfolio generated chunk by chunk: predictions/<model>-<k>.parquet, outcomes-<k>.parquet.
+
+    Only one chunk is in memory at a time; models, cards and training data come with the
+    first chunk, the manifest (and the README rendered from it) after the last one.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    last: Any = None
+    for k, part in enumerate(chunks):
+        if k == 0:
+            for mid, card in part.cards.items():
+                write_text_atomic(root / "models" / mid / "card.yaml", dump_card_yaml(card))
+                write_bytes_atomic(root / "models" / mid / "model.skops", dump_model(part.models[mid]))
+            write_parquet_atomic(root / "training.parquet", pa.Table.from_pandas(part.training, preserve_index=False))
+        for mid, frame in part.predictions.items():
+            write_parquet_atomic(root / "predictions" / f"{mid}-{k:03d}.parquet",
+                                 pa.Table.from_pandas(frame, preserve_index=False))
+        if len(part.outcomes):  # the last months' loans have no outcome yet: no empty file to reject
+            write_parquet_atomic(root / f"outcomes-{k:03d}.parquet",
+                                 pa.Table.from_pandas(part.outcomes, preserve_index=False))
+        last = part
+    if last is None:
+        raise ValueError("no chunks to write")
+    write_json_atomic(root / "manifest.json", last.manifest)
+    if readme:
+        write_text_atomic(root / "README.md", readme(last.manifest, last.cards))
     return read_portfolio(root)
 
 
