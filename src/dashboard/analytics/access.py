@@ -7,6 +7,7 @@ so a refused action is refused on the server whatever the page showed.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -215,3 +216,15 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = out[name].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
     return out
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for addresses only this machine can reach (local mode may serve only there)."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

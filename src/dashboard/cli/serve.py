@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import ipaddress
 import os
 import subprocess
 import sys
@@ -13,21 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dashboard.analytics.access import is_loopback
 from dashboard.cli import Command
 from dashboard.cli._common import fail
 from dashboard.store import resolve_store_path
 
 APP = Path(__file__).resolve().parents[3] / "app" / "streamlit_app.py"
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def secrets_files(cwd: Path | None = None) -> list[Path]:

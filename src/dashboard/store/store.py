@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -654,28 +655,14 @@ class Store:
             wanted = sorted(set(model_months))
             tables = self._compute_month_rollups(model_id, wanted, outcomes)
             for kind, table in tables.items():
-                parts = _split_by_month(table) if table is not None else {}
-                for month in wanted:
-                    path = self.layout.rollup_file(kind, model_id, month)
-                    part = parts.get(month)
-                    if part is None or part.num_rows == 0:
-                        path.unlink(missing_ok=True)
-                    else:
-                        write_parquet_atomic(path, part)
+                _write_month_parts(table, wanted, partial(self.layout.rollup_file, kind, model_id))
             done += len(wanted)
             if progress:
                 progress(done, total)
         if outcome_months:
             wanted_out = sorted(set(outcome_months))
-            table = self._compute_outcome_rollup(wanted_out)
-            parts = _split_by_month(table) if table is not None else {}
-            for month in wanted_out:
-                path = self.layout.outcome_rollup_file(month)
-                part = parts.get(month)
-                if part is None or part.num_rows == 0:
-                    path.unlink(missing_ok=True)
-                else:
-                    write_parquet_atomic(path, part)
+            _write_month_parts(self._compute_outcome_rollup(wanted_out), wanted_out,
+                               self.layout.outcome_rollup_file)
             done += len(wanted_out)
             if progress:
                 progress(done, total)
@@ -817,6 +804,17 @@ def _exchange(a: Path, b: Path) -> None:
     if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"atomic folder swap failed: {os.strerror(err)}", str(a))
+
+
+def _write_month_parts(table: pa.Table | None, months: Sequence[str], path_for: Callable[[str], Path]) -> None:
+    """One file per month; a month left with no rows loses its file."""
+    parts = _split_by_month(table) if table is not None else {}
+    for month in months:
+        path, part = path_for(month), parts.get(month)
+        if part is None or part.num_rows == 0:
+            path.unlink(missing_ok=True)
+        else:
+            write_parquet_atomic(path, part)
 
 
 def _split_by_month(table: pa.Table) -> dict[str, pa.Table]:

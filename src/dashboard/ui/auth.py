@@ -8,7 +8,6 @@ a banner, and lets the user pick a role.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from dashboard.analytics.access import (
     RoleMappingError,
     has_permission,
     identity_name,
+    is_loopback,
     parse_role_mapping,
     role_for_claims,
 )
@@ -82,17 +82,6 @@ def auth_state() -> str:
         return "broken" if "pars" in str(exc).lower() else LOCAL
     except FileNotFoundError:
         return LOCAL
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def local_bind_problem() -> str | None:
