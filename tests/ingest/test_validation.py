@@ -7,7 +7,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.ingest.validation import REASON_COLUMN, ROW_COLUMN, validate_outcomes, validate_predictions
+from dashboard.ingest.validation import (
+    REASON_COLUMN,
+    ROW_COLUMN,
+    validate_outcomes,
+    validate_predictions,
+)
 from dashboard.models.card import ModelCard, parse_card
 
 CARD = parse_card({
