@@ -74,8 +74,12 @@ def main() -> None:
         explain_ms, reasons = _median_ms(explain, args.repeat)
         policy = policy_in_force(store, "gbm_champion")
         reference = store.read_reference(model_id)
-        cf_ms, cf = _median_ms(lambda e=explainer, r=row, c=card, p=policy, ref=reference: compute_counterfactual(
-            e.predict, c, r[c.feature_names].reset_index(drop=True), p.approve_below, ref), 3)
+        def counterfactual(e: Any = explainer, r: Any = row, c: Any = card, p: Any = policy,
+                           ref: Any = reference) -> Any:
+            return compute_counterfactual(e.predict, c, r[c.feature_names].reset_index(drop=True),
+                                          p.approve_below, ref)
+
+        cf_ms, cf = _median_ms(counterfactual, 3)
         results["models"][model_id] = {
             "explainer": explainer.kind, "link": explainer.link,
             "explainer_load_ms_median": load_ms, "explanation_and_reasons_warm_ms_median": explain_ms,

@@ -57,14 +57,23 @@ def rows_in(store: Store, window: tuple[dt.date, dt.date]) -> int:
     return int(frame["n"].iloc[0] or 0)
 
 
+def window(text: str) -> tuple[dt.date, dt.date]:
+    start, _, end = text.partition("..")
+    return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+
+
 def main() -> int:
+    global REFERENCE, CURRENT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, help="an existing store (read only); default builds one in /tmp")
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--evidently-rows", type=int, default=100_000, help="rows per window for Evidently")
     parser.add_argument("--evidently-repeats", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--reference", type=window, default=REFERENCE, help="START..END (default 2025-05..2026-01)")
+    parser.add_argument("--current", type=window, default=CURRENT, help="START..END (default 2026-02..2026-10)")
     args = parser.parse_args()
+    REFERENCE, CURRENT = args.reference, args.current
     root = args.store or build_store(Path("/tmp/drift-bench-store"), args.applications)
     store = Store(root, create=False)
     card = store.load_card(MODEL)
@@ -84,8 +93,8 @@ def main() -> int:
     numeric = [f.name for f in card.features if f.type == "numeric"]
     categorical = [f.name for f in card.features if f.type != "numeric"]
     t = time.perf_counter()
-    ref_sample = sample_window_rows(store, MODEL, *REFERENCE, args.evidently_rows, card.feature_names)
-    cur_sample = sample_window_rows(store, MODEL, *CURRENT, args.evidently_rows, card.feature_names)
+    ref_sample = sample_window_rows(store, MODEL, REFERENCE[0], REFERENCE[1], args.evidently_rows, card.feature_names)
+    cur_sample = sample_window_rows(store, MODEL, CURRENT[0], CURRENT[1], args.evidently_rows, card.feature_names)
     sampling = time.perf_counter() - t
     ev_med, ev_runs, _ = timed(lambda: compute_evidently_report(ref_sample.assign(label=None),
                                                                 cur_sample.assign(label=None), numeric, categorical),
