@@ -11,6 +11,7 @@ import ctypes
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -110,16 +111,19 @@ class Store:
     # ------------------------------------------------------------------ SQL access
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a read query on a private cursor (thread-safe) after refreshing rollups."""
-        return self._read(lambda cur: cur.execute(query, list(params or [])).df())
+        return self._read(query, lambda cur: cur.execute(query, list(params or [])).df())
 
     def arrow(self, query: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self._read(lambda cur: cur.sql(query, params=list(params or [])).to_arrow_table())
+        return self._read(query, lambda cur: cur.sql(query, params=list(params or [])).to_arrow_table())
 
-    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    def _read(self, query: str, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        # Load only the rollup tables this query names: Overview's first view then need not
+        # wait for the large feature histograms.
+        kinds = [k for k in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if re.search(rf"\br_{k}\b", query)]
         # Compaction swaps a partition folder while a query may be opening its old files;
         # the partition globs then name the new files, so one retry is enough.
         for attempt in (1, 2):
-            self.refresh()
+            self.refresh(kinds)
             cur = self._con.cursor()
             try:
                 return run(cur)
@@ -141,10 +145,12 @@ class Store:
             return sorted(p for p in base.glob("*.parquet") if not p.name.startswith("."))
         return sorted(p for p in base.glob("*/*.parquet") if not p.name.startswith("."))
 
-    def refresh(self) -> None:
-        """Re-read rollup files whose modification time changed; register them as r_<kind>."""
+    def refresh(self, kinds: Sequence[str] | None = None) -> None:
+        """Re-read rollup files whose modification time changed; register them as r_<kind>.
+
+        `kinds` limits the work to those tables (default: all of them)."""
         with self._refresh_lock:
-            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if kinds is None else kinds:
                 files = self._rollup_files(kind)
                 stats = []
                 for p in files:
