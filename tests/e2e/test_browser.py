@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,9 +32,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(small_store_dir: Path) -> Iterator[str]:
+def server(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # A private copy: page views and refusals write audit events, which other tests count.
+    store = tmp_path_factory.mktemp("browser") / "store"
+    shutil.copytree(small_store_dir, store)
     port = _free_port()
-    env = dict(os.environ, DASHBOARD_STORE=str(small_store_dir))
+    env = dict(os.environ, DASHBOARD_STORE=str(store))
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
