@@ -7,24 +7,13 @@ from pathlib import Path
 import pytest
 
 from dashboard.analytics.impact import SPECS, format_value
-from tests.analytics.test_impact import TINY_TARGETS, build_tiny_store, expected_tiny
+from tests import impact_fixtures
+from tests.analytics.test_impact import expected_tiny
 from tests.ui.apptest import errors, open_page
 
-
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("tiny-page") / "store"
-    build_tiny_store(root)
-    return root
-
-
-@pytest.fixture(autouse=True)
-def tiny_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "targets.toml"
-    path.write_text(TINY_TARGETS, "utf-8")
-    monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(path))
-    monkeypatch.delenv("DASHBOARD_BUSINESS_CONFIG", raising=False)
-    return path
+# the shared fixtures, visible to pytest in this module
+tiny_dir = impact_fixtures.tiny_dir
+tiny_targets = impact_fixtures.tiny_targets
 
 
 def _texts(at: object) -> str:
