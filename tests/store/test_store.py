@@ -21,14 +21,15 @@ from dashboard.store import Store
 from dashboard.store.files import exclusive_lock
 from dashboard.store.portfolio import read_portfolio
 
-ROLLUPS = ("daily", "scores", "groups", "features", "latency", "outcomes")
+ROLLUPS = ("daily", "scores", "groups", "features", "latency", "shadow", "outcomes")
 
 
 def _rollup_tables(store: Store) -> dict[str, pd.DataFrame]:
     out = {}
     for kind in ROLLUPS:
         frame = store.read_rollup(kind)
-        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "bin") if c in frame]
+        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "bin", "application_id")
+                if c in frame]
         out[kind] = frame.sort_values(keys).reset_index(drop=True)
     return out
 
@@ -249,3 +250,66 @@ def _write_file(root: str, path: str) -> None:
     store = Store(root)
     frame = pd.read_parquet(path)
     store.write_predictions(validate_predictions(frame, store.list_cards()).good)
+
+
+def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches on existing days, on new days (computed from memory) and both at once, then
+    outcomes: the incremental rollups equal a rebuild, and each update computed only its days."""
+    import dashboard.store.store as store_module
+
+    computed: list[tuple[str, list[str], list[str]]] = []
+    original = store_module.Store._compute_rollups
+
+    def spy(self: Store, model_id: str, days: list[str], outcomes: str | None, rows: object = None,
+            fresh_days: set[str] | None = None) -> object:
+        computed.append((model_id, list(days), sorted(fresh_days or ())))
+        return original(self, model_id, days, outcomes, rows, fresh_days)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module.Store, "_compute_rollups", spy)
+    existing = _batch(store_copy, 0, 200)
+    future = _batch(store_copy, 1000, 200)
+    future["timestamp"] = future["timestamp"] + pd.Timedelta(days=800)  # days no file holds yet
+    both = pd.concat([_batch(store_copy, 2000, 100), _batch(store_copy, 3000, 100)], ignore_index=True)
+    both.loc[100:, "timestamp"] = both.loc[100:, "timestamp"] + pd.Timedelta(days=900)
+    for frame in (existing, future, both):
+        computed.clear()
+        store_copy.write_predictions(frame)
+        days = sorted(frame["timestamp"].dt.strftime("%Y-%m-%d").unique())
+        assert [c[1] for c in computed] == [days]
+        new_days = sorted({d for d in days if d >= "2027"})  # the sample ends in 2026
+        assert computed[0][2] == new_days
+    outcomes = pd.DataFrame({"application_id": [f"NEWAPP-{i}" for i in (0, 1, 1000, 2000, 3050)],
+                             "outcome_timestamp": pd.Timestamp("2029-01-15"), "label": [1, 0, 1, 0, 1],
+                             "loan_amount": 1000.0, "loss_amount": [500.0, 0.0, 800.0, 0.0, 100.0]})
+    computed.clear()
+    store_copy.write_outcomes(outcomes)
+    assert sum(len(c[1]) for c in computed) <= 5  # the days those applications were scored on
+    incremental = _rollup_tables(Store(store_copy.root))
+    store_copy.rebuild_rollups()
+    rebuilt = _rollup_tables(Store(store_copy.root))
+    for kind in ROLLUPS:
+        pd.testing.assert_frame_equal(incremental[kind], rebuilt[kind], check_exact=True, obj=kind)
+    assert int(rebuilt["daily"]["n_labelled"].sum()) >= 5
+
+
+def test_shadow_sample_is_bounded_paired_and_lowest_hash(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboard.store.store as store_module
+
+    monkeypatch.setattr(store_module, "SHADOW_PER_DAY", 2)
+    store_copy.rebuild_rollups()
+    store = Store(store_copy.root)
+    shadow = store.read_rollup("shadow")
+    assert int(shadow.groupby(["model_id", "date"]).size().max()) == 2
+    expected = store.sql(f"""
+        SELECT model_id, date, application_id FROM (
+          SELECT DISTINCT model_id, date, application_id FROM {store.predictions_source()})
+        QUALIFY row_number() OVER (PARTITION BY model_id, date ORDER BY hash(application_id), application_id) <= 2""")
+    key = ["model_id", "date", "application_id"]
+    got = shadow[key].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected.sort_values(key).reset_index(drop=True), check_dtype=False)
+    # Models scoring the same applications keep the same ones: the comparison stays paired.
+    champion = set(shadow.loc[shadow["model_id"] == "gbm_champion", "application_id"])
+    challenger = set(shadow.loc[shadow["model_id"] == "hgb_challenger", "application_id"])
+    assert len(champion & challenger) >= 0.9 * len(champion)
+    labelled = shadow.dropna(subset=["label"])
+    assert not labelled.empty and set(labelled["label"].astype(int)) <= {0, 1}

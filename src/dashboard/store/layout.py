@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dashboard.contracts import check_id
 
-ROLLUP_KINDS = ("daily", "scores", "groups", "features", "latency")
+ROLLUP_KINDS = ("daily", "scores", "groups", "features", "latency", "shadow")
 OUTCOME_ROLLUP = "outcomes"
 
 

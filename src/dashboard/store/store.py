@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dashboard.analytics.binning import (
@@ -52,6 +53,7 @@ DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
 UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
+SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
 Progress = Callable[[int, int], None]
 
 
@@ -397,11 +399,14 @@ class Store:
                 self._ensure_bins(model_id, part)
                 frames.append(self._typed_predictions(model_id, part))
             table = pa.concat_tables(frames, promote_options="default")
-            partitions = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
-            months = sorted({(m, _month(d)) for m, d in partitions})
-            self._update_rollups(months, [], progress)
+            # Partitions with no files yet get their rollups from the batch in memory:
+            # nothing to reread from disk.
+            fresh = {(m, d) for m, d in _batch_partitions(table)
+                     if not any((self.layout.prediction_model_dir(m) / f"date={d}").glob(PART_GLOB))}
+            partitions = [(m, d) for m, d in self._publish(table, self.layout.predictions, ("model_id", "date"), stats)]
+            self._update_rollups(partitions, [], progress, batch=table, fresh=fresh)
             stats.written = table.num_rows
-            stats.partitions = months
+            stats.partitions = sorted({(m, _month(d)) for m, d in partitions})
         return stats
 
     def _typed_predictions(self, model_id: str, part: pd.DataFrame) -> pa.Table:
@@ -447,11 +452,11 @@ class Store:
                 "date": pa.array(good["outcome_timestamp"].dt.strftime("%Y-%m-%d"), pa.string()),
             })
             self._publish(table, self.layout.outcomes, ("date",), stats)
-            affected = self._prediction_months_for(table.column("application_id"))
-            outcome_months = sorted({_month(d) for d in table.column("date").to_pylist()})
-            self._update_rollups(affected, outcome_months, progress)
+            affected = self._prediction_dates_for(table.column("application_id"))
+            outcome_dates = sorted(set(table.column("date").to_pylist()))
+            self._update_rollups(affected, outcome_dates, progress)
             stats.written = table.num_rows
-            stats.partitions = affected
+            stats.partitions = sorted({(m, _month(d)) for m, d in affected})
         return stats
 
     def _existing_prediction_ids(self, models: Iterable[str], ids: pd.Series) -> set[str]:
@@ -492,7 +497,8 @@ class Store:
         stats.skipped_existing = int((~keep).sum())
         return good[keep]
 
-    def _prediction_months_for(self, application_ids: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
+    def _prediction_dates_for(self, application_ids: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
+        """The (model, date) partitions holding predictions for these applications."""
         source = self.predictions_source()
         if source is None:
             return []
@@ -500,11 +506,11 @@ class Store:
         try:
             cur.register("batch_apps", pa.table({"application_id": application_ids}))
             rows = cur.execute(
-                f"SELECT DISTINCT model_id, strftime(date, '%Y-%m') FROM {source} p "
+                f"SELECT DISTINCT model_id, strftime(date, '%Y-%m-%d') FROM {source} p "
                 "SEMI JOIN batch_apps b ON p.application_id = b.application_id").fetchall()
         finally:
             cur.close()
-        return sorted((str(m), str(mo)) for m, mo in rows)
+        return sorted((str(m), str(d)) for m, d in rows)
 
     def _publish(self, table: pa.Table, base: Path, partition_by: tuple[str, ...],
                  stats: WriteStats) -> list[tuple[str, ...]]:
@@ -544,10 +550,9 @@ class Store:
     def _write_pending(self, base: Path, partitions: set[tuple[str, ...]]) -> Path:
         payload: dict[str, Any]
         if base == self.layout.predictions:
-            payload = {"predictions": sorted({(m, _month(d)) for m, d in partitions}), "outcomes": []}
+            payload = {"predictions": sorted(partitions), "outcomes": []}
         else:
-            payload = {"predictions": [], "outcomes": sorted({_month(p[0]) for p in partitions}),
-                       "all_predictions": True}
+            payload = {"predictions": [], "outcomes": sorted(p[0] for p in partitions), "all_predictions": True}
         marker = self.layout.pending / f"{uuid.uuid4().hex}.json"
         write_json_atomic(marker, payload)
         return marker
@@ -558,24 +563,31 @@ class Store:
         markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
         if not markers:
             return
-        months: set[tuple[str, str]] = set()
-        outcome_months: set[str] = set()
+        units: set[tuple[str, str]] = set()
+        outcome_days: set[str] = set()
         for marker in markers:
             try:
                 data = json.loads(marker.read_text("utf-8"))
             except (OSError, json.JSONDecodeError):
-                data = {"all_predictions": True}
-            months |= {tuple(x) for x in data.get("predictions", [])}  # type: ignore[misc]
-            outcome_months |= set(data.get("outcomes", []))
+                data = {"all_predictions": True, "all_outcomes": True}
+            # Markers name dates; older ones named months: a month stands for its dates.
+            for model_id, day in data.get("predictions", []):
+                units |= ({(model_id, day)} if len(day) == 10 else
+                          {u for u in self._all_prediction_dates() if u[0] == model_id and u[1][:7] == day})
+            for day in data.get("outcomes", []):
+                outcome_days |= {day} if len(day) == 10 else {d for d in self._all_outcome_dates() if d[:7] == day}
             if data.get("all_predictions"):
-                months |= set(self._all_prediction_months())
-        self._write_rollups(sorted(months), sorted(outcome_months))
+                units |= set(self._all_prediction_dates())
+            if data.get("all_outcomes"):
+                outcome_days |= set(self._all_outcome_dates())
+        self._write_rollups(sorted(units), sorted(outcome_days))
         for marker in markers:
             marker.unlink(missing_ok=True)
 
-    def _update_rollups(self, months: Sequence[tuple[str, str]], outcome_months: Sequence[str],
-                        progress: Progress | None) -> None:
-        self._write_rollups(months, outcome_months, progress)
+    def _update_rollups(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
+                        progress: Progress | None, batch: pa.Table | None = None,
+                        fresh: set[tuple[str, str]] | None = None) -> None:
+        self._write_rollups(units, outcome_dates, progress, batch=batch, fresh=fresh)
         marker = getattr(self, "_pending_marker", None)
         if marker is not None:
             marker.unlink(missing_ok=True)
@@ -622,24 +634,26 @@ class Store:
         return {"partitions": merged, "files_before": files_before, "files_after": merged}
 
     # ------------------------------------------------------------------ rollups
-    def _all_prediction_months(self) -> list[tuple[str, str]]:
-        months = set()
+    def _all_prediction_dates(self) -> list[tuple[str, str]]:
+        units = set()
         for mdir in self.layout.predictions.glob("model_id=*"):
             for ddir in mdir.glob("date=*"):
                 if any(ddir.glob(PART_GLOB)):
-                    months.add((mdir.name[len("model_id="):], ddir.name[5:12]))
-        return sorted(months)
+                    units.add((mdir.name[len("model_id="):], ddir.name[5:]))
+        return sorted(units)
 
-    def _all_outcome_months(self) -> list[str]:
-        return sorted({d.name[5:12] for d in self.layout.outcomes.glob("date=*") if any(d.glob(PART_GLOB))})
+    def _all_outcome_dates(self) -> list[str]:
+        return sorted({d.name[5:] for d in self.layout.outcomes.glob("date=*") if any(d.glob(PART_GLOB))})
 
     def rebuild_rollups(self, progress: Progress | None = None) -> int:
-        """Recompute every rollup from the logs; returns the number of partitions."""
+        """Recompute every rollup from the logs; returns the number of (model, month) partitions."""
         with exclusive_lock(self.layout.lock):
             self._recover()
-            months = self._all_prediction_months()
-            outcome_months = self._all_outcome_months()
-            self._write_rollups(months, outcome_months, progress)
+            units = self._all_prediction_dates()
+            outcome_dates = self._all_outcome_dates()
+            self._write_rollups(units, outcome_dates, progress, whole_months=True)
+            months = {(m, _month(d)) for m, d in units}
+            outcome_months = {_month(d) for d in outcome_dates}
             keep = {str(self.layout.rollup_file(k, m, mo)) for k in ROLLUP_KINDS for m, mo in months}
             keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
             for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
@@ -648,43 +662,69 @@ class Store:
                         path.unlink(missing_ok=True)
         return len(months) + len(outcome_months)
 
-    def _write_rollups(self, months: Sequence[tuple[str, str]], outcome_months: Sequence[str],
-                       progress: Progress | None = None) -> None:
-        """Recompute the named partitions: one query pass per model, split by month."""
-        by_model: dict[str, list[str]] = {}
-        for model_id, month in months:
-            by_model.setdefault(model_id, []).append(month)
-        total = len(months) + len(outcome_months)
-        done = 0
-        outcomes = self.outcomes_source()
-        for model_id, model_months in sorted(by_model.items()):
-            wanted = sorted(set(model_months))
-            tables = self._compute_month_rollups(model_id, wanted, outcomes)
-            for kind, table in tables.items():
-                _write_month_parts(table, wanted, partial(self.layout.rollup_file, kind, model_id))
-            done += len(wanted)
-            if progress:
-                progress(done, total)
-        if outcome_months:
-            wanted_out = sorted(set(outcome_months))
-            _write_month_parts(self._compute_outcome_rollup(wanted_out), wanted_out,
-                               self.layout.outcome_rollup_file)
-            done += len(wanted_out)
-            if progress:
-                progress(done, total)
+    def _write_rollups(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
+                       progress: Progress | None = None, batch: pa.Table | None = None,
+                       fresh: set[tuple[str, str]] | None = None, whole_months: bool = False) -> None:
+        """Recompute the rollups of the named (model, date) partitions and outcome dates.
 
-    def _compute_month_rollups(self, model_id: str, months: Sequence[str],
-                               outcomes: str | None) -> dict[str, pa.Table | None]:
-        wanted = set(months)
-        files = [f for f in self.prediction_files(model_id=model_id) if f.parent.name[5:12] in wanted]
-        if not files:
+        Only those dates are computed; their rows replace the same dates' rows in each month
+        file, so a daily batch costs a day, not a month. `fresh` partitions (no files before
+        this batch) are computed from `batch` in memory. `whole_months` (rebuild) writes every
+        month from scratch, a month at a time to bound memory.
+        """
+        by_model: dict[str, set[str]] = {}
+        for model_id, day in units:
+            by_model.setdefault(model_id, set()).add(day)
+        chunks: list[tuple[str, list[str]]] = []
+        for model_id, model_days in sorted(by_model.items()):
+            if whole_months:
+                by_month: dict[str, list[str]] = {}
+                for day in sorted(model_days):
+                    by_month.setdefault(_month(day), []).append(day)
+                chunks.extend((model_id, group) for group in by_month.values())
+            else:
+                chunks.append((model_id, sorted(model_days)))
+        total = len(chunks) + (1 if outcome_dates else 0)
+        outcomes = self.outcomes_source()
+        for done, (model_id, days) in enumerate(chunks, start=1):
+            rows = None
+            fresh_days = sorted(d for d in days if fresh and (model_id, d) in fresh)
+            if batch is not None and fresh_days:
+                rows = batch.filter(pc.and_(pc.equal(batch.column("model_id"), model_id),
+                                            pc.is_in(batch.column("date"), pa.array(fresh_days))))
+            tables = self._compute_rollups(model_id, days, outcomes, rows, set(fresh_days))
+            for kind, table in tables.items():
+                _merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months)
+            if progress:
+                progress(done, total)
+        if outcome_dates:
+            out_days = sorted(set(outcome_dates))
+            _merge_into_months(self._compute_outcome_rollup(out_days), out_days, self.layout.outcome_rollup_file,
+                               whole_months)
+            if progress:
+                progress(total, total)
+
+    def _compute_rollups(self, model_id: str, days: Sequence[str], outcomes: str | None,
+                         rows: pa.Table | None = None, fresh_days: set[str] | None = None
+                         ) -> dict[str, pa.Table | None]:
+        """Rollups of one model's predictions on `days`: `rows` (in memory) for `fresh_days`,
+        the files of the other days."""
+        mdir = self.layout.prediction_model_dir(model_id)
+        files = [f for d in days if d not in (fresh_days or set()) for f in sorted((mdir / f"date={d}").glob(PART_GLOB))]
+        parts = [f"SELECT * FROM {self.predictions_source(files)}"] if files else []
+        if rows is not None and rows.num_rows:
+            parts.append("SELECT * FROM fresh_rows")
+        if not parts:
             return dict.fromkeys(ROLLUP_KINDS)
+        source = "(" + " UNION ALL BY NAME ".join(parts) + ")"
         card = self.load_card(model_id)
         bins = self.feature_bins(model_id)
-        source = self.predictions_source(files)
         protected = list(card.protected_attributes)
         cur = self._con.cursor()
         try:
+            if rows is not None and rows.num_rows:
+                cur.register("fresh_rows", rows.set_column(rows.schema.get_field_index("date"), "date",
+                                                           pc.cast(rows.column("date"), pa.date32())))
             present = {r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             prot = [p for p in protected if p in present]
             prot_cols = "".join(f", CAST({quote(p)} AS VARCHAR) AS {quote('g_' + p)}" for p in prot)
@@ -737,6 +777,17 @@ class Store:
                     "count(*)::BIGINT AS n, count(label)::BIGINT AS n_labelled, "
                     "coalesce(sum(label), 0)::BIGINT AS n_bad FROM j GROUP BY ALL" for p in prot)
                 groups = cur.sql(f"SELECT * FROM ({union}) ORDER BY date, attribute, grp, decision, bin").to_arrow_table()
+            g_cols = "".join(f", {quote('g_' + p)}" for p in prot)
+            # A bounded, paired sample for the shadow comparison: the same hash ranks the same
+            # applications first for every model, so the models' daily samples line up.
+            shadow = cur.sql(f"""
+                SELECT {mid} AS model_id, date, application_id, timestamp, score, decision,
+                       label::INTEGER AS label, amount AS loan_amount, loss AS loss_amount {g_cols}
+                FROM (SELECT * FROM j QUALIFY row_number() OVER (
+                        PARTITION BY date, application_id ORDER BY timestamp DESC, score DESC) = 1)
+                QUALIFY row_number() OVER (PARTITION BY date ORDER BY hash(application_id), application_id)
+                        <= {SHADOW_PER_DAY}
+                ORDER BY date, application_id""").to_arrow_table()
             lat = cur.execute("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").df()
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
             feat_frame = cur.execute(
@@ -757,11 +808,10 @@ class Store:
         features = _feature_histograms(model_id, feat_frame, feature_cols, bins) if feat_frame is not None else None
         return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
                 "groups": _arrow_table(groups) if groups is not None else None,
-                "features": features, "latency": latency}
+                "features": features, "latency": latency, "shadow": _arrow_table(shadow)}
 
-    def _compute_outcome_rollup(self, months: Sequence[str]) -> pa.Table | None:
-        wanted = set(months)
-        files = [f for f in self.outcome_files() if f.parent.name[5:12] in wanted]
+    def _compute_outcome_rollup(self, days: Sequence[str]) -> pa.Table | None:
+        files = [f for d in days for f in sorted((self.layout.outcomes / f"date={d}").glob(PART_GLOB))]
         if not files:
             return None
         source = (f"read_parquet({_parquet_list(files)}, hive_partitioning=true, union_by_name=true, "
@@ -798,6 +848,12 @@ def _string_array(series: pd.Series) -> pa.Array:
             lambda v: None if v is None else str(v)), pa.string())
 
 
+def _batch_partitions(table: pa.Table) -> list[tuple[str, str]]:
+    """The (model_id, date) pairs a typed prediction batch writes to."""
+    keys = table.select(["model_id", "date"]).group_by(["model_id", "date"]).aggregate([])
+    return list(zip(keys.column("model_id").to_pylist(), keys.column("date").to_pylist(), strict=True))
+
+
 def _partition_globs(files: Sequence[Path]) -> str:
     """One glob per partition folder: what the folder holds at query time, not a stale list."""
     folders = sorted({str(Path(f).parent) for f in files})
@@ -812,11 +868,32 @@ def _exchange(a: Path, b: Path) -> None:
         raise OSError(err, f"atomic folder swap failed: {os.strerror(err)}", str(a))
 
 
-def _write_month_parts(table: pa.Table | None, months: Sequence[str], path_for: Callable[[str], Path]) -> None:
-    """One file per month; a month left with no rows loses its file."""
+def _merge_into_months(table: pa.Table | None, days: Sequence[str], path_for: Callable[[str], Path],
+                       whole_months: bool = False) -> None:
+    """Put the recomputed rows of `days` into their month files, keeping the other days' rows.
+
+    Rows stay sorted by date (a stable sort keeps each day's own order), so a file is the same
+    whether its days were computed together or one at a time. A month left empty loses its file.
+    """
     parts = _split_by_month(table) if table is not None else {}
-    for month in months:
+    by_month: dict[str, list[str]] = {}
+    for day in days:
+        by_month.setdefault(_month(day), []).append(day)
+    for month, month_days in sorted(by_month.items()):
         path, part = path_for(month), parts.get(month)
+        if not whole_months and path.exists():
+            old = pq.read_table(path)
+            stale = pc.is_in(old.column("date"), pa.array([dt.date.fromisoformat(d) for d in month_days], pa.date32()))
+            old = old.filter(pc.invert(stale))
+            if old.num_rows:
+                if part is None or part.num_rows == 0:
+                    part = old
+                else:
+                    try:
+                        merged = pa.concat_tables([old.cast(part.schema), part])
+                    except (pa.ArrowInvalid, ValueError):  # columns changed (e.g. a new protected attribute)
+                        merged = pa.concat_tables([old, part], promote_options="permissive")
+                    part = merged.take(pc.sort_indices(merged, sort_keys=[("date", "ascending")]))
         if part is None or part.num_rows == 0:
             path.unlink(missing_ok=True)
         else:
@@ -880,6 +957,9 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
                            ("bin", pa.int32()), ("n", pa.int64())]),
     "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
                           ("n", pa.int64())]),
+    "shadow": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("application_id", pa.string()),
+                         ("timestamp", pa.timestamp("us")), ("score", pa.float64()), ("decision", pa.string()),
+                         ("label", pa.int32()), ("loan_amount", pa.float64()), ("loss_amount", pa.float64())]),
     "outcomes": pa.schema([("date", pa.date32()), ("n", pa.int64()), ("n_bad", pa.int64()),
                            ("loss_cents", pa.int64()), ("last_ts", pa.timestamp("us"))]),
 }
