@@ -34,8 +34,9 @@ def test_window_histograms_equal_raw_rows(small_store: Store) -> None:
     window = (lo, lo + dt.timedelta(days=40))
     hist = load_window_feature_histograms(small_store, MODEL, *window)
     bins = small_store.feature_bins(MODEL)
-    raw = sample_window_rows(small_store, MODEL, *window, rows=50_000, columns=["debt_to_income", "loan_purpose"])
-    for name in ("debt_to_income", "loan_purpose"):
+    names = small_store.load_card(MODEL).feature_names  # numeric and categorical, with missing values
+    raw = sample_window_rows(small_store, MODEL, *window, rows=50_000, columns=names)
+    for name in names:
         idx = assign_feature_bins(raw[name], bins[name])
         v, n = np.unique(idx, return_counts=True)
         got = hist[hist["feature"] == name].set_index("bin")["n"]

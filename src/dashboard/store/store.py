@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -521,22 +522,11 @@ class Store:
         """
         staging = new_tempdir(self.layout.staging, "batch-")
         try:
-            cur = self._con.cursor()
-            try:
-                cur.register("batch", table)
-                cols = ", ".join(quote(c) for c in partition_by)
-                cur.execute(
-                    f"COPY batch TO {sql_literal(str(staging))} (FORMAT parquet, PARTITION_BY ({cols}), "
-                    "FILENAME_PATTERN 'part-{uuid}', COMPRESSION zstd, OVERWRITE_OR_IGNORE)")
-            finally:
-                cur.close()
             moves = []
             partitions = set()
-            for path in staging.rglob("*.parquet"):
-                rel = path.relative_to(staging)
-                values = tuple(part.split("=", 1)[1] for part in rel.parts[:-1])
+            for values, path in _write_partitions(table, staging, partition_by):
                 partitions.add(values)
-                moves.append((path, base / rel))
+                moves.append((path, base / path.relative_to(staging)))
             marker = self._write_pending(base, partitions)
             for src, dst in moves:
                 dst.parent.mkdir(parents=True, exist_ok=True)
@@ -788,24 +778,22 @@ class Store:
                 QUALIFY row_number() OVER (PARTITION BY date ORDER BY hash(application_id), application_id)
                         <= {SHADOW_PER_DAY}
                 ORDER BY date, application_id""").to_arrow_table()
-            lat = cur.execute("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").df()
+            lat = cur.sql("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").to_arrow_table()
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
-            feat_frame = cur.execute(
-                f"SELECT date, {', '.join(quote(c) for c in feature_cols) or 'NULL AS none'} FROM {source}"
-            ).df() if feature_cols else None
+            feat_table = cur.sql(
+                f"SELECT date, {', '.join(quote(c) for c in feature_cols)} FROM {source}"
+            ).to_arrow_table() if feature_cols else None
             cur.execute("DROP TABLE j")
         finally:
             cur.close()
         latency = None
-        if not lat.empty:
-            lb = latency_bin(lat["latency_ms"].to_numpy())
-            agg = (pd.DataFrame({"date": lat["date"].to_numpy(), "bin": lb}).groupby(["date", "bin"]).size()
-                   .reset_index(name="n").sort_values(["date", "bin"]))
-            latency = pa.table({"model_id": pa.array([model_id] * len(agg), pa.string()),
-                                "date": pa.array(pd.to_datetime(agg["date"]).dt.date, pa.date32()),
-                                "bin": pa.array(agg["bin"].astype("int32"), pa.int32()),
-                                "n": pa.array(agg["n"].astype("int64"), pa.int64())})
-        features = _feature_histograms(model_id, feat_frame, feature_cols, bins) if feat_frame is not None else None
+        if lat.num_rows:
+            bins_of = {"latency": latency_bin(lat.column("latency_ms").to_numpy())}
+            latency = _count_by_day(model_id, lat.column("date"), bins_of).drop_columns(["feature"])
+        features = None
+        if feat_table is not None and feat_table.num_rows:
+            features = _count_by_day(model_id, feat_table.column("date"),
+                                     {c: _feature_bin_index(feat_table.column(c), bins[c]) for c in feature_cols})
         return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
                 "groups": _arrow_table(groups) if groups is not None else None,
                 "features": features, "latency": latency, "shadow": _arrow_table(shadow)}
@@ -846,6 +834,39 @@ def _string_array(series: pd.Series) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return pa.array(series.astype(object).where(series.notna(), None).map(
             lambda v: None if v is None else str(v)), pa.string())
+
+
+def _write_partitions(table: pa.Table, folder: Path, partition_by: tuple[str, ...]
+                      ) -> list[tuple[tuple[str, ...], Path]]:
+    """One zstd Parquet file per partition (hive folders, partition columns left out).
+
+    Slices of the sorted batch written by a few threads: about twice as fast here as
+    DuckDB's partitioned COPY when a batch spans hundreds of days."""
+    if table.num_rows == 0:
+        return []
+    ordered = table.sort_by([(c, "ascending") for c in partition_by])
+    n = ordered.num_rows
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for c in partition_by:
+        col = ordered.column(c)
+        if n > 1:
+            change[1:] |= pc.not_equal(col.slice(1), col.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], n)
+    keys = ordered.select(list(partition_by)).take(pa.array(starts))
+    body = ordered.drop_columns(list(partition_by))
+
+    def write_one(i: int) -> tuple[tuple[str, ...], Path]:
+        values = tuple(str(keys.column(c)[i].as_py()) for c in partition_by)
+        target = folder.joinpath(*[f"{c}={v}" for c, v in zip(partition_by, values, strict=True)])
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"part-{uuid.uuid4().hex}.parquet"
+        pq.write_table(body.slice(int(starts[i]), int(ends[i] - starts[i])), path, compression="zstd")
+        return values, path
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        return list(pool.map(write_one, range(len(starts))))
 
 
 def _batch_partitions(table: pa.Table) -> list[tuple[str, str]]:
@@ -901,41 +922,58 @@ def _merge_into_months(table: pa.Table | None, days: Sequence[str], path_for: Ca
 
 
 def _split_by_month(table: pa.Table) -> dict[str, pa.Table]:
-    """Rows of a rollup table by the month of their date column (order kept)."""
+    """Rows of a rollup table by the month of their date column (sorted by date: slices)."""
     if table.num_rows == 0:
         return {}
-    days = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    months = days.astype("datetime64[M]").astype(str)
-    out = {}
-    for month in np.unique(months):
-        out[str(month)] = table.filter(pa.array(months == month))
-    return out
+    days = table.column("date").cast(pa.int32()).to_numpy().astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    if np.any(months[1:] < months[:-1]):  # not sorted by date: order it (stable) first
+        order = np.argsort(months, kind="stable")
+        table, months = table.take(pa.array(order)), months[order]
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    ends = np.append(starts[1:], len(months))
+    return {str(months[a]): table.slice(int(a), int(b - a)) for a, b in zip(starts, ends, strict=True)}
 
 
 def _arrow_table(result: Any) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
-def _feature_histograms(model_id: str, frame: pd.DataFrame, cols: list[str],
-                        bins: dict[str, Any]) -> pa.Table | None:
-    """Counts per (date, feature, bin) with numpy: one bincount per feature."""
-    if frame.empty or not cols:
-        return None
-    day_codes, days = pd.factorize(pd.to_datetime(frame["date"]).dt.date, sort=True)
-    parts = []
-    for col in cols:
-        idx = assign_feature_bins(frame[col], bins[col]).astype(np.int64) + 1  # null bin -1 -> 0
+def _feature_bin_index(column: pa.ChunkedArray, spec: dict[str, Any]) -> np.ndarray:
+    """`assign_feature_bins` on an Arrow column, with Arrow kernels (no Python objects)."""
+    if spec["type"] == "numeric":
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
+        return assign_feature_bins(values, spec)
+    cats = pa.array(spec["categories"], pa.string())
+    text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+    index = pc.index_in(text, value_set=cats).to_numpy(zero_copy_only=False)  # null: missing or unseen
+    idx = np.where(np.isnan(index.astype(float)), len(cats), index).astype(np.int32)
+    idx[pc.is_null(text).to_numpy(zero_copy_only=False)] = NULL_BIN
+    return idx
+
+
+def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.ndarray]) -> pa.Table:
+    """Counts per (date, feature, bin), sorted so; one bincount per feature."""
+    days = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    first = int(days.min())
+    day_codes, n_days = days - first, int(days.max()) - first + 1
+    cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "n": []}
+    for name in sorted(bins_of):
+        idx = bins_of[name].astype(np.int64) + 1  # NULL_BIN -1 -> 0
         width = int(idx.max()) + 1
-        counts = np.bincount(day_codes * width + idx, minlength=len(days) * width)
+        counts = np.bincount(day_codes * width + idx, minlength=n_days * width)
         nz = np.flatnonzero(counts)
-        parts.append(pd.DataFrame({"date": np.asarray(days)[nz // width], "feature": col,
-                                   "bin": (nz % width) - 1, "n": counts[nz]}))
-    out = pd.concat(parts, ignore_index=True).sort_values(["date", "feature", "bin"], kind="stable")
-    return pa.table({"model_id": pa.array([model_id] * len(out), pa.string()),
-                     "date": pa.array(out["date"], pa.date32()),
-                     "feature": pa.array(out["feature"], pa.string()),
-                     "bin": pa.array(out["bin"].astype("int32"), pa.int32()),
-                     "n": pa.array(out["n"].astype("int64"), pa.int64())})
+        cols["date"].append(nz // width + first)
+        cols["feature"].append(np.full(len(nz), name, dtype=object))
+        cols["bin"].append(nz % width - 1)
+        cols["n"].append(counts[nz])
+    table = pa.table({"model_id": pa.array(np.full(sum(len(x) for x in cols["n"]), model_id, dtype=object), pa.string()),
+                      "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
+                      "feature": pa.array(np.concatenate(cols["feature"]), pa.string()),
+                      "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
+                      "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64())})
+    return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending")])
 
 
 _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
