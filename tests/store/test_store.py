@@ -189,6 +189,7 @@ def test_killed_writer_leaves_no_partial_files(store_copy: Store, tmp_path: Path
     fresh = Store(store_copy.root)
     stats = fresh.write_predictions(batch)
     assert stats.written + stats.skipped_existing == len(batch)
+    assert not list(store_copy.root.rglob(".new-*"))  # the dead writer's unrenamed files are gone
     assert _count_predictions(fresh) == before + len(batch)
     raw = fresh.sql(f"SELECT count(*) AS n, count(DISTINCT prediction_id) AS d FROM {fresh.predictions_source()}")
     assert int(raw["n"].iloc[0]) == int(raw["d"].iloc[0]) == before + len(batch)

@@ -1,9 +1,12 @@
 """Named queries behind the Challengers and Model cards pages.
 
-Raw rows are read only for the shadow comparison, partition-pruned by model and date, and
-bounded: above `max_applications` a deterministic sample of application ids (by hash) is
-taken, the same ids for every model so the comparison stays paired. Everything else reads
-rollups.
+The shadow comparison reads the `r_shadow` rollup: per model and day, the applications
+with the lowest hash of application_id (at most a few hundred), latest score per
+application. The same hash ranks the same applications first for every model, so the
+models' daily samples hold the same applications and the comparison stays paired; its
+size grows with days, not rows. Stores whose rollups predate that table fall back to the
+raw logs, partition-pruned and bounded by a hash sample of `max_applications`.
+Everything else reads rollups.
 """
 
 from __future__ import annotations
@@ -12,12 +15,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from dashboard.store.store import Store, _parquet_list, quote, sql_literal
+from dashboard.store.store import SHADOW_PER_DAY, Store, _parquet_list, quote, sql_literal
 
 DEFAULT_MAX_APPLICATIONS = 300_000
 HASH_SPACE = 1_000_000
+ROLLUP_SAMPLE = "rollup"          # ShadowSample.source: the daily r_shadow sample
+RAW_SAMPLE = "raw"                # ShadowSample.source: the prediction logs (rollups predate r_shadow)
 
 
 def score_column(model_id: str) -> str:
@@ -27,7 +35,7 @@ def score_column(model_id: str) -> str:
 
 @dataclass
 class ShadowSample:
-    """One row per application of the base model in the window, each model's score beside it.
+    """One row per sampled application of the base model in the window, each model's score beside it.
 
     `frame` columns: application_id, date, decision (the logged decision), label, loan_amount,
     loss_amount, the protected attributes found in the logs, and score__<model> per model
@@ -39,8 +47,10 @@ class ShadowSample:
     base_model: str
     window_applications: int        # the base model's applications in the window (rollups)
     sampled: bool
-    fraction: float
+    fraction: float                 # sampled applications over window_applications
     protected: list[str] = field(default_factory=list)
+    source: str = ROLLUP_SAMPLE     # ROLLUP_SAMPLE or RAW_SAMPLE
+    per_day: int = SHADOW_PER_DAY   # the daily cap of the rollup sample
 
     def overlap(self, model_id: str) -> int:
         """Applications of the base model that `model_id` also scored."""
@@ -68,10 +78,11 @@ def data_window(store: Store, model_id: str) -> tuple[dt.date, dt.date] | None:
 def load_shadow_rows(store: Store, model_ids: list[str], start: dt.date | None = None,
                      end: dt.date | None = None,
                      max_applications: int = DEFAULT_MAX_APPLICATIONS) -> ShadowSample:
-    """The base model's (first id's) applications in the window with every model's score.
+    """The base model's (first id's) sampled applications in the window with every model's score.
 
-    Each model's latest score per application is kept. Outcomes are joined by
-    application_id (latest outcome wins).
+    From the `r_shadow` rollup when it has rows for the base model in the window; from the
+    raw logs (a hash sample of at most `max_applications`) when the store's rollups predate
+    that table. Each model's latest score per application is kept, outcomes are the latest.
     """
     if not model_ids:
         raise ValueError("name at least one model")
@@ -79,22 +90,93 @@ def load_shadow_rows(store: Store, model_ids: list[str], start: dt.date | None =
     cards = store.list_cards()
     protected = sorted({p for m in model_ids if m in cards for p in cards[m].protected_attributes})
     total = window_applications(store, base, start, end)
+    if total:
+        frame = _rollup_query(store, model_ids, start, end, protected)
+        if frame is not None:
+            prot = [p for p in protected if p in frame and frame[p].notna().any()]
+            frame = frame.drop(columns=[p for p in protected if p in frame and p not in prot])
+            return ShadowSample(frame=frame, model_ids=list(model_ids), base_model=base,
+                                window_applications=total, sampled=len(frame) < total,
+                                fraction=min(1.0, len(frame) / total), protected=prot)
+    return _raw_shadow_rows(store, model_ids, start, end, max_applications, protected, total)
+
+
+def _rollup_query(store: Store, model_ids: list[str], start: dt.date | None, end: dt.date | None,
+                  protected: list[str]) -> pd.DataFrame | None:
+    """The paired sample from r_shadow; None when it holds no row of the base model in the window."""
+    try:
+        columns = set(store.sql("DESCRIBE r_shadow")["column_name"])
+    except duckdb.Error:  # a store module without the table: the raw path answers
+        return None
+    # r_shadow holds one row per model, day and application: a plain join is exact unless an
+    # application was scored on two days of the window, then each model's latest row is taken.
+    table = store.arrow(*_rollup_sql(model_ids, start, end, protected, columns, latest=False))
+    if table.num_rows == 0:
+        return None
+    if pc.count_distinct(table.column("application_id")).as_py() < table.num_rows:
+        table = store.arrow(*_rollup_sql(model_ids, start, end, protected, columns, latest=True))
+    # Strings stay in Arrow memory: a third of the conversion time of Python string objects.
+    return table.to_pandas(date_as_object=False, types_mapper=_arrow_strings)
+
+
+def _rollup_sql(model_ids: list[str], start: dt.date | None, end: dt.date | None, protected: list[str],
+                columns: set[str], latest: bool) -> tuple[str, list[object]]:
+    def pick(expr: str, name: str) -> str:
+        return f"arg_max({expr}, timestamp) AS {quote(name)}" if latest else f"{expr} AS {quote(name)}"
+
+    base = model_ids[0]
+    group = " GROUP BY application_id" if latest else ""
+    window = "(? IS NULL OR date >= ?) AND (? IS NULL OR date <= ?)"
+    base_cols = [pick(c, c) for c in ("date", "decision", "label", "loan_amount", "loss_amount")]
+    base_cols.append(pick("score", score_column(base)))
+    base_cols += [pick(quote("g_" + p), p) if "g_" + p in columns else f"NULL::VARCHAR AS {quote(p)}"
+                  for p in protected]
+    ctes = [f"b AS (SELECT application_id, {', '.join(base_cols)} FROM r_shadow "
+            f"WHERE model_id = ? AND {window}{group})"]
+    params: list[object] = [base, start, start, end, end]
+    joins, selects = [], [f"b.{quote(score_column(base))}"]
+    # Shadow scores may land a little after the champion's: widen the window by a day.
+    lo = start - dt.timedelta(days=1) if start else None
+    hi = end + dt.timedelta(days=1) if end else None
+    for i, model_id in enumerate(model_ids[1:]):
+        col = score_column(model_id)
+        ctes.append(f"m{i} AS (SELECT application_id, {pick('score', col)} FROM r_shadow "
+                    f"WHERE model_id = ? AND {window}{group})")
+        params += [model_id, lo, lo, hi, hi]
+        joins.append(f"LEFT JOIN m{i} USING (application_id)")
+        selects.append(f"m{i}.{quote(col)}")
+    prot_select = "".join(f", b.{quote(p)}" for p in protected)
+    query = (f"WITH {', '.join(ctes)} SELECT application_id, b.date, coalesce(b.decision, 'none') AS decision, "
+             f"b.label::INTEGER AS label, b.loan_amount, b.loss_amount{prot_select}, {', '.join(selects)} "
+             f"FROM b {' '.join(joins)} ORDER BY application_id")
+    return query, params
+
+
+def _arrow_strings(kind: pa.DataType) -> pd.StringDtype | None:
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pd.StringDtype("pyarrow")
+    return None
+
+
+def _raw_shadow_rows(store: Store, model_ids: list[str], start: dt.date | None, end: dt.date | None,
+                     max_applications: int, protected: list[str], total: int) -> ShadowSample:
+    """The slow path for rollups built before r_shadow: a hash sample of the raw logs."""
+    base = model_ids[0]
     fraction = min(1.0, max_applications / total) if total else 1.0
     sampled = fraction < 1.0
     sample_filter = (f"hash(application_id) % {HASH_SPACE} < {int(fraction * HASH_SPACE)}"
                      if sampled else "TRUE")
     base_files = store.prediction_files(base, start, end)
-    empty = ShadowSample(frame=_empty_frame(model_ids, protected), model_ids=list(model_ids),
-                         base_model=base, window_applications=total, sampled=sampled,
-                         fraction=fraction, protected=[])
     if not base_files:
-        return empty
+        return ShadowSample(frame=_empty_frame(model_ids, protected), model_ids=list(model_ids),
+                            base_model=base, window_applications=total, sampled=sampled,
+                            fraction=fraction, protected=[], source=RAW_SAMPLE)
     try:
         frame, prot = _shadow_query(store, model_ids, start, end, base_files, protected, sample_filter, fast=True)
     except Exception:  # noqa: BLE001 - files written with differing schemas: read them by name
         frame, prot = _shadow_query(store, model_ids, start, end, base_files, protected, sample_filter, fast=False)
     return ShadowSample(frame=frame, model_ids=list(model_ids), base_model=base, window_applications=total,
-                        sampled=sampled, fraction=fraction, protected=prot)
+                        sampled=sampled, fraction=fraction, protected=prot, source=RAW_SAMPLE)
 
 
 def _source(store: Store, files: list[Path], fast: bool) -> str | None:

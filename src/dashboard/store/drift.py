@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ PERIODS = {"week": "week", "month": "month"}
 MAX_SAMPLE_ROWS = 1_000_000  # a reservoir allocates its size up front: keep the bound sane
 _PROFILE_CACHE: dict[tuple[str, str, tuple[float, ...]], ReferenceProfile] = {}
 _PROFILE_LOCK = threading.Lock()
+_MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
+_MODEL_CACHE_SIZE = 4
 
 
 @dataclass(frozen=True)
@@ -131,17 +134,44 @@ def load_reference_profile(store: Store, model_id: str) -> ReferenceProfile | No
     return profile
 
 
+def load_stored_model(store: Store, model_id: str) -> Any | None:
+    """The model's skops artifact, loaded once per file version (None when none is stored).
+
+    The reference scores and the feature importance both need the model; the skops checks
+    and loading take most of a second, so they are paid once. Raises ArtifactError.
+    """
+    path = store.layout.model_dir(model_id) / "model.skops"
+    try:
+        key = (str(store.root), model_id, path.stat().st_mtime)
+    except FileNotFoundError:
+        return None
+    with _PROFILE_LOCK:
+        hit = _MODEL_CACHE.get(key)
+    if hit is not None:
+        return hit
+    artifact = store.read_artifact(model_id)
+    if artifact is None:
+        return None
+    model = load_model(artifact)
+    with _PROFILE_LOCK:
+        while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:
+            _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
+        _MODEL_CACHE[key] = model
+    return model
+
+
 def _score_reference(store: Store, model_id: str, reference: pd.DataFrame,
                      names: list[str]) -> tuple[pd.DataFrame | None, str]:
     """The model's scores on its own reference rows: the expected score distribution."""
-    artifact = store.read_artifact(model_id)
-    if artifact is None:
+    if not (store.layout.model_dir(model_id) / "model.skops").exists():
         return None, "no model artifact is stored, so the reference has no score distribution"
     missing = [n for n in names if n not in reference.columns]
     if missing:
         return None, f"the reference data lacks {', '.join(missing)}, so it cannot be scored"
     try:
-        model = load_model(artifact)
+        model = load_stored_model(store, model_id)
+        if model is None:
+            return None, "no model artifact is stored, so the reference has no score distribution"
         scores = np.asarray(predict_scores(model, reference[names]), dtype=float)
     except (ArtifactError, ValueError, TypeError, KeyError) as exc:
         return None, f"the model could not score its reference data ({exc})"

@@ -31,6 +31,7 @@ from dashboard.analytics.estimation import (
 from dashboard.analytics.performance import (
     GRAINS,
     HistogramCube,
+    as_datetime,
     compute_calibration_curve,
     compute_cube,
     compute_latency_percentiles,
@@ -156,7 +157,7 @@ def _summary(store: Store, model_id: str, grain: str, history: list[tuple[str | 
     cube = compute_cube(_hist_frame(store, model_id, grain))
     cutoffs = cutoffs_for_periods(cube.periods, grain, history)
     per = _period_frame(store, model_id, grain)
-    per["period"] = pd.to_datetime(per["period"])
+    per["period"] = as_datetime(per["period"])
     per["days"] = _days_covered(per, grain)
     per = per.set_index("period").reindex(cube.periods)
     metrics = compute_period_metrics(cube, cutoffs, granted=per["granted"].fillna(0).to_numpy(),
@@ -245,22 +246,25 @@ def load_performance(store: Store, model_id: str, grain: str = "month",
         calibration_labels=calibration.labelled if calibration else 0)
 
 
+def alert_model_ids(store: Store) -> list[str]:
+    """Registered models with logs: the ones whose alerts are evaluated."""
+    with_logs = set(store.sql("SELECT DISTINCT model_id FROM r_daily")["model_id"])
+    return [m for m in sorted(store.list_cards()) if m in with_logs]
+
+
+def combine_alerts(views: list[PerformanceView]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(alerts in force now, every fired alert, newest first) across the models' monthly views."""
+    empty = pd.DataFrame(columns=["time", "period", "model", "rule", "severity", "value", "threshold", "message"])
+    cat = [v.current for v in views if not v.current.empty]
+    hist = [v.alerts for v in views if not v.alerts.empty]
+    return (pd.concat(cat, ignore_index=True) if cat else empty,
+            pd.concat(hist, ignore_index=True).sort_values("time", ascending=False) if hist else empty)
+
+
 def load_all_alerts(store: Store, config: AlertConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(alerts in force now, every fired alert) across registered models with logs."""
     config = config or load_alert_config()
-    with_logs = set(store.sql("SELECT DISTINCT model_id FROM r_daily")["model_id"])
-    now, history = [], []
-    for model_id in sorted(store.list_cards()):
-        if model_id not in with_logs:
-            continue
-        view = load_performance(store, model_id, "month", config)
-        now.append(view.current)
-        history.append(view.alerts)
-    empty = pd.DataFrame(columns=["time", "period", "model", "rule", "severity", "value", "threshold", "message"])
-    cat = [f for f in now if not f.empty]
-    hist = [f for f in history if not f.empty]
-    return (pd.concat(cat, ignore_index=True) if cat else empty,
-            pd.concat(hist, ignore_index=True).sort_values("time", ascending=False) if hist else empty)
+    return combine_alerts([load_performance(store, m, "month", config) for m in alert_model_ids(store)])
 
 
 def count_predictions(store: Store, model_id: str | None = None) -> int:

@@ -42,7 +42,6 @@ from dashboard.models.artifact import load_model
 from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
 from dashboard.store.files import (
     exclusive_lock,
-    new_tempdir,
     write_bytes_atomic,
     write_json_atomic,
     write_parquet_atomic,
@@ -52,6 +51,7 @@ from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
 
 DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
+NEW_PREFIX = ".new-"  # a data file written but not yet renamed into place
 UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
@@ -515,26 +515,31 @@ class Store:
 
     def _publish(self, table: pa.Table, base: Path, partition_by: tuple[str, ...],
                  stats: WriteStats) -> list[tuple[str, ...]]:
-        """Write partitioned files to staging, then rename each into place.
+        """Write one file per partition under a dot name in its folder, then rename it into place.
 
-        A pending marker names the partitions first, so a writer killed between renames
-        leaves rollups that the next writer brings up to date.
+        A pending marker names the partitions first, so a writer killed midway leaves rollups
+        and dot files that the next writer repairs and removes. Readers only see `part-*`.
         """
-        staging = new_tempdir(self.layout.staging, "batch-")
-        try:
-            moves = []
-            partitions = set()
-            for values, path in _write_partitions(table, staging, partition_by):
-                partitions.add(values)
-                moves.append((path, base / path.relative_to(staging)))
-            marker = self._write_pending(base, partitions)
-            for src, dst in moves:
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
-                stats.files += 1
-            self._pending_marker: Path | None = marker
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+        slices = _partition_slices(table, partition_by)
+        partitions = {values for values, _ in slices}
+        marker = self._write_pending(base, partitions)
+        self._pending_marker: Path | None = marker
+
+        def write_one(item: tuple[tuple[str, ...], pa.Table]) -> tuple[Path, Path]:
+            values, part = item
+            folder = base.joinpath(*[f"{c}={v}" for c, v in zip(partition_by, values, strict=True)])
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"part-{uuid.uuid4().hex}.parquet"
+            pq.write_table(part, folder / f"{NEW_PREFIX}{name}", compression="zstd")
+            return folder / f"{NEW_PREFIX}{name}", folder / name
+
+        # A few threads: zstd and the file system overlap; about twice DuckDB's partitioned
+        # COPY when a batch spans hundreds of days.
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+            written = list(pool.map(write_one, slices))
+        for src, dst in written:
+            os.replace(src, dst)
+            stats.files += 1
         return sorted(partitions)
 
     def _write_pending(self, base: Path, partitions: set[tuple[str, ...]]) -> Path:
@@ -560,6 +565,11 @@ class Store:
                 data = json.loads(marker.read_text("utf-8"))
             except (OSError, json.JSONDecodeError):
                 data = {"all_predictions": True, "all_outcomes": True}
+            folders = [self.layout.prediction_model_dir(m) / f"date={d}" for m, d in data.get("predictions", [])]
+            folders += [self.layout.outcomes / f"date={d}" for d in data.get("outcomes", [])]
+            for folder in folders:  # files the dead writer had not renamed yet
+                for leftover in folder.glob(f"{NEW_PREFIX}*"):
+                    leftover.unlink(missing_ok=True)
             # Markers name dates; older ones named months: a month stands for its dates.
             for model_id, day in data.get("predictions", []):
                 units |= ({(model_id, day)} if len(day) == 10 else
@@ -836,37 +846,31 @@ def _string_array(series: pd.Series) -> pa.Array:
             lambda v: None if v is None else str(v)), pa.string())
 
 
-def _write_partitions(table: pa.Table, folder: Path, partition_by: tuple[str, ...]
-                      ) -> list[tuple[tuple[str, ...], Path]]:
-    """One zstd Parquet file per partition (hive folders, partition columns left out).
-
-    Slices of the sorted batch written by a few threads: about twice as fast here as
-    DuckDB's partitioned COPY when a batch spans hundreds of days."""
+def _partition_slices(table: pa.Table, partition_by: tuple[str, ...]) -> list[tuple[tuple[str, ...], pa.Table]]:
+    """The batch cut into one slice per partition value, partition columns left out."""
     if table.num_rows == 0:
         return []
-    ordered = table.sort_by([(c, "ascending") for c in partition_by])
-    n = ordered.num_rows
-    change = np.zeros(n, dtype=bool)
-    change[0] = True
-    for c in partition_by:
-        col = ordered.column(c)
-        if n > 1:
-            change[1:] |= pc.not_equal(col.slice(1), col.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(change)
+    n = table.num_rows
+
+    def change_points(t: pa.Table) -> np.ndarray:
+        change = np.zeros(n, dtype=bool)
+        change[0] = True
+        for c in partition_by:
+            col = t.column(c)
+            if n > 1:
+                change[1:] |= pc.not_equal(col.slice(1), col.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        return np.flatnonzero(change)
+
+    starts = change_points(table)
+    groups = table.select(list(partition_by)).group_by(list(partition_by)).aggregate([]).num_rows
+    if len(starts) != groups:  # a partition's rows are not together: sort (logs usually come in time order)
+        table = table.sort_by([(c, "ascending") for c in partition_by])
+        starts = change_points(table)
     ends = np.append(starts[1:], n)
-    keys = ordered.select(list(partition_by)).take(pa.array(starts))
-    body = ordered.drop_columns(list(partition_by))
-
-    def write_one(i: int) -> tuple[tuple[str, ...], Path]:
-        values = tuple(str(keys.column(c)[i].as_py()) for c in partition_by)
-        target = folder.joinpath(*[f"{c}={v}" for c, v in zip(partition_by, values, strict=True)])
-        target.mkdir(parents=True, exist_ok=True)
-        path = target / f"part-{uuid.uuid4().hex}.parquet"
-        pq.write_table(body.slice(int(starts[i]), int(ends[i] - starts[i])), path, compression="zstd")
-        return values, path
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
-        return list(pool.map(write_one, range(len(starts))))
+    keys = table.select(list(partition_by)).take(pa.array(starts)).to_pylist()
+    body = table.drop_columns(list(partition_by))
+    return [(tuple(str(k[c]) for c in partition_by), body.slice(int(a), int(b - a)))
+            for k, a, b in zip(keys, starts, ends, strict=True)]
 
 
 def _batch_partitions(table: pa.Table) -> list[tuple[str, str]]:
