@@ -322,13 +322,14 @@ class Store:
         notes.insert(0, f"{'updated' if existed else 'registered'} model {card.id} ({card.name} v{card.version})")
         return notes
 
-    def _ensure_bins(self, model_id: str, batch: pd.DataFrame) -> dict[str, Any]:
+    def _ensure_bins(self, model_id: str, batch: pa.Table) -> dict[str, Any]:
         """Bins fixed from the reference data, or else from the first batch seen."""
         bins = self.feature_bins(model_id)
         card = self.load_card(model_id)
         missing = [f.name for f in card.features if f.name not in bins]
         if missing:
-            extra = compute_reference_bins(batch, card)
+            extra = compute_reference_bins(batch.select([c for c in missing if c in batch.column_names]).to_pandas(),
+                                           card)
             bins.update({k: v for k, v in extra.items() if k in missing})
             write_json_atomic(self.layout.model_dir(model_id) / "bins.json", bins)
         return bins
@@ -379,27 +380,32 @@ class Store:
     # ------------------------------------------------------------------ writes
     def write_predictions(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
         """Store validated prediction rows; ids already stored are skipped."""
-        stats = WriteStats()
         if good.empty:
+            return WriteStats()
+        models = sorted(good["model_id"].unique())
+        frames = [self._typed_predictions(m, good[good["model_id"] == m]) for m in models]
+        return self.write_typed_predictions(pa.concat_tables(frames, promote_options="default"), progress)
+
+    def write_typed_predictions(self, table: pa.Table, progress: Progress | None = None) -> WriteStats:
+        """Store prediction rows already typed as the store keeps them (`_typed_predictions`,
+        or the Arrow fast path of ingest); ids already stored are skipped."""
+        stats = WriteStats()
+        if table.num_rows == 0:
             return stats
         with exclusive_lock(self.layout.lock):
             self._recover()
-            models = sorted(good["model_id"].unique())
-            existing = self._existing_prediction_ids(models, good["prediction_id"])
+            models = sorted(pc.unique(table.column("model_id")).to_pylist())
+            existing = self._existing_prediction_ids(models, table.column("prediction_id"))
             if existing:
-                keep = ~good["prediction_id"].isin(existing)
-                stats.skipped_existing = int((~keep).sum())
-                good = good[keep]
-            if good.empty:
+                known = pc.is_in(table.column("prediction_id"), value_set=pa.array(sorted(existing), pa.string()))
+                stats.skipped_existing = int(pc.sum(known).as_py() or 0)
+                table = table.filter(pc.invert(known))
+            if table.num_rows == 0:
                 return stats
-            frames = []
             for model_id in models:
-                part = good[good["model_id"] == model_id]
-                if part.empty:
-                    continue
-                self._ensure_bins(model_id, part)
-                frames.append(self._typed_predictions(model_id, part))
-            table = pa.concat_tables(frames, promote_options="default")
+                rows = table.filter(pc.equal(table.column("model_id"), model_id))
+                if rows.num_rows:
+                    self._ensure_bins(model_id, rows)
             # Partitions with no files yet get their rollups from the batch in memory:
             # nothing to reread from disk.
             fresh = {(m, d) for m, d in _batch_partitions(table)
@@ -460,13 +466,13 @@ class Store:
             stats.partitions = sorted({(m, _month(d)) for m, d in affected})
         return stats
 
-    def _existing_prediction_ids(self, models: Iterable[str], ids: pd.Series) -> set[str]:
+    def _existing_prediction_ids(self, models: Iterable[str], ids: pa.ChunkedArray) -> set[str]:
         files = [f for m in models for f in self.prediction_files(model_id=m)]
         if not files:
             return set()
         cur = self._con.cursor()
         try:
-            cur.register("batch_ids", pa.table({"prediction_id": pa.array(ids.astype(str))}))
+            cur.register("batch_ids", pa.table({"prediction_id": ids}))
             rows = cur.execute(
                 f"SELECT DISTINCT p.prediction_id FROM read_parquet({_parquet_list(files)}) p "
                 "SEMI JOIN batch_ids b ON p.prediction_id = b.prediction_id").fetchall()
