@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
+from dashboard.ingest.arrow_validation import compute_typed_predictions
 from dashboard.ingest.validation import ValidationResult, validate_outcomes, validate_predictions
 from dashboard.store import Store
-from dashboard.store.reader import InputFileError, read_table
+from dashboard.store.reader import InputFileError, read_arrow_table, read_table
 
 Progress = Callable[[int, int], None]
 
@@ -60,13 +62,22 @@ class IngestReport:
 
 def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
             validate: Callable[[pd.DataFrame, str], ValidationResult],
-            progress: Progress | None) -> IngestReport:
+            progress: Progress | None,
+            fast: Callable[[pa.Table], pa.Table | None] | None = None) -> IngestReport:
     report = IngestReport(kind=kind)
     for path in map(Path, paths):
         fr = FileReport(path=str(path))
         report.files.append(fr)
         try:
-            frame = read_table(path)
+            table = read_arrow_table(path) if fast is not None else None
+            typed = fast(table) if fast is not None and table is not None else None
+            if typed is not None:
+                # A clean, well-typed Parquet file: checked and typed in Arrow, no pandas round trip.
+                fr.rows = table.num_rows if table is not None else 0
+                stats = store.write_typed_predictions(typed, progress)
+                fr.stored, fr.skipped_existing = stats.written, stats.skipped_existing
+                continue
+            frame = table.to_pandas() if table is not None else read_table(path)
         except InputFileError as exc:
             fr.problems.append(str(exc).split(": ", 1)[-1])
             fr.quarantine = str(store.quarantine(str(path), pd.DataFrame(), fr.problems, raw_file=path))
@@ -88,7 +99,8 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
 def ingest_prediction_files(store: Store, paths: Sequence[str | Path],
                             progress: Progress | None = None) -> IngestReport:
     cards = store.list_cards()
-    return _ingest(store, "predictions", paths, lambda f, s: validate_predictions(f, cards, s), progress)
+    return _ingest(store, "predictions", paths, lambda f, s: validate_predictions(f, cards, s), progress,
+                   fast=lambda table: compute_typed_predictions(table, cards))
 
 
 def ingest_outcome_files(store: Store, paths: Sequence[str | Path],

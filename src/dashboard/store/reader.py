@@ -57,7 +57,15 @@ def read_table(path: Path | str) -> pd.DataFrame:
     return _read_csv(path, text) if fmt == "csv" else _read_jsonl(path, text)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def read_arrow_table(path: Path | str) -> pa.Table | None:
+    """A Parquet file as Arrow (for ingest's fast path); None for other formats."""
+    path = Path(path)
+    if not path.is_file() or detect_format(path) != "parquet" or path.stat().st_size == 0:
+        return None
+    return _read_parquet_arrow(path)
+
+
+def _read_parquet_arrow(path: Path) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -66,7 +74,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from None
     if table.num_rows == 0:
         raise InputFileError(path, "the Parquet file has no rows")
-    return table.to_pandas()
+    return table
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    return _read_parquet_arrow(path).to_pandas()
 
 
 def _read_csv(path: Path, text: str) -> pd.DataFrame:
