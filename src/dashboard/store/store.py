@@ -323,12 +323,13 @@ class Store:
         return notes
 
     def _ensure_bins(self, model_id: str, batch: pa.Table) -> dict[str, Any]:
-        """Bins fixed from the reference data, or else from the first batch seen."""
+        """Bins fixed from the reference data, or else from the model's rows in the first batch seen."""
         bins = self.feature_bins(model_id)
         card = self.load_card(model_id)
         missing = [f.name for f in card.features if f.name not in bins]
         if missing:
-            extra = compute_reference_bins(batch.select([c for c in missing if c in batch.column_names]).to_pandas(),
+            rows = batch.filter(pc.equal(batch.column("model_id"), model_id))
+            extra = compute_reference_bins(rows.select([c for c in missing if c in rows.column_names]).to_pandas(),
                                            card)
             bins.update({k: v for k, v in extra.items() if k in missing})
             write_json_atomic(self.layout.model_dir(model_id) / "bins.json", bins)
@@ -403,9 +404,7 @@ class Store:
             if table.num_rows == 0:
                 return stats
             for model_id in models:
-                rows = table.filter(pc.equal(table.column("model_id"), model_id))
-                if rows.num_rows:
-                    self._ensure_bins(model_id, rows)
+                self._ensure_bins(model_id, table)
             # Partitions with no files yet get their rollups from the batch in memory:
             # nothing to reread from disk.
             fresh = {(m, d) for m, d in _batch_partitions(table)
@@ -696,8 +695,10 @@ class Store:
             rows = None
             fresh_days = sorted(d for d in days if fresh and (model_id, d) in fresh)
             if batch is not None and fresh_days:
-                rows = batch.filter(pc.and_(pc.equal(batch.column("model_id"), model_id),
-                                            pc.is_in(batch.column("date"), pa.array(fresh_days))))
+                rows = batch
+                if len(by_model) > 1 or len(fresh_days) < len(days):  # the usual batch: one model, new days
+                    rows = batch.filter(pc.and_(pc.equal(batch.column("model_id"), model_id),
+                                                pc.is_in(batch.column("date"), pa.array(fresh_days))))
             tables = self._compute_rollups(model_id, days, outcomes, rows, set(fresh_days))
             for kind, table in tables.items():
                 _merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months)
@@ -789,10 +790,9 @@ class Store:
             shadow = cur.sql(f"""
                 SELECT {mid} AS model_id, date, application_id, timestamp, score, decision,
                        label::INTEGER AS label, amount AS loan_amount, loss AS loss_amount {g_cols}
-                FROM (SELECT * FROM j QUALIFY row_number() OVER (
-                        PARTITION BY date, application_id ORDER BY timestamp DESC, score DESC) = 1)
-                QUALIFY row_number() OVER (PARTITION BY date ORDER BY hash(application_id), application_id)
-                        <= {SHADOW_PER_DAY}
+                FROM (SELECT * FROM j QUALIFY dense_rank() OVER (
+                        PARTITION BY date ORDER BY hash(application_id), application_id) <= {SHADOW_PER_DAY})
+                QUALIFY row_number() OVER (PARTITION BY date, application_id ORDER BY timestamp DESC, score DESC) = 1
                 ORDER BY date, application_id""").to_arrow_table()
             lat = cur.sql("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").to_arrow_table()
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
