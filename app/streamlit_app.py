@@ -6,6 +6,10 @@ import streamlit as st
 # gets the page frame and its running indicator at once.
 st.set_page_config(page_title="Credit model operations", page_icon=":material/account_balance:", layout="wide")
 
-from dashboard.ui.shell import render_shell  # noqa: E402
+from dashboard.ui.shell import render_shell, start_warming  # noqa: E402
 
-render_shell().run()
+try:
+    render_shell().run()
+finally:
+    # After the page, not before: the first page never waits for it (once per process).
+    start_warming()

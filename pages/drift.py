@@ -130,7 +130,10 @@ m4.metric("AUC on matured labels", "n/a" if cur["auc"] is None else f"{cur['auc'
 for message in report.messages:
     st.info(message)
 
-tabs = st.tabs(["Features", "PSI heatmap", "Drill-down", "Prediction drift", "Concept drift", "Evidently report"])
+# Only the open tab's figures are computed and drawn (switching tabs reruns the page): the first
+# view then shows the table at once, without waiting for charts hidden behind other tabs.
+tabs = st.tabs(["Features", "PSI heatmap", "Drill-down", "Prediction drift", "Concept drift", "Evidently report"],
+               key="drift_tab", on_change="rerun")
 
 with tabs[0]:
     st.caption("Sorted by drift impact: drift (PSI, or the missing-share change when larger) x the feature's share "
@@ -158,10 +161,10 @@ with tabs[0]:
     })
 
 with tabs[1]:
-    heat = load_psi_heatmap_cached(path, version, model_id, ref_window)
-    if heat.empty:
+    heat = load_psi_heatmap_cached(path, version, model_id, ref_window) if tabs[1].open is not False else None
+    if heat is not None and heat.empty:
         st.info("No weekly feature histograms to compare with the reference.")
-    else:
+    elif heat is not None:
         st.plotly_chart(plotly_psi_heatmap(heat, list(feats["feature"]),
                                            f"PSI per week against the reference ({report.reference_label})"),
                         width="stretch")
@@ -171,21 +174,21 @@ with tabs[1]:
 with tabs[2]:
     options_f = list(feats["feature"]) if not feats.empty else card.feature_names
     feature = st.selectbox("Feature", options_f, key="drift_feature")
-    overlay = load_feature_overlay_cached(path, version, model_id, feature, ref_window, cur_window)
-    if overlay is None or overlay.empty:
-        st.info(f"No reference bins for {feature}: it was not in the model's reference data.")
-    else:
-        row = feats[feats["feature"] == feature].iloc[0] if feature in set(feats["feature"]) else None
-        st.plotly_chart(plotly_feature_overlay(overlay, feature, report.reference_label, report.current_label),
-                        width="stretch")
-        if row is not None:
-            psi_text = "n/a" if pd.isna(row["psi"]) else f"{row['psi']:.3f}"
-            st.caption(f"{feature}: PSI {psi_text} ({row['status']}); missing {fmt_pct(row['missing_ref'])} -> "
-                       f"{fmt_pct(row['missing_cur'])}. {card.feature(feature).description}"
-                       + (f" Note: {row['note']}." if row["note"] else ""))
+    if tabs[2].open is not False:
+        overlay = load_feature_overlay_cached(path, version, model_id, feature, ref_window, cur_window)
+        if overlay is None or overlay.empty:
+            st.info(f"No reference bins for {feature}: it was not in the model's reference data.")
+        else:
+            row = feats[feats["feature"] == feature].iloc[0] if feature in set(feats["feature"]) else None
+            st.plotly_chart(plotly_feature_overlay(overlay, feature, report.reference_label, report.current_label),
+                            width="stretch")
+            if row is not None:
+                psi_text = "n/a" if pd.isna(row["psi"]) else f"{row['psi']:.3f}"
+                st.caption(f"{feature}: PSI {psi_text} ({row['status']}); missing {fmt_pct(row['missing_ref'])} "
+                           f"-> {fmt_pct(row['missing_cur'])}. {card.feature(feature).description}"
+                           + (f" Note: {row['note']}." if row["note"] else ""))
 
 with tabs[3]:
-    ref_dist, cur_dist, trend = load_prediction_drift_cached(path, version, model_id, ref_window, cur_window)
     p1, p2, p3 = st.columns(3)
     p1.metric("Mean score", fmt_pct(score["mean_cur"]),
               None if score["mean_ref"] is None else f"{(score['mean_cur'] - score['mean_ref']) * 100:+.1f} pts",
@@ -194,15 +197,18 @@ with tabs[3]:
               None if score["below_cutoff_ref"] is None
               else f"{(score['below_cutoff_cur'] - score['below_cutoff_ref']) * 100:+.1f} pts")
     p3.metric("Scores in the current window", fmt_int(score["n_cur"]))
-    if score["n_ref"]:
-        st.plotly_chart(plotly_score_overlay(ref_dist, cur_dist, score["cutoff"]), width="stretch")
-    else:
-        st.info("The reference has no score distribution (no stored model artifact to score the reference data).")
-    if not trend.empty:
-        st.plotly_chart(plotly_approval_trend(trend, score["cutoff"]), width="stretch")
-        if trend["approval_rate"].isna().all():
-            st.caption(f"{model_id} runs in shadow: it takes no decisions, so only the share of its scores below the "
-                       "cutoff is shown.")
+    if tabs[3].open is not False:
+        ref_dist, cur_dist, trend = load_prediction_drift_cached(path, version, model_id, ref_window, cur_window)
+        if score["n_ref"]:
+            st.plotly_chart(plotly_score_overlay(ref_dist, cur_dist, score["cutoff"]), width="stretch")
+        else:
+            st.info("The reference has no score distribution (no stored model artifact to score the reference "
+                    "data).")
+        if not trend.empty:
+            st.plotly_chart(plotly_approval_trend(trend, score["cutoff"]), width="stretch")
+            if trend["approval_rate"].isna().all():
+                st.caption(f"{model_id} runs in shadow: it takes no decisions, so only the share of its scores "
+                           "below the cutoff is shown.")
 
 with tabs[4]:
     st.caption("Concept drift is judged on matured labels only (approved loans whose outcome arrived 3 to 12 "
@@ -213,9 +219,9 @@ with tabs[4]:
     series = concept["series"]
     if series.empty or not series["judged"].any():
         st.info("No month has enough matured labels yet to judge calibration (200 per month).")
-    else:
+    elif tabs[4].open is not False:
         st.plotly_chart(plotly_calibration_trend(series, concept["baseline_ratio"]), width="stretch")
-    if cur["labelled"]:
+    if cur["labelled"] and tabs[4].open is not False:
         st.plotly_chart(plotly_calibration_bands(report.calibration), width="stretch")
     verdict = {"both": "Both changed: the inputs shifted and the score-to-outcome relation changed.",
                "inputs changed": "The inputs changed; the relation between scores and outcomes holds.",

@@ -109,77 +109,84 @@ def render_body() -> None:
     st.subheader("Alerts")
     render_alerts(view.current, view.alerts, "perf")
 
+    # Only the open tab's charts are built and drawn (a tab switch reruns this fragment): a dozen
+    # plotly charts drawn at once, most of them hidden, cost the browser more than the data.
     tab_perf, tab_val, tab_scores, tab_lat, tab_table = st.tabs(
-        ["Realized and estimated", "Validation of the estimate", "Scores and calibration", "Latency", "Table"])
+        ["Realized and estimated", "Validation of the estimate", "Scores and calibration", "Latency", "Table"],
+        key="perf_tab", on_change="rerun")
     with tab_perf:
-        left, right = st.columns(2)
-        left.plotly_chart(plotly_volume_approval(p, f"Applications and approval rate by {grain}"), width="stretch")
-        right.plotly_chart(plotly_realized_vs_estimated(
-            p, "auc", "expected_auc", "AUC on approved loans: realized vs ESTIMATE", "AUC"), width="stretch")
-        left, right = st.columns(2)
-        left.plotly_chart(plotly_realized_vs_estimated(
-            p, "bad_rate", "expected_bad_rate", "Bad rate among approved: realized vs ESTIMATE", "bad rate",
-            percent=True), width="stretch")
-        right.plotly_chart(plotly_metric_lines(p, {"ks": "KS", "gini": "Gini", "brier": "Brier score"},
-                                               "KS, Gini and Brier on matured outcomes"), width="stretch")
-        if (p["labelled"] == 0).all():
-            st.info("No outcome has matured yet for this model's applications: only the estimate is shown.")
-        st.markdown("**Precision and recall at the cutoff in force** (a *positive* is a default; the model "
-                    "predicts one when it declines)")
-        row = m.iloc[-1]
-        a, b = st.columns([1, 1])
-        if pd.notna(row.get("tp")):
-            b.plotly_chart(plotly_confusion(row["tp"], row["fp"], row["fn"], row["tn"],
-                                            f"ESTIMATED confusion matrix, {row['period']:%b %Y}, all applications"),
-                           width="stretch")
-            a.metric("Expected precision (estimate)", fmt_pct(row["expected_precision"]))
-            a.metric("Expected recall (estimate)", fmt_pct(row["expected_recall"]))
-        real = m[m["labelled"] > 0]
-        if not real.empty:
-            last = real.iloc[-1]
-            prec = "n/a" if pd.isna(last["precision"]) else fmt_pct(last["precision"])
-            a.metric(f"Realized precision ({last['period']:%b %Y})", prec)
-            a.metric(f"Realized recall ({last['period']:%b %Y})", fmt_pct(last["recall"]))
-            if pd.isna(last["precision"]):
-                a.caption("Every loan with an outcome was approved, i.e. scored below the cutoff: declines never "
-                          "get an outcome, so realized precision is undefined and realized recall is 0 by "
-                          "construction. The estimate above covers the declines.")
+        if tab_perf.open is not False:
+            left, right = st.columns(2)
+            left.plotly_chart(plotly_volume_approval(p, f"Applications and approval rate by {grain}"), width="stretch")
+            right.plotly_chart(plotly_realized_vs_estimated(
+                p, "auc", "expected_auc", "AUC on approved loans: realized vs ESTIMATE", "AUC"), width="stretch")
+            left, right = st.columns(2)
+            left.plotly_chart(plotly_realized_vs_estimated(
+                p, "bad_rate", "expected_bad_rate", "Bad rate among approved: realized vs ESTIMATE", "bad rate",
+                percent=True), width="stretch")
+            right.plotly_chart(plotly_metric_lines(p, {"ks": "KS", "gini": "Gini", "brier": "Brier score"},
+                                                   "KS, Gini and Brier on matured outcomes"), width="stretch")
+            if (p["labelled"] == 0).all():
+                st.info("No outcome has matured yet for this model's applications: only the estimate is shown.")
+            st.markdown("**Precision and recall at the cutoff in force** (a *positive* is a default; the model "
+                        "predicts one when it declines)")
+            row = m.iloc[-1]
+            a, b = st.columns([1, 1])
+            if pd.notna(row.get("tp")):
+                b.plotly_chart(plotly_confusion(row["tp"], row["fp"], row["fn"], row["tn"],
+                                                f"ESTIMATED confusion matrix, {row['period']:%b %Y}, all applications"),
+                               width="stretch")
+                a.metric("Expected precision (estimate)", fmt_pct(row["expected_precision"]))
+                a.metric("Expected recall (estimate)", fmt_pct(row["expected_recall"]))
+            real = m[m["labelled"] > 0]
+            if not real.empty:
+                last = real.iloc[-1]
+                prec = "n/a" if pd.isna(last["precision"]) else fmt_pct(last["precision"])
+                a.metric(f"Realized precision ({last['period']:%b %Y})", prec)
+                a.metric(f"Realized recall ({last['period']:%b %Y})", fmt_pct(last["recall"]))
+                if pd.isna(last["precision"]):
+                    a.caption("Every loan with an outcome was approved, i.e. scored below the cutoff: declines never "
+                              "get an outcome, so realized precision is undefined and realized recall is 0 by "
+                              "construction. The estimate above covers the declines.")
     with tab_val:
-        st.markdown("The estimate made **without labels**, compared with the truth on cohorts whose outcomes "
-                    "have since arrived. *Noise (2 SE)* is the realized AUC's own sampling noise "
-                    "(Hanley-McNeil): an error inside it cannot be told apart from chance. Months with few "
-                    "matured bads are noisy, so quarters are pooled as well.")
-        if view.validation_month.empty:
-            st.info("No cohort has enough matured outcomes (200) to validate the estimate yet.")
-        else:
-            pick = st.segmented_control("Cohorts", ["quarter", "month"], default="quarter", key="perf_val_grain")
-            table = view.validation_quarter if pick == "quarter" else view.validation_month
-            st.plotly_chart(plotly_validation(table), width="stretch")
-            fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in
-                   ("realized AUC", "estimated AUC", "AUC error", "noise (2 SE)", "realized bad rate",
-                    "estimated bad rate", "bad rate error", "label maturity")}
-            st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
-            st.caption("Where realized bad rate runs well above the estimate, the world changed under the "
-                       "model (concept drift): the estimate cannot see it, realized outcomes do.")
+        if tab_val.open is not False:
+            st.markdown("The estimate made **without labels**, compared with the truth on cohorts whose outcomes "
+                        "have since arrived. *Noise (2 SE)* is the realized AUC's own sampling noise "
+                        "(Hanley-McNeil): an error inside it cannot be told apart from chance. Months with few "
+                        "matured bads are noisy, so quarters are pooled as well.")
+            if view.validation_month.empty:
+                st.info("No cohort has enough matured outcomes (200) to validate the estimate yet.")
+            else:
+                pick = st.segmented_control("Cohorts", ["quarter", "month"], default="quarter", key="perf_val_grain")
+                table = view.validation_quarter if pick == "quarter" else view.validation_month
+                st.plotly_chart(plotly_validation(table), width="stretch")
+                fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in
+                       ("realized AUC", "estimated AUC", "AUC error", "noise (2 SE)", "realized bad rate",
+                        "estimated bad rate", "bad rate error", "label maturity")}
+                st.dataframe(table, hide_index=True, width="stretch", column_config=fmt)
+                st.caption("Where realized bad rate runs well above the estimate, the world changed under the "
+                           "model (concept drift): the estimate cannot see it, realized outcomes do.")
     with tab_scores:
-        left, right = st.columns(2)
-        left.plotly_chart(plotly_score_distribution(view.score_distribution, view.cutoff,
-                                                    "Score distribution: reference vs latest month"),
-                          width="stretch")
-        psi_rule = rules["score_psi"]
-        right.plotly_chart(plotly_psi(p, psi_rule.warning, psi_rule.critical), width="stretch")
-        if view.calibration_curve.empty:
-            st.info("No matured outcome yet: no calibration curve.")
-        else:
-            st.plotly_chart(plotly_calibration(view.calibration_curve), width="stretch")
-            st.caption("Deciles of approved loans with an outcome. Points above the diagonal: more defaults than "
-                       "the score said.")
+        if tab_scores.open is not False:
+            left, right = st.columns(2)
+            left.plotly_chart(plotly_score_distribution(view.score_distribution, view.cutoff,
+                                                        "Score distribution: reference vs latest month"),
+                              width="stretch")
+            psi_rule = rules["score_psi"]
+            right.plotly_chart(plotly_psi(p, psi_rule.warning, psi_rule.critical), width="stretch")
+            if view.calibration_curve.empty:
+                st.info("No matured outcome yet: no calibration curve.")
+            else:
+                st.plotly_chart(plotly_calibration(view.calibration_curve), width="stretch")
+                st.caption("Deciles of approved loans with an outcome. Points above the diagonal: more defaults than "
+                           "the score said.")
     with tab_lat:
-        if p["latency_p95"].isna().all():
-            st.info("These logs carry no `latency_ms`: no latency figures.")
-        else:
-            st.plotly_chart(plotly_latency(p, rules["latency_p95"].warning), width="stretch")
-            st.caption("Percentiles from the latency rollup (20 bins per decade, upper edges: up to ~12% high).")
+        if tab_lat.open is not False:
+            if p["latency_p95"].isna().all():
+                st.info("These logs carry no `latency_ms`: no latency figures.")
+            else:
+                st.plotly_chart(plotly_latency(p, rules["latency_p95"].warning), width="stretch")
+                st.caption("Percentiles from the latency rollup (20 bins per decade, upper edges: up to ~12% high).")
     with tab_table:
         cols = ["period", "applications", "approval_rate", "granted", "labelled", "label_maturity", "bad_rate",
                 "auc", "ks", "gini", "brier", "precision", "recall", "expected_auc", "expected_bad_rate",

@@ -108,11 +108,15 @@ if chosen is not None and in_force is not None:
         st.caption(f"Profit-optimal cutoff on this window: **{optimum:.3f}**{band_note}, under the "
                    "business assumptions in force (tab Assumptions).")
     marks = {"in force": current.cutoff, "chosen": cutoff, "profit-optimal": optimum}
-    tabs = st.tabs(["Curves", "Fairness", "Figures", "Backtest", "Apply", "Policy history", "Assumptions"])
+    # Charts are drawn only in the open tab (switching tabs reruns the page); tables and forms stay.
+    tabs = st.tabs(["Curves", "Fairness", "Figures", "Backtest", "Apply", "Policy history", "Assumptions"],
+                   key="thr_tab", on_change="rerun")
     with tabs[0]:
-        ui.render_curves(bins, assumptions, width, marks, curves)
+        if tabs[0].open is not False:
+            ui.render_curves(bins, assumptions, width, marks, curves)
     with tabs[1]:
-        ui.render_fairness(bins, cutoff, review_from, assumptions, cards[model_id].protected_attributes)
+        ui.render_fairness(bins, cutoff, review_from, assumptions, cards[model_id].protected_attributes,
+                           chart=tabs[1].open is not False)
     with tabs[2]:
         ui.render_figures_table(chosen, in_force)
     with tabs[3]:

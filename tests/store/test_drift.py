@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from dashboard.store.drift import (
     load_drift_inputs,
     load_feature_histograms_by_period,
     load_reference_profile,
+    load_stored_model,
     load_window_feature_histograms,
     log_date_range,
     sample_reference_rows,
@@ -61,6 +63,15 @@ def test_reference_profile_is_cached_and_histograms_whole_reference(small_store:
     assert load_reference_profile(small_store, MODEL) is profile
     per_feature = profile.features.groupby("feature")["n"].sum()
     assert (per_feature == profile.rows).all()
+
+
+def test_stored_model_is_loaded_once_even_from_two_threads(small_store: Store) -> None:
+    # The drift page asks for the model from two threads at once (reference scores, importance).
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: load_stored_model(small_store, MODEL), range(2))
+    assert first is not None and first is second
+    assert load_stored_model(small_store, MODEL) is first
+    assert hasattr(first, "predict_proba")
 
 
 def test_window_against_itself_flags_nothing(small_store: Store) -> None:

@@ -19,6 +19,7 @@ from scipy import stats
 
 from dashboard.analytics.binning import NULL_BIN, SCORE_BINS, feature_bin_centers
 from dashboard.analytics.histogram import PSI_EPS, auc_from_histogram, decile_psi, js_distance, psi
+from dashboard.analytics.performance import as_datetime
 
 STABLE, WATCH, SHIFTED = "stable", "watch", "shifted"
 STATUS_ORDER = {STABLE: 0, WATCH: 1, SHIFTED: 2}
@@ -291,7 +292,7 @@ def compute_psi_by_period(ref_hist: pd.DataFrame, period_hist: pd.DataFrame, bin
             "psi": pd.Series(dtype=float), "n": pd.Series(dtype=np.int64)}
     if period_hist.empty or ref_hist.empty:
         return pd.DataFrame(cols)
-    periods = np.sort(pd.to_datetime(period_hist["period"]).unique())
+    periods = np.sort(as_datetime(period_hist["period"]).unique())
     p_index = pd.Index(periods)
     ref_groups = dict(tuple(ref_hist.groupby("feature")))
     out = []
@@ -304,7 +305,7 @@ def compute_psi_by_period(ref_hist: pd.DataFrame, period_hist: pd.DataFrame, bin
         ref, _, _, _ = bin_vectors(ref_groups[name], ref_groups[name].iloc[0:0], spec)
         if ref.sum() == 0:
             continue
-        rows = p_index.get_indexer(pd.to_datetime(part["period"]))
+        rows = p_index.get_indexer(as_datetime(part["period"]))
         b = part["bin"].to_numpy(dtype=np.int64)
         n = part["n"].to_numpy(dtype=float)
         total = np.zeros(len(periods))
@@ -677,7 +678,7 @@ def compute_drift_report(inputs: DriftInputs, importance: Mapping[str, float] | 
     onsets = {k: v for k, v in compute_shift_onsets(monthly, thresholds).items() if k in shifted_now}
     score = compute_score_drift(inputs.ref_scores, inputs.cur_scores, inputs.cutoff, thresholds)
     periods = inputs.monthly_scores
-    periods = periods[pd.to_datetime(periods["period"]) <= end] if not periods.empty else periods
+    periods = periods[as_datetime(periods["period"]) <= end] if not periods.empty else periods
     concept = compute_concept_drift(inputs.ref_scores, inputs.cur_scores, periods, inputs.current_window,
                                     thresholds, inputs.ref_auc_population)
     calibration = compute_calibration_by_band(inputs.ref_scores, inputs.cur_scores)

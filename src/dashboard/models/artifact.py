@@ -21,21 +21,25 @@ def dump_model(model: Any) -> bytes:
 
 def untrusted_types(data: bytes) -> list[str]:
     """Types in a skops file outside the trusted families (empty list: safe to load)."""
+    return [t for t in _found_types(data) if not t.startswith(_EXTRA_TRUSTED_PREFIXES)]
+
+
+def _found_types(data: bytes) -> list[str]:
+    """Every type skops does not trust by default (the trusted families then pass them)."""
     try:
-        found = sio.get_untrusted_types(data=data)
+        return list(sio.get_untrusted_types(data=data))
     except Exception as exc:  # skops raises several types for a non-skops file
         raise ArtifactError(f"not a skops file ({type(exc).__name__}: {exc})") from exc
-    return [t for t in found if not t.startswith(_EXTRA_TRUSTED_PREFIXES)]
 
 
 def load_model(data: bytes) -> Any:
     """Load a skops model; raise ArtifactError for a non-skops file or untrusted types."""
-    bad = untrusted_types(data)
+    found = _found_types(data)  # read once: it parses the whole file (0.25 s for the GBM)
+    bad = [t for t in found if not t.startswith(_EXTRA_TRUSTED_PREFIXES)]
     if bad:
         raise ArtifactError("refused: the file contains untrusted types " + ", ".join(sorted(bad)))
     try:
-        trusted = sio.get_untrusted_types(data=data)
-        return sio.loads(data, trusted=trusted)
+        return sio.loads(data, trusted=found)
     except Exception as exc:
         raise ArtifactError(f"could not load the skops file ({type(exc).__name__}: {exc})") from exc
 

@@ -25,6 +25,7 @@ _PROFILE_CACHE: dict[tuple[str, str, tuple[float, ...]], ReferenceProfile] = {}
 _PROFILE_LOCK = threading.Lock()
 _MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
 _MODEL_CACHE_SIZE = 4
+_MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model load it once
 
 
 @dataclass(frozen=True)
@@ -145,19 +146,18 @@ def load_stored_model(store: Store, model_id: str) -> Any | None:
         key = (str(store.root), model_id, path.stat().st_mtime)
     except FileNotFoundError:
         return None
-    with _PROFILE_LOCK:
+    with _MODEL_LOAD_LOCK:
         hit = _MODEL_CACHE.get(key)
-    if hit is not None:
-        return hit
-    artifact = store.read_artifact(model_id)
-    if artifact is None:
-        return None
-    model = load_model(artifact)
-    with _PROFILE_LOCK:
+        if hit is not None:
+            return hit
+        artifact = store.read_artifact(model_id)
+        if artifact is None:
+            return None
+        model = load_model(artifact)
         while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:
             _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
         _MODEL_CACHE[key] = model
-    return model
+        return model
 
 
 def _score_reference(store: Store, model_id: str, reference: pd.DataFrame,

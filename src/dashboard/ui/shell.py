@@ -8,6 +8,8 @@ page, and the page's script (and its data) never runs.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 
 import streamlit as st
@@ -25,6 +27,14 @@ from dashboard.ui.auth import (
 )
 from dashboard.ui.navigation import PageSpec, forbidden_for, pages_for
 from dashboard.ui.session import ROLE_LABELS, render_role_switcher
+
+# Modules the pages import on their first view (shap behind Drift's feature importance is the
+# big one), imported once per server process in the background after the first page is drawn.
+WARM_MODULES = ("dashboard.ui.drift", "dashboard.ui.drift_charts", "dashboard.ui.impact",
+                "dashboard.ui.performance", "dashboard.ui.performance_charts", "dashboard.ui.thresholds",
+                "dashboard.analytics.overview", "dashboard.analytics.estimation")
+_WARM_LOCK = threading.Lock()
+_warm_thread: threading.Thread | None = None
 
 LOCAL_BANNER = (":orange-background[:material/lan: **Local mode**] no login: served on this machine only "
                 "(127.0.0.1), and the role is picked in the sidebar.")
@@ -75,3 +85,25 @@ def render_shell() -> StreamlitPage:
         if bad:
             st.warning(f"Unknown role {plain(repr(bad))} in the address; showing the app as {ROLE_LABELS[identity.role or '']}.")
     return nav
+
+
+def warm_imports() -> None:
+    """Import the pages' modules and build one figure of each kind (plotly loads its validators
+    on first use), so that no page's first view pays for them."""
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    from dashboard.ui.charts import Overlays, figure, two_axes
+
+    figure([{"type": "scatter", "x": [0], "y": [0]}, {"type": "bar", "x": [0], "y": [0], "yaxis": "y2"},
+            {"type": "heatmap", "z": [[0]]}], {"title": {"text": ""}, **two_axes({}, {})},
+           Overlays().hline(0, {}, "x").vline(0, {}, "x").vrect(0, 1, "#fff", 0.1)).to_json()
+
+
+def start_warming() -> threading.Thread:
+    """Start `warm_imports` in a daemon thread, once per process (later calls return the same thread)."""
+    global _warm_thread
+    with _WARM_LOCK:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=warm_imports, name="dashboard-warm-imports", daemon=True)
+            _warm_thread.start()
+        return _warm_thread

@@ -193,8 +193,10 @@ def render_figures_table(chosen: ThresholdFigures, force: ThresholdFigures) -> N
 
 
 def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | None,
-                    a: BusinessAssumptions, attributes: tuple[str, ...]) -> float | None:
-    """Approval by protected group and adverse impact ratio; returns the lowest ratio."""
+                    a: BusinessAssumptions, attributes: tuple[str, ...], chart: bool = True) -> float | None:
+    """Approval by protected group and adverse impact ratio; returns the lowest ratio.
+
+    `chart=False` (the tab is not open) leaves out the figure, the one costly part."""
     if bins.groups.empty:
         st.info("No protected attribute is logged for this model "
                 f"(its card names: {', '.join(attributes) or 'none'}), so fairness cannot be shown.")
@@ -206,7 +208,8 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
         st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from 100-bin group "
                    "histograms (within 0.01 of the cutoff).")
     left, right = st.columns([3, 2])
-    left.plotly_chart(plotly_group_approval(fairness), width="stretch")
+    if chart:
+        left.plotly_chart(plotly_group_approval(fairness), width="stretch")
     right.dataframe(fairness, hide_index=True, width="stretch", column_config={
         "approval_rate": st.column_config.NumberColumn("approval rate", format="percent"),
         "adverse_impact_ratio": st.column_config.NumberColumn("adverse impact ratio", format="%.3f"),
