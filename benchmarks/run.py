@@ -151,7 +151,8 @@ def daily_batches(store_root: Path, batches: int = 5, rows: int = 10_000) -> dic
                 "ingest_batch_runs_s": [round(t, 3) for t in times],
                 "reader_first_refresh_s": round(first_refresh, 3),
                 "reader_refresh_after_batch_median_ms": round(statistics.median(refresh) * 1000, 1),
-                "note": "ingest = validate + dedupe + write Parquet + recompute the touched month's rollups + publish; "
+                "note": "ingest = validate + dedupe + write Parquet + recompute the touched day's rollups and merge them "
+                        "into the month files + publish; "
                         "the open reader's refresh re-reads the changed rollup files"}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -391,7 +392,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines.append(row("CSV into an empty store (200k rows)", lambda x: _fmt(_get(x, "ingest", "ingest_csv_rows_per_s"), "rows/s", 0)))
     lines.append(row("daily batch, 10k applications x 3 models, incl. rollup update",
                      lambda x: _fmt(_get(x, "batch", "ingest_batch_median_s"), "s")))
-    lines.append(row("rows already in that batch's month (what the rollup update rereads)",
+    lines.append(row("rows already in that batch's month (the update rereads only the batch's day)",
                      lambda x: _fmt(_get(x, "batch", "rows_in_the_batch_month_all_models"))))
     lines.append(row("open app's rollup refresh after a batch",
                      lambda x: _fmt(_get(x, "batch", "reader_refresh_after_batch_median_ms"), "ms", 0)))
