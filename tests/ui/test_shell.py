@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from dashboard.ui.shell import WARM_MODULES, start_warming
+import pytest
+
+from dashboard.store import open_store
+from dashboard.ui.shell import WARM_MODULES, start_warming, warm_store
 
 
 def test_warming_runs_once_and_imports_the_page_modules() -> None:
@@ -14,3 +18,11 @@ def test_warming_runs_once_and_imports_the_page_modules() -> None:
     assert not thread.is_alive()
     assert all(name in sys.modules for name in WARM_MODULES)
     assert "shap" in sys.modules  # Drift's first view no longer imports it
+
+
+def test_warming_loads_every_rollup_table(small_store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHBOARD_STORE", str(small_store_dir))
+    warm_store()
+    store = open_store(small_store_dir)
+    assert {"r_daily", "r_scores", "r_groups", "r_features", "r_latency", "r_shadow", "r_outcomes"} <= store._registered
+    assert int(store.sql("SELECT count(*) AS n FROM r_features")["n"].iloc[0]) > 0

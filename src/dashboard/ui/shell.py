@@ -15,7 +15,8 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard.store import resolve_store_path
+from dashboard.store import open_store, resolve_store_path
+from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -88,15 +89,27 @@ def render_shell() -> StreamlitPage:
 
 
 def warm_imports() -> None:
-    """Import the pages' modules and build one figure of each kind (plotly loads its validators
-    on first use), so that no page's first view pays for them."""
+    """Import the pages' modules, build one figure of each kind (plotly loads its validators
+    on first use) and load the store's rollup tables, so that no page's first view pays for them."""
     for name in WARM_MODULES:
         importlib.import_module(name)
+    warm_store()
     from dashboard.ui.charts import Overlays, figure, two_axes
 
     figure([{"type": "scatter", "x": [0], "y": [0]}, {"type": "bar", "x": [0], "y": [0], "yaxis": "y2"},
             {"type": "heatmap", "z": [[0]]}], {"title": {"text": ""}, **two_axes({}, {})},
            Overlays().hline(0, {}, "x").vline(0, {}, "x").vrect(0, 1, "#fff", 0.1)).to_json()
+
+
+def warm_store() -> None:
+    """Load every rollup table of the process's store handle, one table at a time, so a page's
+    own query never waits long behind it. A store that cannot be opened is left to the pages."""
+    try:
+        store = open_store(resolve_store_path())
+        for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            store.refresh([kind])
+    except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
+        return
 
 
 def start_warming() -> threading.Thread:
