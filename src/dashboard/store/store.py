@@ -727,11 +727,15 @@ class Store:
         card = self.load_card(model_id)
         bins = self.feature_bins(model_id)
         protected = list(card.protected_attributes)
+        # Only the batch in memory: features and latency are binned straight from it.
+        in_memory = None
         cur = self._con.cursor()
         try:
             if rows is not None and rows.num_rows:
-                cur.register("fresh_rows", rows.set_column(rows.schema.get_field_index("date"), "date",
-                                                           pc.cast(rows.column("date"), pa.date32())))
+                typed = rows.set_column(rows.schema.get_field_index("date"), "date",
+                                        pc.cast(rows.column("date"), pa.date32()))
+                cur.register("fresh_rows", typed)
+                in_memory = typed if not files else None
             present = {r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             prot = [p for p in protected if p in present]
             prot_cols = "".join(f", CAST({quote(p)} AS VARCHAR) AS {quote('g_' + p)}" for p in prot)
@@ -794,11 +798,15 @@ class Store:
                         PARTITION BY date ORDER BY hash(application_id), application_id) <= {SHADOW_PER_DAY})
                 QUALIFY row_number() OVER (PARTITION BY date, application_id ORDER BY timestamp DESC, score DESC) = 1
                 ORDER BY date, application_id""").to_arrow_table()
-            lat = cur.sql("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").to_arrow_table()
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
-            feat_table = cur.sql(
-                f"SELECT date, {', '.join(quote(c) for c in feature_cols)} FROM {source}"
-            ).to_arrow_table() if feature_cols else None
+            if in_memory is not None:
+                lat = in_memory.select(["date", "latency_ms"]).filter(pc.is_valid(in_memory.column("latency_ms")))
+                feat_table = in_memory.select(["date", *feature_cols]) if feature_cols else None
+            else:
+                lat = cur.sql("SELECT date, latency_ms FROM j WHERE latency_ms IS NOT NULL").to_arrow_table()
+                feat_table = cur.sql(
+                    f"SELECT date, {', '.join(quote(c) for c in feature_cols)} FROM {source}"
+                ).to_arrow_table() if feature_cols else None
             cur.execute("DROP TABLE j")
         finally:
             cur.close()
