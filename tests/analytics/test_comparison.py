@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -16,8 +16,10 @@ from dashboard.analytics.comparison import (
     PDO,
     SWAP_KINDS,
     compute_adverse_impact,
+    compute_best_cutoffs,
     compute_bootstrap_intervals,
     compute_comparison,
+    compute_curves,
     compute_gains,
     compute_metrics,
     compute_monotonicity,
@@ -72,6 +74,31 @@ def test_bootstrap_interval_brackets_the_point_and_narrows_with_more_rows() -> N
     assert 0.01 < hi - lo < 0.05
 
 
+def test_curves_are_sklearns_and_thinned_for_drawing() -> None:
+    y, s, _ = _data()
+    s = np.round(s, 3)  # ties, as binned scores have
+    full = compute_curves(y, {"m": s}, points=10**6)
+    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    np.testing.assert_allclose(full["roc"]["x"], fpr, atol=1e-12)
+    np.testing.assert_allclose(full["roc"]["y"], tpr, atol=1e-12)
+    precision, recall, _ = precision_recall_curve(y, s)
+    np.testing.assert_allclose(full["pr"]["x"], recall, atol=1e-12)
+    np.testing.assert_allclose(full["pr"]["y"], precision, atol=1e-12)
+    thin = compute_curves(y, {"m": s, "n": s[::-1]}, points=50)
+    assert thin["roc"].groupby("model_id").size().max() <= 50
+    assert len(thin["calibration"]) == 20
+
+
+def test_gains_equal_a_decile_loop() -> None:
+    y, _, s = _data(1234)
+    gains = compute_gains(y, {"m": s})
+    order = np.argsort(-s, kind="stable")
+    decile = np.arange(len(y)) * 10 // len(y)
+    for d in range(10):
+        part = y[order][decile == d]
+        assert gains["n"].iloc[d] == len(part) and gains["bads"].iloc[d] == part.sum()
+
+
 def test_gains_capture_all_bads_and_rank_riskiest_first() -> None:
     y, s, _ = _data()
     gains = compute_gains(y, {"m": s})
@@ -88,6 +115,19 @@ def test_profit_curve_matches_a_direct_sum() -> None:
     curve = compute_profit_curve(money, score, np.array([0.1, 0.5, 0.9]))
     for cutoff, profit in zip(curve["cutoff"], curve["profit"], strict=True):
         assert profit == pytest.approx(money[score < cutoff].sum())
+
+
+def test_best_cutoffs_from_the_shared_sort_equal_a_fresh_sort() -> None:
+    y, s1, s2 = _data(2000)
+    s1, s2 = np.round(s1, 2), np.round(s2, 2)  # many ties
+    money = compute_row_money(y.astype(float), np.full(len(y), 5000.0), np.zeros(len(y)), ASSUME)
+    scores = {"a": s1, "b": s2}
+    orders = {m: np.argsort(-s, kind="stable") for m, s in scores.items()}
+    fresh = compute_best_cutoffs(y.astype(float), money, scores)
+    shared = compute_best_cutoffs(y.astype(float), money, scores, orders=orders)
+    pd.testing.assert_frame_equal(fresh, shared, rtol=1e-9)
+    gains = compute_gains(y, scores, orders=orders)
+    pd.testing.assert_frame_equal(gains, compute_gains(y, scores))
 
 
 def test_row_money_uses_recorded_loss_or_loss_given_default() -> None:
@@ -107,6 +147,14 @@ def test_adverse_impact_ratio() -> None:
     assert air.loc["b", "air"] == pytest.approx(0.5)
 
 
+def test_adverse_impact_keeps_missing_values_as_a_group() -> None:
+    approved = np.array([1] * 50 + [0] * 50 + [1] * 40, dtype=bool)
+    groups = pd.Series(["a"] * 50 + ["b"] * 50 + [None] * 40)
+    air = compute_adverse_impact(approved, groups).set_index("grp")
+    assert list(air.index) == ["(missing)", "a", "b"]
+    assert air.loc["(missing)", "n"] == 40 and air.loc["b", "air"] == 0.0
+
+
 def _frame(y: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> pd.DataFrame:
     rng = np.random.default_rng(5)
     labelled = rng.random(len(y)) < 0.6
@@ -123,7 +171,7 @@ def test_swap_set_equals_brute_force() -> None:
     frame = _frame(y, s1, s2)
     a, b = s1 < 0.15, s2 < 0.2
     swap = compute_swap_set(frame, "score__champ", "score__chal", a, b, ASSUME)
-    expected = {k: [] for k in SWAP_KINDS}
+    expected: dict[str, list[int]] = {k: [] for k in SWAP_KINDS}
     for i in range(len(frame)):
         if a[i] and b[i]:
             expected["both approve"].append(i)

@@ -18,6 +18,8 @@ def test_compare_sections_render_with_figures(small_store_dir: Path) -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "Champion now: **gbm_champion**" in captions
     assert "applications the champion approved" in captions
+    assert "Every one of the champion's" in captions and "Paired overlap: hgb_challenger scored" in captions
+    assert not at.warning
     metrics = at.dataframe[0].value
     assert list(metrics["model"]) == ["gbm_champion", "hgb_challenger", "logit_scorecard"]
     assert metrics["AUC"].str.match(r"0\.\d{4} \(0\.\d{4} to 0\.\d{4}\)").all()
@@ -29,6 +31,16 @@ def test_compare_sections_render_with_figures(small_store_dir: Path) -> None:
             assert any(expect in df.value.columns for df in at.dataframe)
     at.segmented_control(key="chal_section").set_value("Swap set").run()
     assert any(m.label.startswith("Money difference") for m in at.metric)
+
+
+def test_rollups_before_the_shadow_sample_warn_and_still_compare(small_store_dir: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    shutil.copytree(small_store_dir, store_dir)
+    shutil.rmtree(store_dir / "rollups" / "shadow", ignore_errors=True)
+    at = open_page(store_dir, "data_scientist", "challengers")
+    assert errors(at) == []
+    assert any("dashboard rollup rebuild" in w.value for w in at.warning)
+    assert at.dataframe[0].value["AUC"].str.match(r"0\.\d{4} \(").all()
 
 
 def test_no_overlap_window_gives_a_message(small_store_dir: Path) -> None:

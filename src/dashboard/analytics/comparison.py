@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.metrics import auc as trapezoid_auc
+from sklearn.metrics import confusion_matrix_at_thresholds
 from threadpoolctl import threadpool_limits
 
 from dashboard.analytics.assumptions import BusinessAssumptions
@@ -27,23 +28,58 @@ METRICS = ("auc", "ks", "gini", "brier")
 BOOTSTRAP_BINS = 1000
 MATERIAL_SHARE = 0.05          # a feature is material when it carries >= 5% of the total importance
 FOUR_FIFTHS = 0.8              # adverse impact ratio below this is flagged (the four-fifths rule)
+MIN_GROUP = 30                 # groups smaller than this are left out of the adverse impact ratio
 MONOTONE_TOLERANCE = 1e-4      # average score steps smaller than this are treated as flat
 PDO, BASE_POINTS, BASE_ODDS = 20.0, 600.0, 50.0   # scorecard scaling: 600 points at 50:1 good:bad, 20 to double
 
 
 # ---------------------------------------------------------------------------- metrics
-def compute_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
-    """AUC, KS, Gini and Brier on the given rows (None where undefined: one class only)."""
+@dataclass(frozen=True)
+class RankedScores:
+    """False and true positives at each distinct score, riskiest first (scikit-learn's curve).
+
+    One sort per model serves AUC, KS, the ROC and the precision-recall curves alike.
+    """
+
+    fps: np.ndarray
+    tps: np.ndarray
+
+    @property
+    def fpr(self) -> np.ndarray:
+        return np.concatenate([[0.0], self.fps / self.fps[-1]])
+
+    @property
+    def tpr(self) -> np.ndarray:
+        return np.concatenate([[0.0], self.tps / self.tps[-1]])
+
+
+def compute_ranked(y: np.ndarray, score: np.ndarray) -> RankedScores | None:
+    """The cumulative counts behind every threshold curve; None with one class or no rows."""
+    y = np.asarray(y, dtype=int)
+    if len(y) == 0 or y.min() == y.max():
+        return None
+    _, fps, _, tps, _ = confusion_matrix_at_thresholds(y, np.asarray(score, dtype=float))
+    return RankedScores(fps=np.asarray(fps, dtype=float), tps=np.asarray(tps, dtype=float))
+
+
+def compute_metrics(y: np.ndarray, score: np.ndarray,
+                    ranked: RankedScores | None = None) -> dict[str, float | None]:
+    """AUC, KS, Gini and Brier on the given rows (None where undefined: one class only).
+
+    AUC is the trapezoid area under scikit-learn's ROC points (as `roc_auc_score`), KS the
+    largest gap between the two cumulative distributions.
+    """
     y = np.asarray(y, dtype=int)
     s = np.asarray(score, dtype=float)
     out: dict[str, float | None] = dict.fromkeys(METRICS)
     if len(y) == 0:
         return out
-    out["brier"] = float(brier_score_loss(y, s))
-    if y.min() == y.max():
+    out["brier"] = float(np.mean((s - y) ** 2))
+    ranked = ranked if ranked is not None else compute_ranked(y, s)
+    if ranked is None:
         return out
-    auc = float(roc_auc_score(y, s))
-    fpr, tpr, _ = roc_curve(y, s)
+    fpr, tpr = ranked.fpr, ranked.tpr
+    auc = float(trapezoid_auc(fpr, tpr))
     out.update(auc=auc, gini=2 * auc - 1, ks=float(np.max(tpr - fpr)))
     return out
 
@@ -81,6 +117,10 @@ def compute_bootstrap_intervals(y: np.ndarray, score: np.ndarray, draws: int = 4
     if len(y) < 2:
         return out
     counts, mean_sq = _cells(y, s)
+    # Empty score bins never draw a row: dropping them leaves every resample's metrics as they
+    # are and shrinks the (draws x cells) matrices to the bins the scores occupy.
+    occupied = np.repeat(counts[0::2] + counts[1::2] > 0, 2)
+    counts, mean_sq = counts[occupied], mean_sq[occupied]
     rng = np.random.default_rng(seed)
     boot = _binned_metrics(rng.multinomial(len(y), counts / counts.sum(), size=draws), mean_sq)
     point_binned = _binned_metrics(counts[None, :], mean_sq)
@@ -99,11 +139,11 @@ def compute_bootstrap_intervals(y: np.ndarray, score: np.ndarray, draws: int = 4
 
 
 def compute_metric_table(y: np.ndarray, scores: dict[str, np.ndarray], draws: int = 400,
-                         seed: int = 0) -> pd.DataFrame:
+                         seed: int = 0, ranked: dict[str, RankedScores | None] | None = None) -> pd.DataFrame:
     """One row per model: n, bads, each metric with its 95% interval."""
     rows = []
     for model_id, s in scores.items():
-        point = compute_metrics(y, s)
+        point = compute_metrics(y, s, ranked.get(model_id) if ranked is not None else None)
         ci = compute_bootstrap_intervals(y, s, draws=draws, seed=seed, exact=point)
         row: dict[str, Any] = {"model_id": model_id, "n": int(len(y)), "bads": int(np.sum(y))}
         for name in METRICS:
@@ -123,38 +163,53 @@ def _thin(frame: pd.DataFrame, points: int) -> pd.DataFrame:
     return frame.iloc[idx].reset_index(drop=True)
 
 
-def compute_curves(y: np.ndarray, scores: dict[str, np.ndarray], points: int = 300) -> dict[str, pd.DataFrame]:
-    """ROC (fpr, tpr), precision-recall and calibration (10 quantile bins), per model, long frames."""
+def compute_curves(y: np.ndarray, scores: dict[str, np.ndarray], points: int = 200,
+                   ranked: dict[str, RankedScores | None] | None = None) -> dict[str, pd.DataFrame]:
+    """ROC (fpr, tpr), precision-recall and calibration (10 quantile bins), per model, long frames.
+
+    The curves are scikit-learn's (`roc_curve`, `precision_recall_curve`), built from one
+    sort per model and thinned to about `points` points each for drawing.
+    """
     roc, pr, cal = [], [], []
     y = np.asarray(y, dtype=int)
     if len(y) == 0 or y.min() == y.max():
         empty = pd.DataFrame(columns=["model_id", "x", "y"])
         return {"roc": empty, "pr": empty.copy(), "calibration": empty.copy()}
     for model_id, s in scores.items():
-        fpr, tpr, _ = roc_curve(y, s)
-        roc.append(_thin(pd.DataFrame({"x": fpr, "y": tpr}), points).assign(model_id=model_id))
-        precision, recall, _ = precision_recall_curve(y, s)
-        pr.append(_thin(pd.DataFrame({"x": recall, "y": precision}), points).assign(model_id=model_id))
+        r = ranked.get(model_id) if ranked is not None else None
+        r = r if r is not None else compute_ranked(y, s)
+        if r is None:
+            continue
+        roc.append(_thin(pd.DataFrame({"x": r.fpr, "y": r.tpr}), points).assign(model_id=model_id))
+        ps = r.tps + r.fps
+        precision = np.divide(r.tps, ps, out=np.zeros_like(r.tps), where=ps != 0)
+        recall = r.tps / r.tps[-1]
+        pr.append(_thin(pd.DataFrame({"x": np.append(recall[::-1], 0.0), "y": np.append(precision[::-1], 1.0)}),
+                        points).assign(model_id=model_id))
         prob_true, prob_pred = calibration_curve(y, s, n_bins=10, strategy="quantile")
         cal.append(pd.DataFrame({"x": prob_pred, "y": prob_true, "model_id": model_id}))
     return {"roc": pd.concat(roc, ignore_index=True), "pr": pd.concat(pr, ignore_index=True),
             "calibration": pd.concat(cal, ignore_index=True)}
 
 
-def compute_gains(y: np.ndarray, scores: dict[str, np.ndarray], groups: int = 10) -> pd.DataFrame:
-    """Gains by decile, riskiest first: bad rate and cumulative share of bads captured."""
+def compute_gains(y: np.ndarray, scores: dict[str, np.ndarray], groups: int = 10,
+                  orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Gains by decile, riskiest first: bad rate and cumulative share of bads captured.
+
+    `orders`: each model's rows riskiest first (a stable sort of -score), when already sorted.
+    """
     y = np.asarray(y, dtype=int)
     rows = []
     total_bad = y.sum()
+    decile = np.arange(len(y)) * groups // len(y) if len(y) else np.array([], dtype=int)
+    counts = np.bincount(decile, minlength=groups)
     for model_id, s in scores.items():
         if len(y) == 0:
             continue
-        order = np.argsort(-np.asarray(s, dtype=float), kind="stable")
-        decile = np.arange(len(y)) * groups // len(y) + 1
-        ys = y[order]
-        for d in range(1, groups + 1):
-            part = ys[decile == d]
-            rows.append({"model_id": model_id, "decile": d, "n": int(len(part)), "bads": int(part.sum())})
+        order = orders[model_id] if orders is not None else _riskiest_first(s)
+        bads = np.bincount(decile, weights=y[order], minlength=groups)
+        rows += [{"model_id": model_id, "decile": d + 1, "n": int(counts[d]), "bads": int(round(bads[d]))}
+                 for d in range(groups)]
     frame = pd.DataFrame(rows, columns=["model_id", "decile", "n", "bads"])
     if frame.empty:
         return frame.assign(bad_rate=[], cum_bads_captured=[], lift=[])
@@ -163,6 +218,10 @@ def compute_gains(y: np.ndarray, scores: dict[str, np.ndarray], groups: int = 10
     base_rate = total_bad / len(y) if len(y) else np.nan
     frame["lift"] = frame["bad_rate"] / base_rate if base_rate else np.nan
     return frame
+
+
+def _riskiest_first(score: np.ndarray) -> np.ndarray:
+    return np.argsort(-np.asarray(score, dtype=float), kind="stable")
 
 
 # ---------------------------------------------------------------------------- money
@@ -188,22 +247,32 @@ def compute_expected_money(score: np.ndarray, amount: np.ndarray,
     return (1 - score) * gain - score * amt * assumptions.loss_given_default
 
 
-def compute_profit_curve(money: np.ndarray, score: np.ndarray, cutoffs: np.ndarray | None = None) -> pd.DataFrame:
-    """Realized profit of approving every labelled row with score below each cutoff."""
+def compute_profit_curve(money: np.ndarray, score: np.ndarray, cutoffs: np.ndarray | None = None,
+                         order: np.ndarray | None = None) -> pd.DataFrame:
+    """Realized profit of approving every labelled row with score below each cutoff.
+
+    `order`: the rows sorted by ascending score, when already sorted (the order among
+    equal scores does not matter: a cutoff never splits them).
+    """
     grid = np.round(np.arange(0.005, 1.0, 0.005), 3) if cutoffs is None else np.asarray(cutoffs, dtype=float)
-    order = np.argsort(score, kind="stable")
+    order = np.argsort(score, kind="stable") if order is None else order
     s, m = np.asarray(score, dtype=float)[order], np.asarray(money, dtype=float)[order]
     cum = np.concatenate([[0.0], np.cumsum(m)])
     k = np.searchsorted(s, grid, side="left")  # rows with score < cutoff are approved
     return pd.DataFrame({"cutoff": grid, "approved": k, "profit": cum[k]})
 
 
-def compute_best_cutoffs(label: np.ndarray, money: np.ndarray, scores: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Each model's profit-maximising cutoff on the labelled rows, and the profit there."""
+def compute_best_cutoffs(label: np.ndarray, money: np.ndarray, scores: dict[str, np.ndarray],
+                         orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Each model's profit-maximising cutoff on the labelled rows, and the profit there.
+
+    `orders`: each model's rows riskiest first, when every row is labelled and already sorted.
+    """
     rows: list[dict[str, Any]] = []
     keep = ~np.isnan(np.asarray(label, dtype=float))
     for model_id, s in scores.items():
-        curve = compute_profit_curve(money[keep], np.asarray(s)[keep])
+        ascending = orders[model_id][::-1] if orders is not None and keep.all() else None
+        curve = compute_profit_curve(money[keep], np.asarray(s)[keep], order=ascending)
         if curve.empty or not keep.any():
             rows.append({"model_id": model_id, "best_cutoff": None, "approved": 0, "profit": None})
             continue
@@ -215,12 +284,26 @@ def compute_best_cutoffs(label: np.ndarray, money: np.ndarray, scores: dict[str,
 
 
 # ---------------------------------------------------------------------------- fairness
-def compute_adverse_impact(approved: np.ndarray, groups: pd.Series, min_count: int = 30) -> pd.DataFrame:
+def compute_adverse_impact(approved: np.ndarray, groups: pd.Series, min_count: int = MIN_GROUP) -> pd.DataFrame:
     """Approval rate per group and its ratio to the most-approved group (adverse impact ratio).
 
     Groups with fewer than `min_count` applications are listed but left out of the ratio.
     """
-    codes, names = pd.factorize(groups.astype("object").where(groups.notna(), "(missing)").astype(str))
+    codes, names = _group_codes(groups)
+    return _adverse_impact(approved, codes, names, min_count)
+
+
+def _group_codes(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer group per row; missing values form their own group, "(missing)"."""
+    codes, uniques = pd.factorize(groups, use_na_sentinel=True)
+    names = np.asarray(uniques).astype(str)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(names), codes)
+        names = np.append(names, "(missing)")
+    return codes, names
+
+
+def _adverse_impact(approved: np.ndarray, codes: np.ndarray, names: np.ndarray, min_count: int) -> pd.DataFrame:
     ok = np.asarray(approved, dtype=bool)
     agg = pd.DataFrame({"grp": names.astype(str), "n": np.bincount(codes, minlength=len(names)),
                         "approved": np.bincount(codes, weights=ok, minlength=len(names)).astype(int)})
@@ -235,11 +318,10 @@ def compute_fairness_table(frame: pd.DataFrame, approvals: dict[str, np.ndarray]
                            attributes: list[str]) -> pd.DataFrame:
     """Per model and protected attribute: the lowest adverse impact ratio and its group."""
     rows: list[dict[str, Any]] = []
+    coded = {attr: _group_codes(frame[attr]) for attr in attributes if attr in frame}
     for model_id, approved in approvals.items():
-        for attr in attributes:
-            if attr not in frame:
-                continue
-            air = compute_adverse_impact(approved, frame[attr])
+        for attr, (codes, names) in coded.items():
+            air = _adverse_impact(approved, codes, names, MIN_GROUP)
             valid = air.dropna(subset=["air"])
             if valid.empty:
                 rows.append({"model_id": model_id, "attribute": attr, "lowest_air": None, "group": None,
@@ -266,9 +348,14 @@ class SwapSet:
 
 
 def compute_swap_kind(champion_approves: np.ndarray, challenger_approves: np.ndarray) -> np.ndarray:
+    return np.asarray(SWAP_KINDS, dtype=object)[_swap_codes(champion_approves, challenger_approves)]
+
+
+def _swap_codes(champion_approves: np.ndarray, challenger_approves: np.ndarray) -> np.ndarray:
+    """Index into SWAP_KINDS per row: 0 both approve, 1 both decline, 2 only champion, 3 only challenger."""
     a = np.asarray(champion_approves, dtype=bool)
     b = np.asarray(challenger_approves, dtype=bool)
-    return np.select([a & b, ~a & ~b, a & ~b], list(SWAP_KINDS[:3]), default=SWAP_KINDS[3])
+    return np.where(a, np.where(b, 0, 2), np.where(b, 3, 1))
 
 
 def compute_swap_set(frame: pd.DataFrame, champion_score: str, challenger_score: str,
@@ -280,15 +367,15 @@ def compute_swap_set(frame: pd.DataFrame, champion_score: str, challenger_score:
     it has matured. Swap-ins (only the challenger approves) were declined and have no
     outcome: their money is estimated from the challenger's score.
     """
-    kind = compute_swap_kind(champion_approves, challenger_approves)
+    code = _swap_codes(champion_approves, challenger_approves)
     label = frame["label"].astype("float64").to_numpy()
     amount = frame["loan_amount"].astype("float64").to_numpy()
     loss = frame["loss_amount"].astype("float64").to_numpy()
     realized = compute_row_money(label, amount, loss, assumptions)
     expected = compute_expected_money(frame[challenger_score].to_numpy(dtype=float), amount, assumptions)
     rows = []
-    for k in SWAP_KINDS:
-        m = kind == k
+    for i, k in enumerate(SWAP_KINDS):
+        m = code == i
         labelled = m & ~np.isnan(label)
         bads = int(np.nansum(label[labelled]))
         rows.append({"kind": k, "applications": int(m.sum()), "labelled": int(labelled.sum()), "bads": bads,
@@ -296,14 +383,14 @@ def compute_swap_set(frame: pd.DataFrame, champion_score: str, challenger_score:
                      "realized_money": float(np.nansum(realized[labelled])) if labelled.any() else 0.0,
                      "expected_money": float(expected[m].sum())})
     summary = pd.DataFrame(rows)
-    out_mask = kind == SWAP_KINDS[2]
-    in_mask = kind == SWAP_KINDS[3]
+    out_mask = code == 2
+    in_mask = code == 3
     realized_out = float(np.nansum(realized[out_mask]))
     estimated_in = float(expected[in_mask].sum())
     swapped = out_mask | in_mask
     cols = ["application_id", "date", champion_score, challenger_score, "label", "loan_amount"]
     detail = frame.loc[swapped, [c for c in cols if c in frame]].copy()
-    detail.insert(1, "kind", kind[swapped])
+    detail.insert(1, "kind", np.asarray(SWAP_KINDS, dtype=object)[code[swapped]])
     detail["realized_money"] = realized[swapped]
     return SwapSet(summary=summary, rows=detail.reset_index(drop=True),
                    money_difference=estimated_in - realized_out, realized_part=realized_out,
@@ -542,29 +629,34 @@ def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str
                          "so it cannot be compared here.")
         else:
             models.append(m)
-    common = frame.dropna(subset=[col(m) for m in models]) if not frame.empty else frame
+    scored = np.ones(len(frame), dtype=bool)
+    for m in models:
+        scored &= frame[col(m)].notna().to_numpy()
+    # No copy of the frame when every model scored every application (the usual paired sample).
+    common = frame if scored.all() else frame.loc[scored]
     dropped = len(frame) - len(common)
     if dropped and len(models) > 1:
         notes.append(f"{dropped:,} of the champion's applications lack a score from at least one compared "
                      "model and are left out so that every model is judged on the same applications.")
-    labelled = common[common["label"].notna()] if not common.empty else common
-    y = labelled["label"].to_numpy(dtype=int) if not labelled.empty else np.array([], dtype=int)
+    label_all = common["label"].astype("float64").to_numpy()
+    matured = ~np.isnan(label_all)
+    label = label_all[matured]
+    y = label.astype(int)
     if len(y) == 0:
         notes.append("No outcome has matured yet for these applications: accuracy, calibration, gains and "
                      "profit need labels. Shadow scores, approvals, fairness and the swap counts are shown.")
     elif y.min() == y.max():
         notes.append("The matured outcomes are all of one class, so AUC, KS and Gini are undefined.")
-    lab_scores = {m: labelled[col(m)].to_numpy(dtype=float) for m in models}
-    metrics = compute_metric_table(y, lab_scores, draws=draws)
-    curves = compute_curves(y, lab_scores)
-    gains = compute_gains(y, lab_scores) if len(y) else pd.DataFrame(
+    lab_scores = {m: common[col(m)].to_numpy(dtype=float)[matured] for m in models}
+    ranked = {m: compute_ranked(y, s) for m, s in lab_scores.items()}
+    metrics = compute_metric_table(y, lab_scores, draws=draws, ranked=ranked)
+    curves = compute_curves(y, lab_scores, ranked=ranked)
+    orders = {m: _riskiest_first(s) for m, s in lab_scores.items()}  # one sort for gains and profit
+    gains = compute_gains(y, lab_scores, orders=orders) if len(y) else pd.DataFrame(
         columns=["model_id", "decile", "n", "bads", "bad_rate", "cum_bads_captured", "lift"])
-    money = compute_row_money(labelled["label"].astype("float64").to_numpy(),
-                              labelled["loan_amount"].astype("float64").to_numpy(),
-                              labelled["loss_amount"].astype("float64").to_numpy(), assumptions) \
-        if len(y) else np.array([])
-    best = compute_best_cutoffs(labelled["label"].astype("float64").to_numpy() if len(y) else np.array([]),
-                                money, lab_scores)
+    money = compute_row_money(label, common["loan_amount"].astype("float64").to_numpy()[matured],
+                              common["loss_amount"].astype("float64").to_numpy()[matured], assumptions)
+    best = compute_best_cutoffs(label, money, lab_scores, orders=orders)
     approvals = {m: common[col(m)].to_numpy(dtype=float) < cutoffs[m] for m in models}
     rates = {m: float(a.mean()) if len(a) else float("nan") for m, a in approvals.items()}
     fairness = compute_fairness_table(common, approvals, protected)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,8 @@ from dashboard.models.artifact import ArtifactError, load_model
 from dashboard.store import open_store
 from dashboard.store.challengers import (
     DEFAULT_MAX_APPLICATIONS,
+    RAW_SAMPLE,
+    ROLLUP_SAMPLE,
     artifact_signature,
     load_monthly_score_histograms,
     load_shadow_rows,
@@ -51,6 +53,10 @@ class ComparisonView:
     sampled: bool
     fraction: float
     cutoff_rule: str
+    sample_applications: int = 0                              # the champion's sampled applications
+    overlaps: dict[str, int] = field(default_factory=dict)    # per challenger: sampled applications it scored
+    source: str = ROLLUP_SAMPLE
+    per_day: int = 0
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Joining shadow scores and computing the comparison...")
@@ -67,7 +73,10 @@ def load_comparison_cached(store_path: str, version: str, champion: str, challen
     comparison = compute_comparison(shadow.frame, champion, list(challengers), cutoffs,
                                     load_business_assumptions(), shadow.protected)
     return ComparisonView(comparison=comparison, window_applications=shadow.window_applications,
-                          sampled=shadow.sampled, fraction=shadow.fraction, cutoff_rule=cutoff_rule)
+                          sampled=shadow.sampled, fraction=shadow.fraction, cutoff_rule=cutoff_rule,
+                          sample_applications=len(shadow.frame),
+                          overlaps={m: shadow.overlap(m) for m in challengers}, source=shadow.source,
+                          per_day=shadow.per_day)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -131,16 +140,36 @@ def load_explainability(store_path: str, model_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- rendering
 def render_population(view: ComparisonView) -> None:
     c = view.comparison
-    sample = (f" The window holds {fmt_int(view.window_applications)} champion applications; a deterministic "
-              f"{fmt_pct(view.fraction)} sample of them (by a hash of application_id, the same applications for "
-              "every model) keeps the page fast." if view.sampled else "")
     st.caption(
-        f"Compared on **{fmt_int(c.applications)}** applications scored by every model (challengers in shadow)."
-        f"{sample} Accuracy uses the **{fmt_int(c.labelled)}** whose outcome has matured: these are "
+        f"Compared on **{fmt_int(c.applications)}** applications scored by every model (challengers in shadow). "
+        f"{sample_sentence(view)} Accuracy uses the **{fmt_int(c.labelled)}** whose outcome has matured: these are "
         "applications the champion approved, because declined applicants never get an outcome. "
         "Shadow scores exist for all applications, so approvals, fairness and swap counts use all of them.")
+    if view.source == RAW_SAMPLE and view.window_applications:
+        st.warning("This store's rollups predate the daily shadow sample, so the comparison was read from the raw "
+                   "prediction logs (slow on a large store): rebuild rollups with `dashboard rollup rebuild` for "
+                   "the fast sample.")
     for note in c.notes:
         st.info(note)
+
+
+def sample_sentence(view: ComparisonView) -> str:
+    """How the compared applications were drawn from the window, and how well the models pair up."""
+    n, total = view.sample_applications, view.window_applications
+    pairs = ", ".join(f"{m} scored {fmt_int(k)} of them ({fmt_pct(k / n)})" for m, k in view.overlaps.items()) \
+        if n else ""
+    paired = f" Paired overlap: {pairs}." if pairs else ""
+    if view.source == ROLLUP_SAMPLE and view.sampled:
+        return (f"The champion's applications are a sample: **{fmt_int(n)}** of its **{fmt_int(total)}** in the "
+                f"window ({fmt_pct(view.fraction)}), each day the {fmt_int(view.per_day)} with the lowest hash of "
+                "application_id (all of a smaller day). The same hash ranks every model's applications, so the "
+                f"samples hold the same applications (the comparison stays paired) and each day weighs about the "
+                f"same.{paired}")
+    if view.sampled:
+        return (f"The champion's applications are a deterministic sample: **{fmt_int(n)}** of its "
+                f"**{fmt_int(total)}** in the window ({fmt_pct(view.fraction)}, by a hash of application_id, the "
+                f"same applications for every model).{paired}")
+    return f"Every one of the champion's **{fmt_int(n)}** applications in the window is used.{paired}"
 
 
 def render_metrics(c: Comparison) -> None:
