@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -56,6 +56,7 @@ UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
 Progress = Callable[[int, int], None]
+RollupChunk = tuple[str, list[str], dict[str, pa.Table | None]]  # model, days, table per kind
 
 
 class StoreError(RuntimeError):
@@ -407,10 +408,21 @@ class Store:
                 self._ensure_bins(model_id, table)
             # Partitions with no files yet get their rollups from the batch in memory:
             # nothing to reread from disk.
-            fresh = {(m, d) for m, d in _batch_partitions(table)
+            units = _batch_partitions(table)
+            fresh = {(m, d) for m, d in units
                      if not any((self.layout.prediction_model_dir(m) / f"date={d}").glob(PART_GLOB))}
-            partitions = [(m, d) for m, d in self._publish(table, self.layout.predictions, ("model_id", "date"), stats)]
-            self._update_rollups(partitions, [], progress, batch=table, fresh=fresh)
+            computed = None
+            if fresh == set(units):
+                # Every day is new, so the rollups need only the batch: compute them while the
+                # files are written (they are stored after the files, as always).
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    computing = pool.submit(lambda: list(self._iter_rollups(_rollup_chunks(units), table, fresh)))
+                    partitions = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
+                    computed = computing.result()
+            else:
+                partitions = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
+            units = [(m, d) for m, d in partitions]
+            self._update_rollups(units, [], progress, batch=table, fresh=fresh, computed=computed)
             stats.written = table.num_rows
             stats.partitions = sorted({(m, _month(d)) for m, d in partitions})
         return stats
@@ -591,8 +603,9 @@ class Store:
 
     def _update_rollups(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
                         progress: Progress | None, batch: pa.Table | None = None,
-                        fresh: set[tuple[str, str]] | None = None) -> None:
-        self._write_rollups(units, outcome_dates, progress, batch=batch, fresh=fresh)
+                        fresh: set[tuple[str, str]] | None = None,
+                        computed: Sequence[RollupChunk] | None = None) -> None:
+        self._write_rollups(units, outcome_dates, progress, batch=batch, fresh=fresh, computed=computed)
         marker = getattr(self, "_pending_marker", None)
         if marker is not None:
             marker.unlink(missing_ok=True)
@@ -669,37 +682,20 @@ class Store:
 
     def _write_rollups(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
                        progress: Progress | None = None, batch: pa.Table | None = None,
-                       fresh: set[tuple[str, str]] | None = None, whole_months: bool = False) -> None:
+                       fresh: set[tuple[str, str]] | None = None, whole_months: bool = False,
+                       computed: Sequence[RollupChunk] | None = None) -> None:
         """Recompute the rollups of the named (model, date) partitions and outcome dates.
 
         Only those dates are computed; their rows replace the same dates' rows in each month
         file, so a daily batch costs a day, not a month. `fresh` partitions (no files before
         this batch) are computed from `batch` in memory. `whole_months` (rebuild) writes every
-        month from scratch, a month at a time to bound memory.
+        month from scratch, a month at a time to bound memory. `computed`: chunks already
+        computed (while the batch's files were being written).
         """
-        by_model: dict[str, set[str]] = {}
-        for model_id, day in units:
-            by_model.setdefault(model_id, set()).add(day)
-        chunks: list[tuple[str, list[str]]] = []
-        for model_id, model_days in sorted(by_model.items()):
-            if whole_months:
-                by_month: dict[str, list[str]] = {}
-                for day in sorted(model_days):
-                    by_month.setdefault(_month(day), []).append(day)
-                chunks.extend((model_id, group) for group in by_month.values())
-            else:
-                chunks.append((model_id, sorted(model_days)))
+        chunks = _rollup_chunks(units, whole_months)
         total = len(chunks) + (1 if outcome_dates else 0)
-        outcomes = self.outcomes_source()
-        for done, (model_id, days) in enumerate(chunks, start=1):
-            rows = None
-            fresh_days = sorted(d for d in days if fresh and (model_id, d) in fresh)
-            if batch is not None and fresh_days:
-                rows = batch
-                if len(by_model) > 1 or len(fresh_days) < len(days):  # the usual batch: one model, new days
-                    rows = batch.filter(pc.and_(pc.equal(batch.column("model_id"), model_id),
-                                                pc.is_in(batch.column("date"), pa.array(fresh_days))))
-            tables = self._compute_rollups(model_id, days, outcomes, rows, set(fresh_days))
+        results = computed if computed is not None else self._iter_rollups(chunks, batch, fresh)
+        for done, (model_id, days, tables) in enumerate(results, start=1):
             for kind, table in tables.items():
                 _merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months)
             if progress:
@@ -710,6 +706,21 @@ class Store:
                                whole_months)
             if progress:
                 progress(total, total)
+
+    def _iter_rollups(self, chunks: Sequence[tuple[str, list[str]]], batch: pa.Table | None = None,
+                      fresh: set[tuple[str, str]] | None = None) -> Iterator[RollupChunk]:
+        """Each chunk's rollup tables, computed one chunk at a time."""
+        outcomes = self.outcomes_source()
+        models = {m for m, _ in chunks}
+        for model_id, days in chunks:
+            rows = None
+            fresh_days = sorted(d for d in days if fresh and (model_id, d) in fresh)
+            if batch is not None and fresh_days:
+                rows = batch
+                if len(models) > 1 or len(fresh_days) < len(days):  # the usual batch: one model, new days
+                    rows = batch.filter(pc.and_(pc.equal(batch.column("model_id"), model_id),
+                                                pc.is_in(batch.column("date"), pa.array(fresh_days))))
+            yield model_id, days, self._compute_rollups(model_id, days, outcomes, rows, set(fresh_days))
 
     def _compute_rollups(self, model_id: str, days: Sequence[str], outcomes: str | None,
                          rows: pa.Table | None = None, fresh_days: set[str] | None = None
@@ -885,6 +896,23 @@ def _partition_slices(table: pa.Table, partition_by: tuple[str, ...]) -> list[tu
     body = table.drop_columns(list(partition_by))
     return [(tuple(str(k[c]) for c in partition_by), body.slice(int(a), int(b - a)))
             for k, a, b in zip(keys, starts, ends, strict=True)]
+
+
+def _rollup_chunks(units: Iterable[tuple[str, str]], whole_months: bool = False) -> list[tuple[str, list[str]]]:
+    """(model, days) computed together: all of a model's days, or (rebuild) a month at a time."""
+    by_model: dict[str, set[str]] = {}
+    for model_id, day in units:
+        by_model.setdefault(model_id, set()).add(day)
+    chunks: list[tuple[str, list[str]]] = []
+    for model_id, model_days in sorted(by_model.items()):
+        if whole_months:
+            by_month: dict[str, list[str]] = {}
+            for day in sorted(model_days):
+                by_month.setdefault(_month(day), []).append(day)
+            chunks.extend((model_id, group) for group in by_month.values())
+        else:
+            chunks.append((model_id, sorted(model_days)))
+    return chunks
 
 
 def _batch_partitions(table: pa.Table) -> list[tuple[str, str]]:
