@@ -6,10 +6,11 @@ import streamlit as st
 # gets the page frame and its running indicator at once.
 st.set_page_config(page_title="Credit model operations", page_icon=":material/account_balance:", layout="wide")
 
-from dashboard.ui.shell import render_shell, start_warming  # noqa: E402
+from dashboard.ui.shell import page_running, render_shell, start_warming  # noqa: E402
 
 try:
-    render_shell().run()
+    with page_running():
+        render_shell().run()
 finally:
     # After the page, not before: the first page never waits for it (once per process).
     start_warming()

@@ -26,3 +26,22 @@ def test_warming_loads_every_rollup_table(small_store_dir: Path, monkeypatch: py
     store = open_store(small_store_dir)
     assert {"r_daily", "r_scores", "r_groups", "r_features", "r_latency", "r_shadow", "r_outcomes"} <= store._registered
     assert int(store.sql("SELECT count(*) AS n FROM r_features")["n"].iloc[0]) > 0
+
+
+def test_warming_waits_while_a_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import dashboard.ui.shell as shell
+
+    steps: list[float] = []
+    monkeypatch.setattr(shell, "WARM_MODULES", ("json",))
+    monkeypatch.setattr(shell, "warm_store", lambda: steps.append(time.monotonic()))
+    with shell.page_running():
+        thread = threading.Thread(target=shell.warm_imports)
+        started = time.monotonic()
+        thread.start()
+        time.sleep(0.3)
+        assert not steps  # still waiting: the page is running
+    thread.join(timeout=30)
+    assert steps and steps[0] - started >= 0.3

@@ -8,9 +8,11 @@ page, and the page's script (and its data) never runs.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -36,6 +38,7 @@ WARM_MODULES = ("dashboard.ui.drift", "dashboard.ui.drift_charts", "dashboard.ui
                 "dashboard.analytics.overview", "dashboard.analytics.estimation")
 _WARM_LOCK = threading.Lock()
 _warm_thread: threading.Thread | None = None
+_active_runs = 0  # page script runs going on in this process
 
 LOCAL_BANNER = (":orange-background[:material/lan: **Local mode**] no login: served on this machine only "
                 "(127.0.0.1), and the role is picked in the sidebar.")
@@ -88,12 +91,35 @@ def render_shell() -> StreamlitPage:
     return nav
 
 
+@contextlib.contextmanager
+def page_running() -> Iterator[None]:
+    """Mark a page's script run, so the warm-up steps aside while one is going (2 cores, one GIL)."""
+    global _active_runs
+    with _WARM_LOCK:
+        _active_runs += 1
+    try:
+        yield
+    finally:
+        with _WARM_LOCK:
+            _active_runs -= 1
+
+
+def _wait_for_idle(limit_s: float = 30.0) -> None:
+    """Before each warm-up step: wait while a page runs (bounded, so warming still ends)."""
+    deadline = time.monotonic() + limit_s
+    while _active_runs > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def warm_imports() -> None:
     """Import the pages' modules, build one figure of each kind (plotly loads its validators
-    on first use) and load the store's rollup tables, so that no page's first view pays for them."""
+    on first use) and load the store's rollup tables, so that no page's first view pays for them.
+    Each step waits until no page is running: warming must not slow the page a user is on."""
     for name in WARM_MODULES:
+        _wait_for_idle()
         importlib.import_module(name)
     warm_store()
+    _wait_for_idle()
     from dashboard.ui.charts import Overlays, figure, two_axes
 
     figure([{"type": "scatter", "x": [0], "y": [0]}, {"type": "bar", "x": [0], "y": [0], "yaxis": "y2"},
@@ -107,6 +133,7 @@ def warm_store() -> None:
     try:
         store = open_store(resolve_store_path())
         for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            _wait_for_idle()
             store.refresh([kind])
     except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
         return
