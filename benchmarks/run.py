@@ -421,7 +421,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                                f"{_fmt(_first(_get(x, 'areas', 'performance', 'stores'), 'page_data_month_median_ms'), 'ms', 0)}"))
     lines.append(row("Performance peer: monthly AUC from raw rows",
                      lambda x: _fmt(_first(_get(x, 'areas', 'performance', 'stores'), 'peer_raw_rows_monthly_auc', 'median_ms'), "ms", 0)))
-    lines.append(row("Challengers: join + comparison (sampled 300k), cold / warm",
+    lines.append(row("Challengers: paired sample (r_shadow) + comparison, cold / warm",
                      lambda x: f"{_fmt(_get(x, 'areas', 'challengers', 'cold_total_s'), 's')} / "
                                f"{_fmt(_get(x, 'areas', 'challengers', 'total_median_s'), 's')}"))
     lines.append(row("Impact scorecard (quarter + report), cold / warm",
