@@ -314,3 +314,23 @@ def test_shadow_sample_is_bounded_paired_and_lowest_hash(store_copy: Store, monk
     assert len(champion & challenger) >= 0.9 * len(champion)
     labelled = shadow.dropna(subset=["label"])
     assert not labelled.empty and set(labelled["label"].astype(int)) <= {0, 1}
+
+
+def test_rollup_load_racing_a_writer_reads_again(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month file replaced while DuckDB reads it fails that read; the load lists and reads again."""
+    import duckdb
+
+    reader = Store(store_copy.root)
+    original = Store._load_rollup_table
+    calls: list[str] = []
+
+    def flaky(self: Store, kind: str, files: list[str]) -> None:
+        calls.append(kind)
+        if len(calls) == 1:
+            raise duckdb.Error("TProtocolException: Invalid data")
+        original(self, kind, files)
+
+    monkeypatch.setattr(Store, "_load_rollup_table", flaky)
+    assert _count_predictions(reader) > 0
+    assert calls == ["daily", "daily"]
+

@@ -54,6 +54,7 @@ PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and
 NEW_PREFIX = ".new-"  # a data file written but not yet renamed into place
 UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
+LOAD_ATTEMPTS = 4  # rollup table loads racing a writer's rename
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
 Progress = Callable[[int, int], None]
 RollupChunk = tuple[str, list[str], dict[str, pa.Table | None]]  # model, days, table per kind
@@ -156,7 +157,7 @@ class Store:
         """
         with self._refresh_lock:
             for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if kinds is None else kinds:
-                for attempt in (1, 2):
+                for attempt in range(1, LOAD_ATTEMPTS + 1):
                     stats = []
                     for p in self._rollup_files(kind):
                         with contextlib.suppress(FileNotFoundError):
@@ -167,9 +168,12 @@ class Store:
                         break
                     try:
                         self._load_rollup_table(kind, [s[0] for s in stats])
-                    except duckdb.IOException:  # a month file went away while listed: list again
-                        if attempt == 2:
+                    except duckdb.Error:
+                        # A writer replaced or removed a month file between DuckDB reading its
+                        # footer and its rows (the file is whole either way): list and read again.
+                        if attempt == LOAD_ATTEMPTS:
                             raise
+                        time.sleep(0.05 * attempt)
                         continue
                     self._registered.add(f"r_{kind}")
                     self._rollup_signature[kind] = signature
