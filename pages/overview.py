@@ -12,8 +12,8 @@ from dashboard.analytics.overview import (
     describe_age,
 )
 from dashboard.ui import data
-from dashboard.ui.charts import plotly_bad_rate_maturity, plotly_volume_approval
 from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
+from dashboard.ui.overview_charts import vega_bad_rate_maturity, vega_volume_approval
 from dashboard.ui.performance import (
     config_key,
     load_alert_config_safe,
@@ -43,50 +43,53 @@ def render_body() -> None:
     last_day = pd.to_datetime(daily["date"]).max().date()
     first_day = pd.to_datetime(daily["date"]).min().date()
 
-    window = st.segmented_control("Period", ["Last 30 days", "Last 90 days", "Whole history"],
-                                  default="Last 30 days", key="overview_window") or "Last 30 days"
-    days = {"Last 30 days": 30, "Last 90 days": 90}.get(window)
-    start = first_day if days is None else last_day - dt.timedelta(days=days - 1)
-    now = compute_period_summary(champ_daily, start, last_day)
-    before = None
-    if days is not None:
-        before = compute_period_summary(champ_daily, start - dt.timedelta(days=days), start - dt.timedelta(days=1))
-
-    st.caption(f"Decisions by the champion **{champion}** ({cards[champion].name}), "
-               f"{start:%d %b %Y} to {last_day:%d %b %Y}.")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Applications", fmt_int(now.applications),
-              fmt_delta_ratio(now.applications, before.applications if before else None),
-              help="Applications scored by the champion in the period; the change is against the period before.")
-    c2.metric("Approval rate", fmt_pct(now.approval_rate),
-              fmt_delta_pct_points(now.approval_rate, before.approval_rate if before else None),
-              help="Approved over decided applications.")
-    whole = compute_period_summary(champ_daily, first_day, last_day)
-    c3.metric("Realized bad rate (matured loans)", fmt_pct(whole.realized_bad_rate),
-              help="Defaulted over approved loans that already have an outcome, whole history. "
-                   "Declined applicants never get an outcome.")
-    c4.metric("Label maturity", fmt_pct(whole.label_maturity),
-              help="Share of approved loans whose outcome has arrived (outcomes come 3 to 12 months later).")
-    if now.labelled_approved == 0:
-        st.caption("No outcome has matured yet for loans decided in this period; the bad rate above is over "
-                   f"the whole history ({fmt_int(whole.labelled_approved)} matured loans).")
-
-    overrides = store.read_events("override")
-    if overrides:
-        decided = whole.applications
-        st.metric("Override rate", fmt_pct(len(overrides) / decided if decided else None, 2),
-                  help="Decisions overridden by a credit officer, over all champion decisions.")
-
-    trend = compute_trend(champ_daily, "W")
+    # Charts and table go out before the metrics above them, so that the browser loads their
+    # renderers while the rest of this run is computed.
+    head = st.container()
     left, right = st.columns(2)
-    left.plotly_chart(plotly_volume_approval(trend), width="stretch")
-    right.plotly_chart(plotly_bad_rate_maturity(compute_trend(champ_daily, "M")), width="stretch")
+    left.vega_lite_chart(compute_trend(champ_daily, "W"), vega_volume_approval("W"), width="stretch")
+    right.vega_lite_chart(compute_trend(champ_daily, "M"), vega_bad_rate_maturity("M"), width="stretch")
 
     st.subheader("Models")
     table = compute_model_table(daily, roles, {m: c.name for m, c in cards.items()},
                                 {m: c.validation_metrics.get("auc") for m, c in cards.items()})
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"validation AUC": st.column_config.NumberColumn(format="%.3f")})
+
+    with head:
+        window = st.segmented_control("Period", ["Last 30 days", "Last 90 days", "Whole history"],
+                                      default="Last 30 days", key="overview_window") or "Last 30 days"
+        days = {"Last 30 days": 30, "Last 90 days": 90}.get(window)
+        start = first_day if days is None else last_day - dt.timedelta(days=days - 1)
+        now = compute_period_summary(champ_daily, start, last_day)
+        before = None
+        if days is not None:
+            before = compute_period_summary(champ_daily, start - dt.timedelta(days=days), start - dt.timedelta(days=1))
+
+        st.caption(f"Decisions by the champion **{champion}** ({cards[champion].name}), "
+                   f"{start:%d %b %Y} to {last_day:%d %b %Y}.")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Applications", fmt_int(now.applications),
+                  fmt_delta_ratio(now.applications, before.applications if before else None),
+                  help="Applications scored by the champion in the period; the change is against the period before.")
+        c2.metric("Approval rate", fmt_pct(now.approval_rate),
+                  fmt_delta_pct_points(now.approval_rate, before.approval_rate if before else None),
+                  help="Approved over decided applications.")
+        whole = compute_period_summary(champ_daily, first_day, last_day)
+        c3.metric("Realized bad rate (matured loans)", fmt_pct(whole.realized_bad_rate),
+                  help="Defaulted over approved loans that already have an outcome, whole history. "
+                       "Declined applicants never get an outcome.")
+        c4.metric("Label maturity", fmt_pct(whole.label_maturity),
+                  help="Share of approved loans whose outcome has arrived (outcomes come 3 to 12 months later).")
+        if now.labelled_approved == 0:
+            st.caption("No outcome has matured yet for loans decided in this period; the bad rate above is over "
+                       f"the whole history ({fmt_int(whole.labelled_approved)} matured loans).")
+
+        overrides = store.read_events("override")
+        if overrides:
+            decided = whole.applications
+            st.metric("Override rate", fmt_pct(len(overrides) / decided if decided else None, 2),
+                      help="Decisions overridden by a credit officer, over all champion decisions.")
 
     st.subheader("Freshness")
     stamp = pd.Timestamp.now(tz="UTC").tz_localize(None)

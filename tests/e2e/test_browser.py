@@ -124,3 +124,30 @@ def test_forbidden_page_by_url_is_not_shown(server: str) -> None:
         heading = page.locator("h1").first.inner_text()
         browser.close()
     assert heading == "Not available to your role"
+
+
+def test_landing_page_draws_with_vega_then_loads_plotly_when_idle(server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.ui.preload import find_chart_chunk
+
+    chunk = find_chart_chunk()
+    assert chunk is not None
+    loaded = f"performance.getEntriesByType('resource').some(e => e.name.endsWith('/{chunk}'))"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/?role=admin")
+        _wait_idle(page)
+        charts = page.locator('[data-testid="stVegaLiteChart"]').count()
+        plotly_charts = page.locator('[data-testid="stPlotlyChart"]').count()
+        # Then, with the page drawn and the browser idle, the Plotly renderer is fetched and run.
+        page.wait_for_function(loaded, timeout=30_000)
+        # Moving to a Plotly page in the same tab draws its charts from the loaded module.
+        page.locator('[data-testid="stSidebarNav"] a[href$="/performance"]').first.click()
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+        fetched = page.evaluate(f"performance.getEntriesByType('resource')"
+                                f".filter(e => e.name.endsWith('/{chunk}')).length")
+        browser.close()
+    assert charts == 2 and plotly_charts == 0
+    assert fetched == 1
