@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dashboard.store.store import SHADOW_PER_DAY, Store, _parquet_list, quote, sql_literal
+from dashboard.store.windows import window_source
 
 DEFAULT_MAX_APPLICATIONS = 300_000
 HASH_SPACE = 1_000_000
@@ -245,24 +246,25 @@ def load_monthly_score_histograms(store: Store, model_ids: list[str]) -> pd.Data
     ids = ", ".join(sql_literal(m) for m in model_ids)
     return store.sql(f"""
         SELECT model_id, date_trunc('month', date)::DATE AS month, bin::INTEGER AS bin, sum(n)::BIGINT AS n
-        FROM r_scores WHERE model_id IN ({ids}) GROUP BY ALL ORDER BY model_id, month, bin""")
+        FROM r_scores_month WHERE model_id IN ({ids}) GROUP BY ALL ORDER BY model_id, month, bin""")
 
 
 def load_labelled_score_histogram(store: Store, model_id: str, start: dt.date | None = None,
                                   end: dt.date | None = None) -> pd.DataFrame:
     """Per score bin: all, labelled and bad counts (labels exist only for approved loans)."""
-    return store.sql("""
+    rows, params = window_source("scores", start, end)
+    return store.sql(f"""
         SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n, sum(n_labelled)::BIGINT AS n_labelled,
                sum(n_bad)::BIGINT AS n_bad
-        FROM r_scores WHERE model_id = ? AND (? IS NULL OR date >= ?) AND (? IS NULL OR date <= ?)
-        GROUP BY ALL ORDER BY bin""", [model_id, start, start, end, end])
+        FROM {rows} WHERE model_id = ?
+        GROUP BY ALL ORDER BY bin""", [*params, model_id])
 
 
 def load_group_score_histogram(store: Store, model_id: str) -> pd.DataFrame:
     """Per protected attribute, group and score bin (100 bins): applications (rollups)."""
     return store.sql("""
         SELECT attribute, grp, bin::INTEGER AS bin, sum(n)::BIGINT AS n
-        FROM r_groups WHERE model_id = ? GROUP BY ALL ORDER BY attribute, grp, bin""", [model_id])
+        FROM r_groups_month WHERE model_id = ? GROUP BY ALL ORDER BY attribute, grp, bin""", [model_id])
 
 
 def load_model_daily(store: Store, model_id: str) -> pd.DataFrame:

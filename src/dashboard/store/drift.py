@@ -18,6 +18,7 @@ from dashboard.analytics.binning import assign_feature_bins
 from dashboard.analytics.drift import DriftInputs, score_histogram_from_values
 from dashboard.models.artifact import ArtifactError, load_model, predict_scores
 from dashboard.store.store import Store, quote
+from dashboard.store.windows import window_source
 
 PERIODS = {"week": "week", "month": "month"}
 MAX_SAMPLE_ROWS = 1_000_000  # a reservoir allocates its size up front: keep the bound sane
@@ -69,20 +70,22 @@ def load_feature_histograms_by_period(store: Store, model_id: str, period: str =
 
 def load_window_score_histogram(store: Store, model_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per score bin (1,000 on [0, 1]): rows, labelled rows and bads in [start, end]."""
-    return store.sql("""
+    rows, params = window_source("scores", start, end)
+    return store.sql(f"""
         SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n, sum(n_labelled)::BIGINT AS n_labelled,
                sum(n_bad)::BIGINT AS n_bad
-        FROM r_scores WHERE model_id = ? AND date BETWEEN ? AND ?
-        GROUP BY bin ORDER BY bin""", [model_id, start, end])
+        FROM {rows} WHERE model_id = ?
+        GROUP BY bin ORDER BY bin""", [*params, model_id])
 
 
 def load_scores_by_period(store: Store, model_id: str, period: str = "month") -> pd.DataFrame:
     """Per period and score bin: rows, labelled rows and bads, over the whole history."""
     unit = PERIODS[period]
+    table = "r_scores_month" if unit == "month" else "r_scores"  # months summed once per load
     return store.sql(f"""
         SELECT date_trunc('{unit}', date)::DATE AS period, bin::INTEGER AS bin, sum(n)::BIGINT AS n,
                sum(n_labelled)::BIGINT AS n_labelled, sum(n_bad)::BIGINT AS n_bad
-        FROM r_scores WHERE model_id = ?
+        FROM {table} WHERE model_id = ?
         GROUP BY ALL ORDER BY period, bin""", [model_id])
 
 

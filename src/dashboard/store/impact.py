@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from dashboard.analytics.impact import (
     previous_period,
 )
 from dashboard.store.assumptions import assumptions_in_force
+from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.policy import policy_in_force
 from dashboard.store.registry import champion_id
 from dashboard.store.store import Store
+from dashboard.store.windows import window_source
 
 DEFAULT_TARGETS = Path(__file__).resolve().parents[1] / "config" / "impact_targets.toml"
 OVERRIDE = "override"
@@ -67,31 +69,47 @@ def load_data_span(store: Store, model_id: str) -> tuple[dt.date, dt.date] | Non
     return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 
 
-def _by_window(store: Store, periods: Sequence[Period], source: str, source_params: Sequence[Any],
-               select: str) -> pd.DataFrame:
+Source = Callable[[dt.date, dt.date], tuple[str, list[Any]]]
+
+
+def _by_window(store: Store, periods: Sequence[Period], source: Source, select: str) -> pd.DataFrame:
     """`select` (over alias t) aggregated per window, with a `label` column.
 
+    `source(start, end)` gives a FROM subquery of the rows in [start, end] and its parameters.
     Calendar months (the trend) group by month in one pass; the few other windows (a quarter,
-    a custom range, their previous periods) are one filtered scan each.
+    a custom range, their previous periods) are one scan each.
     """
     months = [p for p in periods if p.kind == "month"]
     others = [p for p in periods if p.kind != "month"]
     parts = []
     if months:
-        frame = store.sql(f"""
-            SELECT strftime(t.date, '%Y-%m') AS label, {select} FROM {source} t
-            WHERE t.date BETWEEN ? AND ? GROUP BY ALL""",
-                          [*source_params, min(p.start for p in months), max(p.end for p in months)])
+        rows, params = source(min(p.start for p in months), max(p.end for p in months))
+        frame = store.sql(f"SELECT strftime(t.date, '%Y-%m') AS label, {select} FROM {rows} t GROUP BY ALL", params)
         parts.append(frame[frame["label"].isin({p.label for p in months})])
     if others:
-        # One filtered scan per window (a range join is slower for so few windows).
-        union = " UNION ALL ".join(f"(SELECT ?::VARCHAR AS label, {select} FROM {source} t "
-                                   "WHERE t.date BETWEEN ? AND ? GROUP BY ALL)" for _ in others)
-        params: list[Any] = []
+        # One scan per window (a range join is slower for so few windows).
+        queries, params = [], []
         for p in others:
-            params += [p.label, *source_params, p.start, p.end]
-        parts.append(store.sql(union, params))
+            rows, rows_params = source(p.start, p.end)
+            queries.append(f"(SELECT ?::VARCHAR AS label, {select} FROM {rows} t GROUP BY ALL)")
+            params += [p.label, *rows_params]
+        parts.append(store.sql(" UNION ALL ".join(queries), params))
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _model_rows(kind: str, model_id: str) -> Source:
+    """Rows of one model's rollup in a window: whole months from the month table where it has one."""
+    def source(start: dt.date, end: dt.date) -> tuple[str, list[Any]]:
+        if kind in MONTH_ROLLUP_KEYS:
+            rows, params = window_source(kind, start, end)
+            return f"(SELECT * FROM {rows} WHERE model_id = ?)", [*params, model_id]
+        return f"(SELECT * FROM r_{kind} WHERE model_id = ? AND date BETWEEN ? AND ?)", [model_id, start, end]
+    return source
+
+
+def _daily_volume(start: dt.date, end: dt.date) -> tuple[str, list[Any]]:
+    """Predictions of all models per day (the busiest day needs days, not months)."""
+    return "(SELECT date, sum(n)::BIGINT AS n FROM r_daily WHERE date BETWEEN ? AND ? GROUP BY date)", [start, end]
 
 
 def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict[str, WindowData]:
@@ -99,20 +117,17 @@ def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict
     periods = list({p.label: p for p in periods}.values())
     if not periods:
         return {}
-    model = [model_id]
-    scores = _by_window(store, periods, "(SELECT * FROM r_scores WHERE model_id = ?)", model, """
+    scores = _by_window(store, periods, _model_rows("scores", model_id), """
         t.decision, t.bin::INTEGER AS bin, sum(t.n)::BIGINT AS n,
         sum(t.n_labelled)::BIGINT AS n_labelled, sum(t.n_bad)::BIGINT AS n_bad,
         coalesce(sum(t.amount_cents), 0)::BIGINT AS amount_cents,
         coalesce(sum(t.loss_cents), 0)::BIGINT AS loss_cents""").sort_values(["label", "decision", "bin"])
-    groups = _by_window(store, periods, "(SELECT * FROM r_groups WHERE model_id = ?)", model, """
+    groups = _by_window(store, periods, _model_rows("groups", model_id), """
         t.attribute, t.grp, coalesce(sum(t.n) FILTER (t.decision = 'approve'), 0)::BIGINT AS n_approve,
         coalesce(sum(t.n) FILTER (t.decision IN ('approve', 'decline', 'review')), 0)::BIGINT AS n_decided
         """).sort_values(["label", "attribute", "grp"])
-    latency = _by_window(store, periods, "(SELECT * FROM r_latency WHERE model_id = ?)", model,
-                         "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
-    volume = _by_window(store, periods, "(SELECT date, sum(n)::BIGINT AS n FROM r_daily GROUP BY date)", [],
-                        "sum(t.n)::BIGINT AS total, max(t.n)::BIGINT AS busiest")
+    latency = _by_window(store, periods, _model_rows("latency", model_id), "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
+    volume = _by_window(store, periods, _daily_volume, "sum(t.n)::BIGINT AS total, max(t.n)::BIGINT AS busiest")
     span = load_data_span(store, model_id)
     by_label = {name: part.drop(columns="label") for name, part in scores.groupby("label")}
     grp_by = {name: part.drop(columns="label") for name, part in groups.groupby("label")}
@@ -142,13 +157,14 @@ def load_context(store: Store, model_id: str) -> ImpactContext:
     if span is not None:
         first = span[0].replace(day=1)
         ref_end = (pd.Timestamp(first) + pd.DateOffset(months=REFERENCE_MONTHS)).date() - dt.timedelta(days=1)
-        ref = store.sql("SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n FROM r_scores "
-                        "WHERE model_id = ? AND date <= ? GROUP BY bin", [model_id, ref_end])
+        rows, params = window_source("scores", None, ref_end)
+        ref = store.sql(f"SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n FROM {rows} "
+                        "WHERE model_id = ? GROUP BY bin", [*params, model_id])
         if not ref.empty:
             np.add.at(hist, ref["bin"].to_numpy(dtype=int).clip(0, SCORE_BINS - 1), ref["n"].to_numpy(dtype=float))
         label = f"{model_id} scores from {span[0]} to {min(ref_end, span[1])} (first {REFERENCE_MONTHS} months)"
     matured = store.sql("SELECT coalesce(sum(amount_cents), 0)::BIGINT AS amount, "
-                        "coalesce(sum(n_labelled), 0)::BIGINT AS n FROM r_scores "
+                        "coalesce(sum(n_labelled), 0)::BIGINT AS n FROM r_scores_month "
                         "WHERE model_id = ? AND decision = 'approve'", [model_id])
     return ImpactContext(
         model_id=model_id, policy_cutoff=policy.cutoff, policy_review_from=policy.review_from,

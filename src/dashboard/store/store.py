@@ -47,7 +47,7 @@ from dashboard.store.files import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
+from dashboard.store.layout import MONTH_ROLLUP_KEYS, OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
 
 DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
@@ -123,7 +123,7 @@ class Store:
     def _read(self, query: str, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         # Load only the rollup tables this query names: Overview's first view then need not
         # wait for the large feature histograms.
-        kinds = [k for k in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if re.search(rf"\br_{k}\b", query)]
+        kinds = [k for k in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if re.search(rf"\br_{k}(_month)?\b", query)]
         # Compaction swaps a partition folder while a query may be opening its old files;
         # the partition globs then name the new files, so one retry is enough.
         for attempt in (1, 2):
@@ -184,12 +184,14 @@ class Store:
         if files:
             self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS "
                               f"SELECT * FROM read_parquet({_parquet_list(files)}, union_by_name=true)")
-            return
-        self._con.register("_rollup_in", _empty_rollup(kind))
-        try:
-            self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS SELECT * FROM _rollup_in")
-        finally:
-            self._con.unregister("_rollup_in")
+        else:
+            self._con.register("_rollup_in", _empty_rollup(kind))
+            try:
+                self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS SELECT * FROM _rollup_in")
+            finally:
+                self._con.unregister("_rollup_in")
+        if kind in MONTH_ROLLUP_KEYS:
+            self._con.execute(_month_table_sql(kind))
 
     @property
     def _registered(self) -> set[str]:
@@ -1051,6 +1053,15 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     "outcomes": pa.schema([("date", pa.date32()), ("n", pa.int64()), ("n_bad", pa.int64()),
                            ("loss_cents", pa.int64()), ("last_ts", pa.timestamp("us"))]),
 }
+
+
+def _month_table_sql(kind: str) -> str:
+    """r_<kind>_month: the day table summed by calendar month, `date` holding the month's first day."""
+    keys = MONTH_ROLLUP_KEYS[kind]
+    measures = [f for f in _EMPTY_SCHEMAS[kind].names if f not in ("model_id", "date", *keys)]
+    sums = ", ".join(f"sum({m})::BIGINT AS {m}" for m in measures)
+    return (f"CREATE OR REPLACE TABLE r_{kind}_month AS SELECT model_id, date_trunc('month', date)::DATE AS date, "
+            f"{', '.join(keys)}, {sums} FROM r_{kind} GROUP BY ALL ORDER BY model_id, date")
 
 
 def _empty_rollup(kind: str) -> pa.Table:

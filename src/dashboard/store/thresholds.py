@@ -1,8 +1,9 @@
 """Per-bin arrays behind the threshold levers, read from the score and group rollups.
 
-The queries group the day x decision x bin rollups of a window into at most
-4 x 1,000 score rows and attributes x groups x 100 group rows: their cost grows with days
-and bins, never with the number of applications.
+The queries group the decision x bin rollups of a window into at most 4 x 1,000 score rows
+and attributes x groups x 100 group rows. Whole months are read from the month tables and
+only the partial months at the ends day by day, so the cost grows with months and bins,
+never with the number of applications.
 """
 
 from __future__ import annotations
@@ -19,28 +20,17 @@ from dashboard.analytics.thresholds import (
     make_score_bins,
 )
 from dashboard.store.store import Store
-
-
-def _window(start: dt.date | None, end: dt.date | None) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    if start is not None:
-        clauses.append("date >= ?")
-        params.append(start)
-    if end is not None:
-        clauses.append("date <= ?")
-        params.append(end)
-    return ("AND " + " AND ".join(clauses)) if clauses else "", params
+from dashboard.store.windows import window_source
 
 
 def load_score_bins(store: Store, model_id: str, start: dt.date | None = None,
                     end: dt.date | None = None) -> ScoreBins:
-    where, params = _window(start, end)
+    source, params = window_source("scores", start, end)
     frame = store.sql(f"""
         SELECT decision, bin, sum(n)::DOUBLE AS n, sum(n_labelled)::DOUBLE AS n_labelled,
                sum(n_bad)::DOUBLE AS n_bad, coalesce(sum(amount_cents), 0) / 100.0 AS amount,
                coalesce(sum(loss_cents), 0) / 100.0 AS loss
-        FROM r_scores WHERE model_id = ? {where} GROUP BY decision, bin""", [model_id, *params])
+        FROM {source} WHERE model_id = ? GROUP BY decision, bin""", [*params, model_id])
     return make_score_bins(model_id, frame, start, end)
 
 
@@ -48,12 +38,12 @@ def load_group_bins(store: Store, model_id: str, attributes: list[str] | tuple[s
                     start: dt.date | None = None, end: dt.date | None = None) -> GroupBins:
     if not attributes:
         return GroupBins()
-    where, params = _window(start, end)
+    source, params = window_source("groups", start, end)
     marks = ", ".join("?" for _ in attributes)
     frame = store.sql(f"""
         SELECT attribute, grp, bin, sum(n)::DOUBLE AS n
-        FROM r_groups WHERE model_id = ? AND attribute IN ({marks}) {where}
-        GROUP BY attribute, grp, bin""", [model_id, *attributes, *params])
+        FROM {source} WHERE model_id = ? AND attribute IN ({marks})
+        GROUP BY attribute, grp, bin""", [*params, model_id, *attributes])
     return make_group_bins(frame, list(attributes))
 
 
