@@ -249,7 +249,8 @@ def areas(store_root: Path) -> dict[str, Any]:
     for area, args in (("performance", ["--store", f"{label_of(store_root)}={s}", "--repeats", "5"]),
                        ("challengers", [s, "--repeats", "3"]),
                        ("impact", ["--store", s, "--repeat", "5"]),
-                       ("decisions", ["--store", s, "--repeat", "5"])):
+                       # A decision is explained in a few ms: more repeats for a steady median.
+                       ("decisions", ["--store", s, "--repeat", "21"])):
         if (HERE / f"bench_{area}.py").exists():
             say(f"  {area} (bench_{area}.py)")
             out[area] = run_script(area, args)
