@@ -21,7 +21,8 @@ from dashboard.store import Store
 from dashboard.store.files import exclusive_lock
 from dashboard.store.portfolio import read_portfolio
 
-ROLLUPS = ("daily", "scores", "groups", "features", "latency", "shadow", "outcomes")
+ROLLUPS = ("daily", "scores", "groups", "features", "latency", "shadow", "outcomes", "scores_month",
+           "groups_month")
 
 
 def _rollup_tables(store: Store) -> dict[str, pd.DataFrame]:

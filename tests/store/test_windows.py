@@ -49,7 +49,7 @@ def _window_sums(store: Store, kind: str, start: dt.date | None, end: dt.date | 
                  through_months: bool) -> pd.DataFrame:
     keys = ", ".join(("model_id", *MONTH_ROLLUP_KEYS[kind]))
     if through_months:
-        source, params = window_source(kind, start, end)
+        source, params = window_source(store, kind, start, end)
     else:
         source = f"(SELECT * FROM r_{kind} WHERE (?::DATE IS NULL OR date >= ?) AND (?::DATE IS NULL OR date <= ?))"
         params = [start, start, end, end]
@@ -89,6 +89,56 @@ def test_an_empty_store_has_empty_month_tables(empty_store: Store) -> None:
         assert empty_store.sql(f"SELECT count(*) AS n FROM r_{kind}_month").n.iloc[0] == 0
 
 
-def test_only_month_rollups_have_windows() -> None:
+def test_only_month_rollups_have_windows(small_store: Store) -> None:
     with pytest.raises(ValueError, match="no month table"):
-        window_source("features")
+        window_source(small_store, "features")
+
+
+def _month_sums(store: Store, kind: str) -> pd.DataFrame:
+    """The month grain as the day table sums it."""
+    keys = ", ".join(("model_id", *MONTH_ROLLUP_KEYS[kind]))
+    return store.sql(f"SELECT {keys}, date_trunc('month', date)::DATE AS date, sum(n)::BIGINT AS n, "
+                     f"sum(n_labelled)::BIGINT AS n_labelled, sum(n_bad)::BIGINT AS n_bad FROM r_{kind} "
+                     "GROUP BY ALL ORDER BY ALL")
+
+
+def _month_table(store: Store, kind: str) -> pd.DataFrame:
+    keys = ", ".join(("model_id", *MONTH_ROLLUP_KEYS[kind]))
+    return store.sql(f"SELECT {keys}, date, n, n_labelled, n_bad FROM r_{kind}_month ORDER BY ALL")
+
+
+@pytest.mark.parametrize("kind", sorted(MONTH_ROLLUP_KEYS))
+def test_month_files_are_written_with_the_day_files_and_sum_them(small_store: Store, kind: str) -> None:
+    day_files = {(p.parent.name, p.stem) for p in small_store.rollup_files_of_months(kind, _all_months(small_store))}
+    month_dir = small_store.layout.rollups / f"{kind}_month"
+    assert {(p.parent.name, p.stem) for p in month_dir.glob("*/*.parquet")} == day_files
+    pd.testing.assert_frame_equal(_month_table(small_store, kind), _month_sums(small_store, kind), check_exact=True)
+
+
+def _all_months(store: Store) -> list[str]:
+    return sorted({p.stem for p in (store.layout.rollups / "daily").glob("*/*.parquet")})
+
+
+def test_a_store_without_month_files_sums_its_day_files(store_copy: Store) -> None:
+    """Stores written before month files existed (or read between a writer's two files)."""
+    expected = {kind: _month_sums(store_copy, kind) for kind in MONTH_ROLLUP_KEYS}
+    removed = sorted((store_copy.layout.rollups / "scores_month").glob("*/*.parquet"))[:2]
+    for path in removed:
+        path.unlink()
+    import shutil
+    shutil.rmtree(store_copy.layout.rollups / "groups_month")
+    reader = Store(store_copy.root)
+    for kind in MONTH_ROLLUP_KEYS:
+        pd.testing.assert_frame_equal(_month_table(reader, kind), expected[kind], check_exact=True)
+    store_copy.rebuild_rollups()  # and a rebuild writes them again
+    assert len(list((store_copy.layout.rollups / "groups_month").glob("*/*.parquet"))) == len(_all_months(store_copy)) * 3
+
+
+def test_window_ends_read_only_their_months_files(small_store: Store) -> None:
+    months = _all_months(small_store)
+    start = dt.date.fromisoformat(f"{months[2]}-10")
+    end = dt.date.fromisoformat(f"{months[5]}-20")
+    sql, _ = window_source(small_store, "scores", start, end)
+    named = {m for m in months if f"/{m}.parquet" in sql}
+    assert named == {months[2], months[5]}
+    assert "r_scores_month" in sql and "r_scores " not in sql

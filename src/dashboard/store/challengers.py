@@ -252,7 +252,7 @@ def load_monthly_score_histograms(store: Store, model_ids: list[str]) -> pd.Data
 def load_labelled_score_histogram(store: Store, model_id: str, start: dt.date | None = None,
                                   end: dt.date | None = None) -> pd.DataFrame:
     """Per score bin: all, labelled and bad counts (labels exist only for approved loans)."""
-    rows, params = window_source("scores", start, end)
+    rows, params = window_source(store, "scores", start, end)
     return store.sql(f"""
         SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n, sum(n_labelled)::BIGINT AS n_labelled,
                sum(n_bad)::BIGINT AS n_bad

@@ -70,7 +70,7 @@ def load_feature_histograms_by_period(store: Store, model_id: str, period: str =
 
 def load_window_score_histogram(store: Store, model_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per score bin (1,000 on [0, 1]): rows, labelled rows and bads in [start, end]."""
-    rows, params = window_source("scores", start, end)
+    rows, params = window_source(store, "scores", start, end)
     return store.sql(f"""
         SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n, sum(n_labelled)::BIGINT AS n_labelled,
                sum(n_bad)::BIGINT AS n_bad

@@ -97,11 +97,11 @@ def _by_window(store: Store, periods: Sequence[Period], source: Source, select: 
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _model_rows(kind: str, model_id: str) -> Source:
+def _model_rows(store: Store, kind: str, model_id: str) -> Source:
     """Rows of one model's rollup in a window: whole months from the month table where it has one."""
     def source(start: dt.date, end: dt.date) -> tuple[str, list[Any]]:
         if kind in MONTH_ROLLUP_KEYS:
-            rows, params = window_source(kind, start, end)
+            rows, params = window_source(store, kind, start, end)
             return f"(SELECT * FROM {rows} WHERE model_id = ?)", [*params, model_id]
         return f"(SELECT * FROM r_{kind} WHERE model_id = ? AND date BETWEEN ? AND ?)", [model_id, start, end]
     return source
@@ -117,16 +117,16 @@ def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict
     periods = list({p.label: p for p in periods}.values())
     if not periods:
         return {}
-    scores = _by_window(store, periods, _model_rows("scores", model_id), """
+    scores = _by_window(store, periods, _model_rows(store, "scores", model_id), """
         t.decision, t.bin::INTEGER AS bin, sum(t.n)::BIGINT AS n,
         sum(t.n_labelled)::BIGINT AS n_labelled, sum(t.n_bad)::BIGINT AS n_bad,
         coalesce(sum(t.amount_cents), 0)::BIGINT AS amount_cents,
         coalesce(sum(t.loss_cents), 0)::BIGINT AS loss_cents""").sort_values(["label", "decision", "bin"])
-    groups = _by_window(store, periods, _model_rows("groups", model_id), """
+    groups = _by_window(store, periods, _model_rows(store, "groups", model_id), """
         t.attribute, t.grp, coalesce(sum(t.n) FILTER (t.decision = 'approve'), 0)::BIGINT AS n_approve,
         coalesce(sum(t.n) FILTER (t.decision IN ('approve', 'decline', 'review')), 0)::BIGINT AS n_decided
         """).sort_values(["label", "attribute", "grp"])
-    latency = _by_window(store, periods, _model_rows("latency", model_id), "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
+    latency = _by_window(store, periods, _model_rows(store, "latency", model_id), "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
     volume = _by_window(store, periods, _daily_volume, "sum(t.n)::BIGINT AS total, max(t.n)::BIGINT AS busiest")
     span = load_data_span(store, model_id)
     by_label = {name: part.drop(columns="label") for name, part in scores.groupby("label")}
@@ -157,7 +157,7 @@ def load_context(store: Store, model_id: str) -> ImpactContext:
     if span is not None:
         first = span[0].replace(day=1)
         ref_end = (pd.Timestamp(first) + pd.DateOffset(months=REFERENCE_MONTHS)).date() - dt.timedelta(days=1)
-        rows, params = window_source("scores", None, ref_end)
+        rows, params = window_source(store, "scores", None, ref_end)
         ref = store.sql(f"SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n FROM {rows} "
                         "WHERE model_id = ? GROUP BY bin", [*params, model_id])
         if not ref.empty:

@@ -44,6 +44,7 @@ from dashboard.analytics.performance import (
 from dashboard.store.policy import policy_history, policy_in_force
 from dashboard.store.registry import current_roles
 from dashboard.store.store import Store
+from dashboard.store.windows import window_source
 
 DEFAULT_ALERTS_CONFIG = Path(__file__).resolve().parents[1] / "config" / "alerts.toml"
 MIN_VALIDATION_LABELS = 200
@@ -85,13 +86,14 @@ class PerformanceView:
 
 
 def _hist_frame(store: Store, model_id: str, grain: str) -> pd.DataFrame:
+    table = "r_scores_month" if grain == "month" else "r_scores"  # a month's rows are summed already
     return store.sql(f"""
         SELECT date_trunc('{grain}', date)::TIMESTAMP AS period, bin,
                sum(n)::DOUBLE AS n,
                coalesce(sum(n) FILTER (WHERE decision = 'approve'), 0)::DOUBLE AS n_approve,
                coalesce(sum(n) FILTER (WHERE decision <> 'none'), 0)::DOUBLE AS n_decided,
                sum(n_labelled)::DOUBLE AS n_labelled, sum(n_bad)::DOUBLE AS n_bad
-        FROM r_scores WHERE model_id = ? GROUP BY ALL ORDER BY period, bin""", [model_id])
+        FROM {table} WHERE model_id = ? GROUP BY ALL ORDER BY period, bin""", [model_id])
 
 
 def _period_frame(store: Store, model_id: str, grain: str) -> pd.DataFrame:
@@ -124,10 +126,10 @@ def _reference_window(store: Store, model_id: str, months: int) -> tuple[dt.date
 
 
 def _reference_histogram(store: Store, model_id: str, window: tuple[dt.date, dt.date]) -> pd.DataFrame:
-    return store.sql("""
+    rows, params = window_source(store, "scores", window[0], window[1] - dt.timedelta(days=1))
+    return store.sql(f"""
         SELECT bin, sum(n)::DOUBLE AS n, sum(n_labelled)::DOUBLE AS n_labelled, sum(n_bad)::DOUBLE AS n_bad
-        FROM r_scores WHERE model_id = ? AND date >= ? AND date < ? GROUP BY bin ORDER BY bin""",
-                     [model_id, window[0], window[1]])
+        FROM {rows} WHERE model_id = ? GROUP BY bin ORDER BY bin""", [*params, model_id])
 
 
 def _dense(frame: pd.DataFrame, col: str, bins: int = 1000) -> np.ndarray:

@@ -47,7 +47,14 @@ from dashboard.store.files import (
     write_parquet_atomic,
     write_text_atomic,
 )
-from dashboard.store.layout import MONTH_ROLLUP_KEYS, OUTCOME_ROLLUP, ROLLUP_KINDS, Layout
+from dashboard.store.layout import (
+    MONTH_KINDS,
+    MONTH_ROLLUP_KEYS,
+    OUTCOME_ROLLUP,
+    ROLLUP_KINDS,
+    TABLE_KINDS,
+    Layout,
+)
 
 DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
@@ -123,15 +130,16 @@ class Store:
     def _read(self, query: str, run: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         # Load only the rollup tables this query names: Overview's first view then need not
         # wait for the large feature histograms.
-        kinds = [k for k in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if re.search(rf"\br_{k}(_month)?\b", query)]
-        # Compaction swaps a partition folder while a query may be opening its old files;
-        # the partition globs then name the new files, so one retry is enough.
+        kinds = [k for k in TABLE_KINDS if re.search(rf"\br_{k}\b", query)]
+        # Compaction swaps a partition folder while a query may be opening its old files, and a
+        # writer may replace a rollup month file a query reads directly (window edges): the
+        # paths then name the new files, so one retry is enough.
         for attempt in (1, 2):
             self.refresh(kinds)
             cur = self._con.cursor()
             try:
                 return run(cur)
-            except duckdb.IOException:
+            except (duckdb.IOException, duckdb.InvalidInputException):
                 if attempt == 2:
                     raise
                 time.sleep(0.05)
@@ -156,10 +164,11 @@ class Store:
         files itself: three times faster than through pyarrow here, and no second copy in memory.
         """
         with self._refresh_lock:
-            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP) if kinds is None else kinds:
+            for kind in TABLE_KINDS if kinds is None else kinds:
                 for attempt in range(1, LOAD_ATTEMPTS + 1):
                     stats = []
-                    for p in self._rollup_files(kind):
+                    # A month-grain table also depends on its day files (see _load_rollup_table).
+                    for p in self._rollup_files(kind) + (self._rollup_files(kind[:-6]) if kind in MONTH_KINDS else []):
                         with contextlib.suppress(FileNotFoundError):
                             st = p.stat()
                             stats.append((str(p), st.st_mtime_ns, st.st_size))
@@ -167,7 +176,8 @@ class Store:
                     if self._rollup_signature.get(kind) == signature and f"r_{kind}" in self._registered:
                         break
                     try:
-                        self._load_rollup_table(kind, [s[0] for s in stats])
+                        self._load_rollup_table(kind, [s[0] for s in stats if kind not in MONTH_KINDS
+                                                       or Path(s[0]).parent.parent.name == kind])
                     except duckdb.Error:
                         # A writer replaced or removed a month file between DuckDB reading its
                         # footer and its rows (the file is whole either way): list and read again.
@@ -181,17 +191,29 @@ class Store:
 
     def _load_rollup_table(self, kind: str, files: list[str]) -> None:
         # Real tables (not registered views) so that every cursor sees them.
+        if kind in MONTH_KINDS:
+            day_files = [str(p) for p in self._rollup_files(kind[:-6])]
+            if {_month_key(f) for f in files} != {_month_key(f) for f in day_files}:
+                # A store written before month files existed (or a writer between the two files):
+                # sum the day files instead, never a stale or partial month table.
+                if day_files:
+                    self._con.execute(_month_table_sql(kind[:-6], day_files))
+                    return
+                files = []
         if files:
             self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS "
                               f"SELECT * FROM read_parquet({_parquet_list(files)}, union_by_name=true)")
-        else:
-            self._con.register("_rollup_in", _empty_rollup(kind))
-            try:
-                self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS SELECT * FROM _rollup_in")
-            finally:
-                self._con.unregister("_rollup_in")
-        if kind in MONTH_ROLLUP_KEYS:
-            self._con.execute(_month_table_sql(kind))
+            return
+        self._con.register("_rollup_in", _empty_rollup(kind))
+        try:
+            self._con.execute(f"CREATE OR REPLACE TABLE r_{kind} AS SELECT * FROM _rollup_in")
+        finally:
+            self._con.unregister("_rollup_in")
+
+    def rollup_files_of_months(self, kind: str, months: Iterable[str]) -> list[Path]:
+        """The day rollup's month files (every model) of those months (YYYY-MM)."""
+        wanted = set(months)
+        return [p for p in self._rollup_files(kind) if p.stem in wanted]
 
     @property
     def _registered(self) -> set[str]:
@@ -678,9 +700,9 @@ class Store:
             self._write_rollups(units, outcome_dates, progress, whole_months=True)
             months = {(m, _month(d)) for m, d in units}
             outcome_months = {_month(d) for d in outcome_dates}
-            keep = {str(self.layout.rollup_file(k, m, mo)) for k in ROLLUP_KINDS for m, mo in months}
+            keep = {str(self.layout.rollup_file(k, m, mo)) for k in (*ROLLUP_KINDS, *MONTH_KINDS) for m, mo in months}
             keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
-            for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+            for kind in TABLE_KINDS:
                 for path in self._rollup_files(kind):
                     if str(path) not in keep:
                         path.unlink(missing_ok=True)
@@ -703,7 +725,9 @@ class Store:
         results = computed if computed is not None else self._iter_rollups(chunks, batch, fresh)
         for done, (model_id, days, tables) in enumerate(results, start=1):
             for kind, table in tables.items():
-                _merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months)
+                on_month = partial(self._write_month_grain, kind, model_id) if kind in MONTH_ROLLUP_KEYS else None
+                _merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months,
+                                   on_month)
             if progress:
                 progress(done, total)
         if outcome_dates:
@@ -712,6 +736,14 @@ class Store:
                                whole_months)
             if progress:
                 progress(total, total)
+
+    def _write_month_grain(self, kind: str, model_id: str, month: str, table: pa.Table | None) -> None:
+        """The <kind>_month file of one model and month, from that month's day rows (None: none left)."""
+        path = self.layout.rollup_file(f"{kind}_month", model_id, month)
+        if table is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_parquet_atomic(path, compute_month_grain(kind, table, month))
 
     def _iter_rollups(self, chunks: Sequence[tuple[str, list[str]]], batch: pa.Table | None = None,
                       fresh: set[tuple[str, str]] | None = None) -> Iterator[RollupChunk]:
@@ -858,7 +890,7 @@ class Store:
     # ------------------------------------------------------------------ reading helpers
     def read_rollup(self, kind: str, model_id: str | None = None) -> pd.DataFrame:
         """A whole rollup table (small by design) as pandas."""
-        if kind not in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+        if kind not in TABLE_KINDS:
             raise StoreError(f"unknown rollup {kind!r}")
         if model_id is None:
             return self.sql(f"SELECT * FROM r_{kind}")
@@ -942,11 +974,13 @@ def _exchange(a: Path, b: Path) -> None:
 
 
 def _merge_into_months(table: pa.Table | None, days: Sequence[str], path_for: Callable[[str], Path],
-                       whole_months: bool = False) -> None:
+                       whole_months: bool = False,
+                       on_month: Callable[[str, pa.Table | None], None] | None = None) -> None:
     """Put the recomputed rows of `days` into their month files, keeping the other days' rows.
 
     Rows stay sorted by date (a stable sort keeps each day's own order), so a file is the same
     whether its days were computed together or one at a time. A month left empty loses its file.
+    `on_month(month, rows)` is then given each written month's rows (None for a removed month).
     """
     parts = _split_by_month(table) if table is not None else {}
     by_month: dict[str, list[str]] = {}
@@ -969,8 +1003,11 @@ def _merge_into_months(table: pa.Table | None, days: Sequence[str], path_for: Ca
                     part = merged.take(pc.sort_indices(merged, sort_keys=[("date", "ascending")]))
         if part is None or part.num_rows == 0:
             path.unlink(missing_ok=True)
+            part = None
         else:
             write_parquet_atomic(path, part)
+        if on_month is not None:
+            on_month(month, part)
 
 
 def _split_by_month(table: pa.Table) -> dict[str, pa.Table]:
@@ -1055,13 +1092,34 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def _month_table_sql(kind: str) -> str:
-    """r_<kind>_month: the day table summed by calendar month, `date` holding the month's first day."""
+def _month_key(path: str) -> tuple[str, str]:
+    p = Path(path)
+    return p.parent.name, p.stem
+
+
+def _month_table_sql(kind: str, day_files: list[str]) -> str:
+    """r_<kind>_month from the day files: summed by calendar month, `date` the month's first day."""
     keys = MONTH_ROLLUP_KEYS[kind]
     measures = [f for f in _EMPTY_SCHEMAS[kind].names if f not in ("model_id", "date", *keys)]
     sums = ", ".join(f"sum({m})::BIGINT AS {m}" for m in measures)
     return (f"CREATE OR REPLACE TABLE r_{kind}_month AS SELECT model_id, date_trunc('month', date)::DATE AS date, "
-            f"{', '.join(keys)}, {sums} FROM r_{kind} GROUP BY ALL ORDER BY model_id, date")
+            f"{', '.join(keys)}, {sums} FROM read_parquet({_parquet_list(day_files)}, union_by_name=true) "
+            "GROUP BY ALL ORDER BY ALL")
+
+
+def compute_month_grain(kind: str, table: pa.Table, month: str) -> pa.Table:
+    """One month of a day rollup summed by its keys (per model): the <kind>_month file's rows."""
+    keys = ["model_id", *MONTH_ROLLUP_KEYS[kind]]
+    schema = _EMPTY_SCHEMAS[f"{kind}_month"]
+    measures = [f for f in schema.names if f not in ("date", *keys)]
+    summed = table.group_by(keys, use_threads=False).aggregate([(m, "sum") for m in measures])
+    summed = summed.rename_columns([c[:-4] if c.endswith("_sum") else c for c in summed.column_names])
+    first = pa.array([dt.date.fromisoformat(f"{month}-01")] * summed.num_rows, pa.date32())
+    out = pa.table({name: first if name == "date" else summed.column(name) for name in schema.names}).cast(schema)
+    return out.take(pc.sort_indices(out, sort_keys=[(k, "ascending") for k in schema.names if k in keys]))
+
+
+_EMPTY_SCHEMAS.update({f"{kind}_month": _EMPTY_SCHEMAS[kind] for kind in MONTH_ROLLUP_KEYS})
 
 
 def _empty_rollup(kind: str) -> pa.Table:

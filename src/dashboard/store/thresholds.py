@@ -25,7 +25,7 @@ from dashboard.store.windows import window_source
 
 def load_score_bins(store: Store, model_id: str, start: dt.date | None = None,
                     end: dt.date | None = None) -> ScoreBins:
-    source, params = window_source("scores", start, end)
+    source, params = window_source(store, "scores", start, end)
     frame = store.sql(f"""
         SELECT decision, bin, sum(n)::DOUBLE AS n, sum(n_labelled)::DOUBLE AS n_labelled,
                sum(n_bad)::DOUBLE AS n_bad, coalesce(sum(amount_cents), 0) / 100.0 AS amount,
@@ -38,7 +38,7 @@ def load_group_bins(store: Store, model_id: str, attributes: list[str] | tuple[s
                     start: dt.date | None = None, end: dt.date | None = None) -> GroupBins:
     if not attributes:
         return GroupBins()
-    source, params = window_source("groups", start, end)
+    source, params = window_source(store, "groups", start, end)
     marks = ", ".join("?" for _ in attributes)
     frame = store.sql(f"""
         SELECT attribute, grp, bin, sum(n)::DOUBLE AS n

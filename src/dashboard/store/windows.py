@@ -1,8 +1,9 @@
 """Rollup rows of a date window, read at month grain where the window covers whole months.
 
 A window's whole calendar months come from r_<kind>_month (one row per month and key), its
-partial months at either end from the day table. Summed over the window, the result equals the
-day table's: callers must aggregate over the window, never group by day.
+partial months at either end from those months' day files only (the whole day table is never
+loaded for a window). Summed over the window, the result equals the day table's: callers must
+aggregate over the window, never group by day.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
+from dashboard.store.store import Store, _parquet_list
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -54,12 +56,29 @@ def _range(table: str, lo: dt.date | None, hi: dt.date | None) -> tuple[str, lis
     return f"SELECT * FROM {table}{where}", params
 
 
-def window_source(kind: str, start: dt.date | None = None, end: dt.date | None = None) -> tuple[str, list[object]]:
+def _months_of(lo: dt.date, hi: dt.date) -> list[str]:
+    """YYYY-MM of every month with a day in [lo, hi)."""
+    out, month = [], lo.replace(day=1)
+    while month < hi:
+        out.append(f"{month:%Y-%m}")
+        month = _next_month(month)
+    return out
+
+
+def window_source(store: Store, kind: str, start: dt.date | None = None,
+                  end: dt.date | None = None) -> tuple[str, list[object]]:
     """A parenthesised subquery of r_<kind> rows in [start, end] and its parameters, for FROM."""
     if kind not in MONTH_ROLLUP_KEYS:
         raise ValueError(f"no month table for rollup {kind!r}")
     months, days = split_window(start, end)
-    parts = [_range(f"r_{kind}_month", *months)] if months is not None else []
-    parts += [_range(f"r_{kind}", lo, hi) for lo, hi in days]
+    month_table = f"r_{kind}_month"
+    parts = [_range(month_table, *months)] if months is not None else []
+    for lo, hi in days:  # bounded day ranges: only split_window's ends, inside one or two months
+        assert lo is not None and hi is not None
+        files = store.rollup_files_of_months(kind, _months_of(lo, hi))
+        if files:
+            parts.append(_range(f"read_parquet({_parquet_list(files)}, union_by_name=true)", lo, hi))
+    if not parts:  # no rows: an empty relation with the table's columns
+        parts.append((f"SELECT * FROM {month_table} WHERE false", []))
     sql = " UNION ALL BY NAME ".join(f"({q})" for q, _ in parts)
     return f"({sql})", [p for _, params in parts for p in params]

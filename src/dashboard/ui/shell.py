@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboard.store import open_store, resolve_store_path
-from dashboard.store.layout import OUTCOME_ROLLUP, ROLLUP_KINDS
+from dashboard.store.layout import TABLE_KINDS
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -132,7 +132,7 @@ def warm_store() -> None:
     own query never waits long behind it. A store that cannot be opened is left to the pages."""
     try:
         store = open_store(resolve_store_path())
-        for kind in (*ROLLUP_KINDS, OUTCOME_ROLLUP):
+        for kind in TABLE_KINDS:
             _wait_for_idle()
             store.refresh([kind])
     except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
