@@ -187,6 +187,19 @@ def test_seven_values_equal_the_hand_calculation(tiny_store: Store) -> None:
     assert "realized" in card.figures["losses_avoided"].basis and "expected" in card.figures["losses_avoided"].basis
 
 
+def test_more_lent_than_the_capital_available_is_called_out(tiny_store: Store) -> None:
+    import dataclasses
+
+    targets = parse_targets_toml(TINY_TARGETS)
+    fine = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=targets).scorecard
+    assert fine is not None and not any("capital" in n for n in fine.notes)
+    approved = fine.figures["capital_utilization"].value * A.capital_available  # per year
+    scarce = dataclasses.replace(A, capital_available=approved / 3)
+    card = load_impact(tiny_store, parse_period("2026-04"), assumptions=scarce, targets=targets).scorecard
+    assert card is not None and card.figures["capital_utilization"].value == pytest.approx(3.0)
+    assert any("3.0 times the capital available" in n and "[capital]" in n for n in card.notes)
+
+
 def test_every_figure_says_how_it_was_computed(tiny_store: Store) -> None:
     result = load_impact(tiny_store, parse_period("2026-04"), assumptions=A, targets=parse_targets_toml(TINY_TARGETS))
     assert result.scorecard is not None

@@ -697,6 +697,13 @@ def compute_scorecard(current: WindowData, previous: WindowData, before_previous
                      f"{period.days} days.")
     if not has_decisions(previous):
         notes.append(f"No decisions in the previous period ({prev_period.label}): no change is shown.")
+    deployed = figs["capital_utilization"].value
+    if deployed is not None and deployed > 1:
+        # More lent than there is capital: the assumption is wrong for this portfolio, so the
+        # figure (and its status) cannot be read as good use of capital.
+        notes.append(f"The approved amount is {deployed:.1f} times the capital available for the period "
+                     f"(capital available per year: {_fmt_eur(assumptions.capital_available)}): check the "
+                     "[capital] assumption; Capital deployed cannot be read until it matches the portfolio.")
     return Scorecard(period, prev_period, ctx.model_id, figs, notes)
 
 
