@@ -38,7 +38,7 @@ def test_page_shows_the_hand_calculated_values(tiny_dir: Path) -> None:
     # every point has its "how it was computed" with formula and inputs
     assert [e.label for e in at.expander].count("How it was computed") == 7
     assert "Formula: expected losses of applicants the baseline approves" in text
-    assert len(at.dataframe) == 16
+    assert len(at.table) == 16  # inputs of every figure, as static tables
     # change against March: 5 approvals against 2
     assert {m.label: m.delta for m in at.metric}["Approved applications"] == "+3"
 

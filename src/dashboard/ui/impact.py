@@ -132,8 +132,9 @@ def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: Impac
                 st.markdown(f"Formula: {f.formula}.")
                 if f.basis:
                     st.markdown(f"Realized / expected: {f.basis}.")
+                # A static table: a few rows each, and 16 interactive grids would slow the page's drawing.
                 rows = [{"input": k, "value": format_input(v)} for k, v in f.inputs.items()]
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"impact_how_{f.key}")
+                st.table(pd.DataFrame(rows).set_index("input"))
 
 
 def render_downloads(card: Scorecard, result: ImpactResult) -> None:
