@@ -244,7 +244,7 @@ def test_process_writers_do_not_interleave(store_copy: Store) -> None:
         p.start()
     for p in procs:
         p.join(120)
-    assert all(p.exitcode == 0 for p in procs)
+    assert [p.exitcode for p in procs] == [0, 0]  # None: still running; negative: killed by a signal
     assert _count_predictions(Store(store_copy.root)) == before + 800
 
 
