@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,14 @@ def test_page_shows_the_hand_calculated_values(tiny_dir: Path) -> None:
     assert [e.label for e in at.expander].count("How it was computed") == 7
     assert "Formula: expected losses of applicants the baseline approves" in text
     assert len(at.table) == 16  # inputs of every figure, as static tables
+    # each point's headline figure by month, an SVG image described in its alt text
+    charts = [img for element in at.get("image") for img in element.proto.imgs]
+    assert [c.alt.split(" by month")[0] for c in charts] == [
+        "Adverse impact ratio", "Credit losses avoided", "Officer hours saved", "Median decision time",
+        "Net contribution", "Approved amount", "Capital deployed"]
+    assert charts[0].alt == "Adverse impact ratio by month, 2026-03 to 2026-04; 2026-04: 0.667; monthly target 0.800"
+    svg = base64.b64decode(charts[1].url.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert "Credit losses avoided by month" in svg and svg.count("<circle") == 2 and ">target<" in svg
     # change against March: 5 approvals against 2
     assert {m.label: m.delta for m in at.metric}["Approved applications"] == "+3"
 

@@ -741,6 +741,18 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3f}"
 
 
+def format_compact(value: float | None, unit: str) -> str:
+    """Short numbers for dense tables and axes (EUR 17.9M, 9.4k h, 12.0k)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if unit in ("eur", "hours", "count") and abs(value) >= 10_000:
+        scaled, suffix = (value / 1e6, "M") if abs(value) >= 1e6 else (value / 1e3, "k")
+        text = f"{abs(scaled):.1f}{suffix}"
+        sign = "-" if value < 0 else ""
+        return {"eur": f"{sign}EUR {text}", "hours": f"{sign}{text} h"}.get(unit, f"{sign}{text}")
+    return format_value(value, unit)
+
+
 def format_change(f: Figure) -> str | None:
     change = f.change
     if change is None:

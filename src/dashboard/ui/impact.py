@@ -28,7 +28,7 @@ from dashboard.store.config import business_config_path
 from dashboard.store.impact import ImpactResult, impact_targets_path, load_data_span, load_impact
 from dashboard.store.registry import champion_id
 from dashboard.ui.data import QUERY_TTL, _store_at
-from dashboard.ui.impact_charts import plotly_impact_trend
+from dashboard.ui.impact_charts import describe_impact_trend, svg_impact_trend
 from dashboard.ui.impact_report import render_impact_html
 
 STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "no target": "gray",
@@ -124,8 +124,8 @@ def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: Impac
             cols[i % len(cols)].caption(f":{STATUS_BADGE[f.status]}-badge[{f.status}] target {format_target(f)}")
         headline = card.figures[HEADLINE[point]]
         monthly = result.targets.by_figure.get(headline.key)
-        right.plotly_chart(plotly_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end)),
-                           width="stretch", key=f"impact_chart_{point}")
+        right.image(svg_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end)),
+                    width="stretch", alt=describe_impact_trend(trend, headline.spec, monthly))
         with st.expander("How it was computed"):
             for f in figures:
                 st.markdown(f"**{f.spec.label}** = {format_value(f.value, f.spec.unit)}")

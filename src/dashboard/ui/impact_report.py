@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 
 import pandas as pd
 
@@ -18,9 +17,11 @@ from dashboard.analytics.impact import (
     Figure,
     Scorecard,
     format_change,
+    format_compact,
     format_input,
     format_value,
 )
+from dashboard.ui.impact_charts import svg_impact_trend
 
 STATUS_COLORS = {"on track": "#1e7b34", "at risk": "#b7791f", "off track": "#b42318",
                  "no target": "#6b7280", "no data": "#6b7280"}
@@ -50,24 +51,12 @@ COLUMNS = "<colgroup><col style='width:29%'><col style='width:20%'><col style='w
           "<col style='width:22%'><col style='width:13%'></colgroup>"
 
 
-def _compact(value: float | None, unit: str) -> str:
-    """Short numbers for the dense report table (EUR 17.9M, 9.4k h)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if unit in ("eur", "hours", "count") and abs(value) >= 10_000:
-        scaled, suffix = (value / 1e6, "M") if abs(value) >= 1e6 else (value / 1e3, "k")
-        text = f"{abs(scaled):.1f}{suffix}"
-        sign = "-" if value < 0 else ""
-        return {"eur": f"{sign}EUR {text}", "hours": f"{sign}{text} h"}.get(unit, f"{sign}{text}")
-    return format_value(value, unit)
-
-
 def _target_text(f: Figure) -> str:
     if f.target is None:
         return "not set"
     sign = "&ge;" if f.spec.higher_is_better else "&le;"
     unit = f.spec.unit
-    return f"{sign} {html.escape(_compact(f.target.target, unit))} (risk {html.escape(_compact(f.target.at_risk, unit))})"
+    return f"{sign} {html.escape(format_compact(f.target.target, unit))} (risk {html.escape(format_compact(f.target.at_risk, unit))})"
 
 
 def _change_text(f: Figure) -> str:
@@ -75,23 +64,8 @@ def _change_text(f: Figure) -> str:
         return ""
     unit = f.spec.unit
     if unit in ("eur", "hours", "count") and abs(f.change) >= 10_000:
-        return ("+" if f.change >= 0 else "") + _compact(f.change, unit)
+        return ("+" if f.change >= 0 else "") + format_compact(f.change, unit)
     return format_change(f) or ""
-
-
-def _sparkline(values: list[float], width: int = 150, height: int = 26) -> str:
-    """An inline SVG line of the monthly trend (no JavaScript, prints as vector)."""
-    points = [v for v in values if v is not None and math.isfinite(v)]
-    if len(points) < 2:
-        return ""
-    lo, hi = min(points), max(points)
-    span = hi - lo or 1.0
-    step = width / (len(values) - 1)
-    coords = [f"{i * step:.1f},{height - 2 - (v - lo) / span * (height - 4):.1f}"
-              for i, v in enumerate(values) if v is not None and math.isfinite(v)]
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'xmlns="http://www.w3.org/2000/svg"><polyline fill="none" stroke="#1f4e79" '
-            f'stroke-width="1.3" points="{" ".join(coords)}"/></svg>')
 
 
 def _inputs_text(inputs: dict[str, object]) -> str:
@@ -111,20 +85,19 @@ def render_impact_html(card: Scorecard, trend: pd.DataFrame, assumptions: Busine
         for f in card.point_figures(point):
             unit = f.spec.unit
             rows.append(
-                f"<tr><td>{esc(f.spec.label)}</td><td class='num'>{esc(_compact(f.value, unit))}</td>"
+                f"<tr><td>{esc(f.spec.label)}</td><td class='num'>{esc(format_compact(f.value, unit))}</td>"
                 f"<td class='num'>{esc(_change_text(f))}</td>"
                 f"<td class='num'>{_target_text(f)}</td>"
                 f"<td style='color:{STATUS_COLORS[f.status]}'>{esc(f.status)}</td></tr>"
                 f"<tr><td colspan='5' class='how'><b>How:</b> {esc(f.formula)}. "
                 f"{esc(_inputs_text(f.inputs))}{'. ' + esc(f.basis) if f.basis else ''}</td></tr>")
-        values = trend[HEADLINE[point]].tolist() if not trend.empty and HEADLINE[point] in trend else []
         cards.append(f"""
 <div class="card">
   <div class="head"><span class="title">{esc(title)}</span>
     <span class="badge" style="background:{STATUS_COLORS[status]}">{esc(status)}</span></div>
   <div class="def">{esc(definition)}</div>
   <div class="head"><span class="headline">{esc(format_value(headline.value, headline.spec.unit))}</span>
-    {_sparkline(values)}</div>
+    {svg_impact_trend(trend, headline.spec, width=150, height=26, compact=True)}</div>
   <table>{COLUMNS}<tr><th>figure</th><th class='num'>value</th><th class='num'>vs prev.</th>
   <th class='num'>target</th><th>status</th></tr>
   {''.join(rows)}</table>
