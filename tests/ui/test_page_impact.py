@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.analytics.impact import SPECS, format_value
+from dashboard.analytics.impact import SPECS, Figure, format_value
+from dashboard.ui.impact import format_how_computed
 from tests import impact_fixtures
 from tests.analytics.test_impact import expected_tiny
 from tests.ui.apptest import errors, open_page
@@ -39,7 +40,10 @@ def test_page_shows_the_hand_calculated_values(tiny_dir: Path) -> None:
     # every point has its "how it was computed" with formula and inputs
     assert [e.label for e in at.expander].count("How it was computed") == 7
     assert "Formula: expected losses of applicants the baseline approves" in text
-    assert len(at.table) == 16  # inputs of every figure, as static tables
+    # one markdown block per point, with a table of inputs for each of the 16 figures
+    how = [m.value for e in at.expander for m in e.markdown]
+    assert len(how) == 7 and sum(h.count("| input | value |") for h in how) == 16
+    assert "| approval rate by group | sex=F\\: 50\\.0% of 4, sex=M\\: 75\\.0% of 4 |" in how[0]
     # each point's headline figure by month, an SVG image described in its alt text
     charts = [img for element in at.get("image") for img in element.proto.imgs]
     assert [c.alt.split(" by month")[0] for c in charts] == [
@@ -112,3 +116,14 @@ def test_empty_store(tmp_path: Path) -> None:
     at = open_page(tmp_path / "empty", "executive", "impact")
     assert errors(at) == []
     assert any("no decisions by a champion model" in i.value for i in at.info)
+
+
+def test_how_it_was_computed_shows_group_names_as_typed() -> None:
+    hostile = "F|<script>alert(1)</script>*bold*"
+    text = format_how_computed([Figure("adverse_impact_ratio", 0.5, "min / max", {"group": hostile, "n": 1200}),
+                                Figure("override_rate", None, "overrides / decided", {})])
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| input | value |"
+    assert rows[1].count(" | ") == 1 and "<script>" not in text and "\\*bold\\*" in rows[1]
+    assert rows[2] == "| n | 1,200 |"
+    assert text.endswith("**Override rate** = n/a  \nFormula: overrides / decided.")  # no inputs: no table

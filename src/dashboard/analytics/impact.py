@@ -509,10 +509,6 @@ def compute_adverse_impact(groups: pd.DataFrame, min_group_size: int) -> tuple[f
     return worst[0], inputs
 
 
-def _fmt_eur(x: float) -> str:
-    return f"EUR {x:,.0f}"
-
-
 def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumptions, period: Period,
                            targets: Targets, prev_approved_amount: float | None = None) -> dict[str, Figure]:
     """The figures of one window (without previous values, targets or statuses)."""
@@ -567,13 +563,13 @@ def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumpt
         "PD x LGD x amount)",
         {"baseline policy": f"approve when champion score < {cutoff_text}",
          "policy in force now (the period's decisions are taken as logged)": _policy_text(ctx),
-         "losses avoided (baseline approves, policy declines; expected)": _fmt_eur(m.avoided_loss_expected),
-         "extra losses taken, realized": _fmt_eur(m.extra_loss_realized),
-         "extra losses taken, expected": _fmt_eur(m.extra_loss_expected),
-         "loss given default (unmatured loans)": a.loss_given_default, "amount per unmatured loan": _fmt_eur(amount),
+         "losses avoided (baseline approves, policy declines; expected)": _eur(m.avoided_loss_expected),
+         "extra losses taken, realized": _eur(m.extra_loss_realized),
+         "extra losses taken, expected": _eur(m.extra_loss_expected),
+         "loss given default (unmatured loans)": a.loss_given_default, "amount per unmatured loan": _eur(amount),
          "amount basis": amount_note},
-        basis=f"realized {_fmt_eur(-m.extra_loss_realized)}, expected "
-              f"{_fmt_eur(m.avoided_loss_expected - m.extra_loss_expected)}")
+        basis=f"realized {_eur(-m.extra_loss_realized)}, expected "
+              f"{_eur(m.avoided_loss_expected - m.extra_loss_expected)}")
     # ---------------------------------------------------------------- labor
     hours = (m.n_decided * a.manual_minutes_per_application - m.n_review * a.minutes_per_review) / 60
     fig("hours_saved", hours,
@@ -614,30 +610,30 @@ def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumpt
     fig("net_contribution", income - losses - op_costs,
         "interest income on good approved loans (amount x margin x term) - credit losses on approved "
         "loans - (scores x cost per prediction + reviews x cost per review)",
-        {"interest income, matured good loans": _fmt_eur(m.income_realized),
-         "interest income, expected on unmatured loans": _fmt_eur(m.income_expected),
-         "credit losses, realized": _fmt_eur(m.realized_loss),
-         "credit losses, expected": _fmt_eur(m.expected_loss),
-         "operating costs": _fmt_eur(op_costs),
+        {"interest income, matured good loans": _eur(m.income_realized),
+         "interest income, expected on unmatured loans": _eur(m.income_expected),
+         "credit losses, realized": _eur(m.realized_loss),
+         "credit losses, expected": _eur(m.expected_loss),
+         "operating costs": _eur(op_costs),
          "scores by all models": w.predictions_all_models, "cost per prediction": a.cost_per_prediction,
          "reviews": m.n_review, "cost per review": a.cost_per_review,
          "interest margin x term": f"{a.interest_margin:g} x {a.average_term_years:g} years",
-         "amount per unmatured loan": _fmt_eur(amount)},
-        basis=f"realized {_fmt_eur(m.income_realized - m.realized_loss)}, expected "
-              f"{_fmt_eur(m.income_expected - m.expected_loss)}, costs {_fmt_eur(op_costs)}")
+         "amount per unmatured loan": _eur(amount)},
+        basis=f"realized {_eur(m.income_realized - m.realized_loss)}, expected "
+              f"{_eur(m.income_expected - m.expected_loss)}, costs {_eur(op_costs)}")
     # ---------------------------------------------------------------- growth
     fig("approved_amount", m.approved_amount,
         "amounts of matured approved loans + unmatured approved loans x amount per loan",
         {"approved applications": m.n_approve, "matured approved loans": m.matured_approved,
-         "their amount": _fmt_eur(m.approved_matured_amount), "amount per unmatured loan": _fmt_eur(amount),
+         "their amount": _eur(m.approved_matured_amount), "amount per unmatured loan": _eur(amount),
          "amount basis": amount_note})
     fig("approved_count", float(m.n_approve), "applications with decision 'approve'",
         {"approved": m.n_approve, "decided": m.n_decided,
          "approval rate": f"{m.n_approve / m.n_decided:.1%}" if m.n_decided else "n/a"})
     growth = (m.approved_amount / prev_approved_amount - 1) if prev_approved_amount else None
     fig("approved_amount_growth", growth, "approved amount / approved amount of the previous period - 1",
-        {"approved amount": _fmt_eur(m.approved_amount),
-         "previous period": _fmt_eur(prev_approved_amount) if prev_approved_amount else "no data"})
+        {"approved amount": _eur(m.approved_amount),
+         "previous period": _eur(prev_approved_amount) if prev_approved_amount else "no data"})
     fig("extra_good_approved", m.extra_good,
         "approved applicants with score >= baseline cutoff: matured goods + unmatured x (1 - PD)",
         {"baseline cutoff": cutoff_text, "matured goods": m.extra_good_matured,
@@ -647,7 +643,7 @@ def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumpt
     capital = a.capital_available * days / 365
     fig("capital_utilization", m.approved_amount / capital if capital else None,
         "approved amount / (capital available per year x days of data in the period / 365)",
-        {"approved amount": _fmt_eur(m.approved_amount), "capital available per year": _fmt_eur(a.capital_available),
+        {"approved amount": _eur(m.approved_amount), "capital available per year": _eur(a.capital_available),
          "days of data in the period": days})
     capacity = a.serving_capacity_per_second * 86_400
     fig("serving_capacity_used", w.busiest_day_predictions / capacity if capacity else None,
@@ -702,7 +698,7 @@ def compute_scorecard(current: WindowData, previous: WindowData, before_previous
         # More lent than there is capital: the assumption is wrong for this portfolio, so the
         # figure (and its status) cannot be read as good use of capital.
         notes.append(f"The approved amount is {deployed:.1f} times the capital available for the period "
-                     f"(capital available per year: {_fmt_eur(assumptions.capital_available)}): check the "
+                     f"(capital available per year: {_eur(assumptions.capital_available)}): check the "
                      "[capital] assumption; Capital deployed cannot be read until it matches the portfolio.")
     return Scorecard(period, prev_period, ctx.model_id, figs, notes)
 
@@ -728,6 +724,8 @@ def compute_trend(windows: Mapping[str, WindowData], periods: Sequence[Period], 
 def format_value(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
+    if unit in ("eur", "hours", "count"):
+        value = round(value)  # whole units: -0.3 and -0.0 are shown as 0, not "-0"
     if unit == "eur":
         return f"-EUR {-value:,.0f}" if value < 0 else f"EUR {value:,.0f}"
     if unit == "hours":
@@ -739,6 +737,10 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "seconds":
         return f"{value / 3600:,.1f} h" if value >= 3600 else f"{value:,.2f} s"
     return f"{value:.3f}"
+
+
+def _eur(value: float) -> str:
+    return format_value(value, "eur")
 
 
 def format_compact(value: float | None, unit: str) -> str:

@@ -9,7 +9,6 @@ a banner, and lets the user pick a role.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +41,6 @@ from dashboard.ui.session import (
 
 DEFAULT_ROLES_FILE = Path(__file__).resolve().parents[1] / "config" / "roles.toml"
 LOCAL, OIDC = "local", "oidc"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: object) -> str:
-    """Text from outside (an address, a claim) for st.markdown: shown as typed, never as
-    markdown, a link, an image, HTML or LaTeX."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def code(text: object) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -42,18 +41,11 @@ from dashboard.store.policy import policy_in_force
 from dashboard.ui.auth import audit_application_view
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.decisions_charts import plotly_attribution_change, plotly_waterfall
+from dashboard.ui.format import escape_markdown
 from dashboard.ui.session import current_role, current_user
 
 PAGE_SIZE = 25
 BACKGROUND_ROWS = 2_000
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def escape_markdown(text: str) -> str:
-    """Plain text for st.markdown: markdown, HTML and LaTeX characters are shown as typed."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
 # ---------------------------------------------------------------------- cached loaders
 
 

@@ -1,6 +1,15 @@
-"""Number formatting shared by pages."""
+"""Number and text formatting shared by pages."""
 
 from __future__ import annotations
+
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: object) -> str:
+    """Text for st.markdown shown as typed: never markdown, a link, an image, HTML or LaTeX."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def fmt_pct(value: float | None, digits: int = 1) -> str:

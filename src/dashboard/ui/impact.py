@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard.analytics.impact import (
     HEADLINE,
     POINTS,
+    Figure,
     ImpactError,
     Period,
     Scorecard,
@@ -28,6 +29,7 @@ from dashboard.store.config import business_config_path
 from dashboard.store.impact import ImpactResult, impact_targets_path, load_data_span, load_impact
 from dashboard.store.registry import champion_id
 from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.format import escape_markdown
 from dashboard.ui.impact_charts import describe_impact_trend, svg_impact_trend
 from dashboard.ui.impact_report import render_impact_html
 
@@ -127,14 +129,22 @@ def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: Impac
         right.image(svg_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end)),
                     width="stretch", alt=describe_impact_trend(trend, headline.spec, monthly))
         with st.expander("How it was computed"):
-            for f in figures:
-                st.markdown(f"**{f.spec.label}** = {format_value(f.value, f.spec.unit)}")
-                st.markdown(f"Formula: {f.formula}.")
-                if f.basis:
-                    st.markdown(f"Realized / expected: {f.basis}.")
-                # A static table: a few rows each, and 16 interactive grids would slow the page's drawing.
-                rows = [{"input": k, "value": format_input(v)} for k, v in f.inputs.items()]
-                st.table(pd.DataFrame(rows).set_index("input"))
+            # one markdown block per point: the browser draws 7 of them faster than 16 tables and
+            # their 50 captions (about 0.1-0.2 s of the page's cold view on 10M, A/B in Chromium)
+            st.markdown(format_how_computed(figures))
+
+
+def format_how_computed(figures: list[Figure]) -> str:
+    """Each figure's value, formula, basis and inputs, as markdown with a table of inputs."""
+    esc = escape_markdown
+    parts = []
+    for f in figures:
+        text = f"**{esc(f.spec.label)}** = {esc(format_value(f.value, f.spec.unit))}  \nFormula: {esc(f.formula)}."
+        if f.basis:
+            text += f"  \nRealized / expected: {esc(f.basis)}."
+        rows = "\n".join(f"| {esc(k)} | {esc(format_input(v))} |" for k, v in f.inputs.items())
+        parts.append(f"{text}\n\n| input | value |\n|:--|--:|\n{rows}" if rows else text)
+    return "\n\n".join(parts)
 
 
 def render_downloads(card: Scorecard, result: ImpactResult) -> None:

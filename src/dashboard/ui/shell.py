@@ -23,11 +23,11 @@ from dashboard.ui.auth import (
     LOCAL,
     Identity,
     code,
-    plain,
     render_forbidden,
     render_logout_button,
     resolve_identity,
 )
+from dashboard.ui.format import escape_markdown
 from dashboard.ui.navigation import PageSpec, forbidden_for, pages_for
 from dashboard.ui.session import ROLE_LABELS, render_role_switcher
 
@@ -87,7 +87,7 @@ def render_shell() -> StreamlitPage:
         st.markdown(LOCAL_BANNER)
         bad = st.session_state.pop("bad_role", None)
         if bad:
-            st.warning(f"Unknown role {plain(repr(bad))} in the address; showing the app as {ROLE_LABELS[identity.role or '']}.")
+            st.warning(f"Unknown role {escape_markdown(repr(bad))} in the address; showing the app as {ROLE_LABELS[identity.role or '']}.")
     return nav
 
 
