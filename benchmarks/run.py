@@ -2,7 +2,7 @@
 
 Builds (or reuses) benchmarks/stores/portfolio-<N> and store-<N> with the project's own
 sample code (`dashboard sample`: above 2M applications it writes 1M-application chunks),
-then measures, per store:
+then measures, per store (page preparation and areas in rounds, 1M and 10M alternating):
 - ingest throughput from Parquet and CSV (into an empty store) and the rollup update per
   ingested daily batch (10,000 applications x 3 models into a hard-linked copy of the store);
 - each page's data preparation, cold (empty Streamlit caches, new store handle) and warm
@@ -51,13 +51,32 @@ from dashboard.ui.navigation import pages_for  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PYTHON = sys.executable
-SECTIONS = ("ingest", "batch", "pages", "areas", "drift", "browser", "compaction")
+FIRST = ("ingest", "batch")
+INTERLEAVED = ("pages", "areas")  # the figures of the 10M/1M ratios: measured in alternation
+LAST = ("drift", "browser", "compaction")
+SECTIONS = (*FIRST, *INTERLEAVED, *LAST)
+ROUNDS = 3
 MODEL = "gbm_champion"
 NOTES = "<!-- notes: written by hand, kept by run.py -->"
 
 
 def say(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def median_of(rounds: list[Any]) -> Any:
+    """One result from several rounds of the same measurement: numbers are the median over the
+    rounds, dicts are merged key by key, anything else (text, lists) is the first round's.
+    A round that failed ({"error": ...}) counts only if all did."""
+    rounds = [r for r in rounds if not (isinstance(r, dict) and "error" in r)] or rounds
+    first = rounds[0]
+    if isinstance(first, dict):
+        return {k: median_of([r[k] for r in rounds if isinstance(r, dict) and k in r]) for k in first}
+    numbers = [r for r in rounds if isinstance(r, (int, float)) and not isinstance(r, bool)]
+    if numbers and len(numbers) == len(rounds):
+        middle = statistics.median(numbers)
+        return round(middle, 6) if isinstance(middle, float) else middle
+    return first
 
 
 def label(n: int) -> str:
@@ -387,7 +406,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines.append(row("build (ingest of the whole portfolio)",
                      lambda x: _fmt(_get(x, "build", "seconds"), "s", 0) + " / " + _fmt(_get(x, "build", "rows_per_s"), "rows/s")))
     lines.append(row("1-minute load average when each section started (2 cores)",
-                     lambda x: ", ".join(f"{k} {v}" for k, v in (x.get("load_average") or {}).items()) or "–"))
+                     lambda x: ", ".join(f"{k} {_loads(v)}" for k, v in (x.get("load_average") or {}).items()) or "–"))
     lines.append("\n## Ingest\n\n" + head)
     lines.append(row("Parquet into an empty store (1M rows)", lambda x: _fmt(_get(x, "ingest", "ingest_parquet_rows_per_s"), "rows/s", 0)))
     lines.append(row("CSV into an empty store (200k rows)", lambda x: _fmt(_get(x, "ingest", "ingest_csv_rows_per_s"), "rows/s", 0)))
@@ -402,7 +421,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                    if p in [s.slug for s in pages_for("admin")] else 99)
     lines.append("\n## Page data preparation (server side, AppTest as admin)\n\n"
                  "Cold: Streamlit caches cleared and a new store handle (loads the rollups). Warm: the rerun "
-                 "(cache hits). Seconds.\n\n" + head)
+                 f"(cache hits). Seconds; median of {ROUNDS} rounds, the sizes alternating.\n\n" + head)
     for p in pages:
         lines.append(row(p, _pair("pages", p, 3)))
     lines.append("\n## Pages in headless Chromium (time until idle, cold / warm median, seconds)\n\n" + head)
@@ -411,7 +430,9 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines.append(row("server's first view (one-time imports; not a page)",
                      lambda x: _fmt(_get(x, "browser", "server_first_view_s"), "s")))
     lines.append(row("**server peak memory (VmHWM)**", lambda x: _fmt(_get(x, "browser", "server_peak_rss_mb"), "MB", 0)))
-    lines.append("\n## Area benchmarks (the functions behind each page, no Streamlit)\n\n" + head)
+    lines.append("\n## Area benchmarks (the functions behind each page, no Streamlit)\n\n"
+                 f"Each figure: the median of {ROUNDS} rounds (the sizes alternating) of the script's own median.\n\n"
+                 + head)
     lines.append(row("Overview queries, cold / warm", lambda x: f"{_fmt(_get(x, 'areas', 'overview', 'cold_ms'), 'ms', 0)} / "
                                                              f"{_fmt(_get(x, 'areas', 'overview', 'warm', 'median_ms'), 'ms', 0)}"))
     lines.append(row("one threshold-lever move (all figures, fairness, curves)",
@@ -478,6 +499,11 @@ def _pair(section: str, page: str, digits: int) -> Callable[[dict[str, Any]], st
     return cell
 
 
+def _loads(value: Any) -> str:
+    """A section's load averages: one per round of an interleaved section."""
+    return "/".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def _first(stores: Any, *keys: str) -> Any:
     """bench_performance reports per labelled store; the suite gives it one. Default: cold call."""
     if not isinstance(stores, dict) or not stores:
@@ -524,25 +550,50 @@ def main() -> int:
         "browser": lambda n, root: bench_browser(root, shots=STORES / f"screenshots-{n}"),
         "compaction": lambda n, root: bench_compaction(root, 360, 20) if n == min(args.sizes) else None,
     }
-    for n in args.sizes:
-        root = Path(built[n]["store"])
-        entry: dict[str, Any] = {**results["stores"].get(str(n), {}), **built[n]}
-        results["stores"][str(n)] = entry
-        for name in SECTIONS:
-            if name in skip:
-                continue
-            say(f"{label(n)}: {name}")
-            # the 1-minute load average when the section starts: this machine is shared
-            entry.setdefault("load_average", {})[name] = round(os.getloadavg()[0], 1)
-            start = time.perf_counter()
-            try:
-                value = sections[name](n, root)
-            except Exception as exc:  # one failing section is reported, the others still run
-                value = {"error": f"{type(exc).__name__}: {exc}"}
-            if value is not None:
+    def run_section(n: int, name: str, into: str | None = None) -> None:
+        entry: dict[str, Any] = results["stores"].setdefault(str(n), {})
+        entry.update(built[n])
+        say(f"{label(n)}: {name}")
+        # the 1-minute load average when the section starts: this machine is shared
+        loads = entry.setdefault("load_average", {})
+        earlier = loads.get(name) if into and isinstance(loads.get(name), list) else []
+        loads[name] = [*earlier, round(os.getloadavg()[0], 1)]
+        start = time.perf_counter()
+        try:
+            value = sections[name](n, Path(built[n]["store"]))
+        except Exception as exc:  # one failing section is reported, the others still run
+            value = {"error": f"{type(exc).__name__}: {exc}"}
+        if value is not None:
+            if into:
+                entry.setdefault(into, []).append(value)
+            else:
                 entry[name] = value
-            say(f"{label(n)}: {name} done in {time.perf_counter() - start:.0f} s")
-            write(results, args.keep)
+        say(f"{label(n)}: {name} done in {time.perf_counter() - start:.0f} s")
+        write(results, args.keep)
+
+    for n in args.sizes:
+        for name in FIRST:
+            if name not in skip:
+                run_section(n, name)
+    # The sizes alternate, round after round, so that a busy minute on this shared machine
+    # falls on both sides of a 10M/1M ratio; each figure is the median over the rounds.
+    for name in INTERLEAVED:
+        if name in skip:
+            continue
+        for n in args.sizes:  # a rerun on the same day (--keep) starts its rounds afresh
+            entry = results["stores"].setdefault(str(n), {})
+            entry.pop(f"{name}_rounds", None)
+            entry.get("load_average", {}).pop(name, None)
+        for _ in range(ROUNDS):
+            for n in args.sizes:
+                run_section(n, name, into=f"{name}_rounds")
+        for n in args.sizes:
+            entry = results["stores"][str(n)]
+            entry[name] = median_of(entry[f"{name}_rounds"])
+    for n in args.sizes:
+        for name in LAST:
+            if name not in skip:
+                run_section(n, name)
     write(results, args.keep)  # picks up what another run wrote meanwhile
     results["goals"] = summarize(results)
     results["seconds"] = round((dt.datetime.now() - started).total_seconds())

@@ -1,0 +1,19 @@
+"""The benchmark suite's rounds: several runs of one measurement become one result."""
+
+from __future__ import annotations
+
+from benchmarks.run import median_of
+
+
+def test_numbers_are_the_median_over_rounds_and_the_rest_is_the_first_rounds() -> None:
+    rounds = [{"overview": {"cold_s": 0.9, "warm_median_s": 0.05, "exceptions": []}, "n": 3, "ok": True},
+              {"overview": {"cold_s": 0.4, "warm_median_s": 0.07, "exceptions": ["x"]}, "n": 5, "ok": False},
+              {"overview": {"cold_s": 0.5, "warm_median_s": 0.06, "exceptions": []}, "n": 4, "ok": True}]
+    assert median_of(rounds) == {"overview": {"cold_s": 0.5, "warm_median_s": 0.06, "exceptions": []},
+                                 "n": 4, "ok": True}
+
+
+def test_a_round_that_failed_or_lacks_a_figure_does_not_break_the_others() -> None:
+    rounds = [{"error": "RuntimeError: boom"}, {"a": 1.0, "b": 2.0}, {"a": 3.0}]
+    assert median_of(rounds) == {"a": 2.0, "b": 2.0}
+    assert median_of([{"error": "x"}, {"error": "y"}]) == {"error": "x"}
