@@ -37,6 +37,7 @@ def test_warming_waits_while_a_page_runs(monkeypatch: pytest.MonkeyPatch) -> Non
     steps: list[float] = []
     monkeypatch.setattr(shell, "WARM_MODULES", ("json",))
     monkeypatch.setattr(shell, "warm_store", lambda: steps.append(time.monotonic()))
+    monkeypatch.setattr(shell, "warm_champion", lambda: None)
     with shell.page_running():
         thread = threading.Thread(target=shell.warm_imports)
         started = time.monotonic()
@@ -45,3 +46,35 @@ def test_warming_waits_while_a_page_runs(monkeypatch: pytest.MonkeyPatch) -> Non
         assert not steps  # still waiting: the page is running
     thread.join(timeout=30)
     assert steps and steps[0] - started >= 0.3
+
+
+def test_warming_loads_the_champions_drift_inputs(small_store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    import dashboard.ui.drift as drift_ui
+    from dashboard.store.drift import _PROFILE_CACHE
+    from dashboard.store.registry import champion_id
+    from dashboard.ui.shell import warm_champion
+
+    monkeypatch.setenv("DASHBOARD_STORE", str(small_store_dir))
+    st.cache_data.clear()
+    _PROFILE_CACHE.clear()
+    computed: list[str] = []
+    real = drift_ui.compute_feature_importance
+    monkeypatch.setattr(drift_ui, "compute_feature_importance",
+                        lambda model, card, ref: computed.append(card.id) or real(model, card, ref))
+    warm_champion()
+    store = open_store(small_store_dir)
+    champion = champion_id(store)
+    assert champion is not None and computed == [champion]
+    assert any(key[:2] == (str(store.root), champion) for key in _PROFILE_CACHE)
+    importance, note = drift_ui.load_importance_cached(str(store.root), store.version(), champion)
+    assert note == "" and importance and computed == [champion]  # Drift's view reads what the warm-up computed
+
+
+def test_warming_skips_a_store_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.ui.shell import warm_champion
+
+    (tmp_path / "not-a-store").write_text("x", "utf-8")
+    monkeypatch.setenv("DASHBOARD_STORE", str(tmp_path / "not-a-store"))
+    warm_champion()  # no exception: the pages report the problem

@@ -19,6 +19,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard.store import open_store, resolve_store_path
 from dashboard.store.layout import TABLE_KINDS
+from dashboard.store.registry import champion_id
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -119,12 +120,32 @@ def warm_imports() -> None:
         _wait_for_idle()
         importlib.import_module(name)
     warm_store()
+    warm_champion()
     _wait_for_idle()
     from dashboard.ui.charts import Overlays, figure, two_axes
 
     figure([{"type": "scatter", "x": [0], "y": [0]}, {"type": "bar", "x": [0], "y": [0], "yaxis": "y2"},
             {"type": "heatmap", "z": [[0]]}], {"title": {"text": ""}, **two_axes({}, {})},
            Overlays().hline(0, {}, "x").vline(0, {}, "x").vrect(0, 1, "#fff", 0.1)).to_json()
+
+
+def warm_champion() -> None:
+    """Load the champion's model, the profile of its reference data and its feature importance
+    into the caches Drift's default view reads (about 0.6 s of its first view otherwise)."""
+    try:
+        from dashboard.store.drift import load_reference_profile
+        from dashboard.ui.drift import load_importance_cached
+
+        store = open_store(resolve_store_path())
+        model_id = champion_id(store)
+        if model_id is None:
+            return
+        _wait_for_idle()
+        load_reference_profile(store, model_id)
+        _wait_for_idle()
+        load_importance_cached(str(store.root), store.version(), model_id)
+    except Exception:  # noqa: BLE001 - best effort, like warm_store
+        return
 
 
 def warm_store() -> None:
