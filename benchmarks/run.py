@@ -81,6 +81,20 @@ def median_of(rounds: list[Any]) -> Any:
     return first
 
 
+def combine_rounds(section: str, rounds: list[Any]) -> Any:
+    """A section's result from its rounds: the median of each figure; for the browser, memory is
+    the highest peak of the rounds and a page showed an exception if it did in any round."""
+    combined = median_of(rounds)
+    if section == "browser" and isinstance(combined, dict):
+        peaks = [r["server_peak_rss_mb"] for r in rounds if isinstance(r, dict) and "server_peak_rss_mb" in r]
+        if peaks:
+            combined["server_peak_rss_mb"] = max(peaks)
+        for slug, page in combined.get("pages", {}).items():
+            page["exception_shown"] = any(isinstance(r, dict) and r.get("pages", {}).get(slug, {}).get("exception_shown")
+                                          for r in rounds)
+    return combined
+
+
 def label(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n:,}"
 
@@ -593,14 +607,7 @@ def main() -> int:
                 run_section(n, name, into=f"{name}_rounds")
         for n in args.sizes:
             entry = results["stores"][str(n)]
-            entry[name] = median_of(entry[f"{name}_rounds"])
-            if name == "browser":  # memory: the highest peak of the rounds, not their median
-                peaks = [r["server_peak_rss_mb"] for r in entry["browser_rounds"] if "server_peak_rss_mb" in r]
-                if peaks:
-                    entry["browser"]["server_peak_rss_mb"] = max(peaks)
-                for slug, page in entry["browser"].get("pages", {}).items():  # an exception box in any round
-                    page["exception_shown"] = any(r.get("pages", {}).get(slug, {}).get("exception_shown")
-                                                  for r in entry["browser_rounds"])
+            entry[name] = combine_rounds(name, entry[f"{name}_rounds"])
     for n in args.sizes:
         for name in LAST:
             if name not in skip:

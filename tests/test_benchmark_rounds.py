@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.run import median_of
+from benchmarks.run import combine_rounds, median_of
 
 
 def test_numbers_are_the_median_over_rounds_and_the_rest_is_the_first_rounds() -> None:
@@ -17,3 +17,12 @@ def test_a_round_that_failed_or_lacks_a_figure_does_not_break_the_others() -> No
     rounds = [{"error": "RuntimeError: boom"}, {"a": 1.0, "b": 2.0}, {"a": 3.0}]
     assert median_of(rounds) == {"a": 2.0, "b": 2.0}
     assert median_of([{"error": "x"}, {"error": "y"}]) == {"error": "x"}
+
+
+def test_browser_rounds_keep_the_highest_memory_peak_and_any_exception() -> None:
+    rounds = [{"pages": {"impact": {"cold_s": 1.9, "exception_shown": False}}, "server_peak_rss_mb": 900.0},
+              {"pages": {"impact": {"cold_s": 1.1, "exception_shown": True}}, "server_peak_rss_mb": 1400.0},
+              {"pages": {"impact": {"cold_s": 1.2, "exception_shown": False}}, "server_peak_rss_mb": 910.0}]
+    combined = combine_rounds("browser", rounds)
+    assert combined == {"pages": {"impact": {"cold_s": 1.2, "exception_shown": True}}, "server_peak_rss_mb": 1400.0}
+    assert combine_rounds("pages", rounds[:1]) == rounds[0]
