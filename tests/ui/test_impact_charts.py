@@ -140,3 +140,9 @@ def test_ticks_cover_the_range_evenly_with_distinct_labels(lo: float, span: floa
     assert any(math.isclose(mantissa, m, rel_tol=1e-6) for m in (1, 2, 2.5, 5, 10))
     labels = format_ticks(ticks, unit)
     assert len(set(labels)) == len(labels)
+
+
+def test_charts_sit_on_a_white_card_for_the_dark_theme() -> None:
+    for svg in (svg_impact_trend(_trend([1.0, 2.0]), SPEC), svg_impact_trend(_trend([None]), SPEC)):
+        first = next(iter(_parse(svg)))
+        assert first.tag == f"{NS}rect" and first.get("fill") == "white" and first.get("width") == "360"

@@ -52,13 +52,13 @@ def test_warming_loads_the_champions_drift_inputs(small_store_dir: Path, monkeyp
     import streamlit as st
 
     import dashboard.ui.drift as drift_ui
-    from dashboard.store.drift import _PROFILE_CACHE
+    from dashboard.store.drift import _PROFILE_CACHE, clear_model_caches
     from dashboard.store.registry import champion_id
     from dashboard.ui.shell import warm_champion
 
     monkeypatch.setenv("DASHBOARD_STORE", str(small_store_dir))
     st.cache_data.clear()
-    _PROFILE_CACHE.clear()
+    clear_model_caches()
     computed: list[str] = []
     real = drift_ui.compute_feature_importance
     monkeypatch.setattr(drift_ui, "compute_feature_importance",

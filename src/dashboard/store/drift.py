@@ -138,6 +138,14 @@ def load_reference_profile(store: Store, model_id: str) -> ReferenceProfile | No
     return profile
 
 
+def clear_model_caches() -> None:
+    """Forget the loaded models and reference profiles (a benchmark's cold view; tests)."""
+    with _PROFILE_LOCK:
+        _PROFILE_CACHE.clear()
+    with _MODEL_LOAD_LOCK:
+        _MODEL_CACHE.clear()
+
+
 def load_stored_model(store: Store, model_id: str) -> Any | None:
     """The model's skops artifact, loaded once per file version (None when none is stored).
 

@@ -128,9 +128,14 @@ def _text(x: float, y: float, body: str, anchor: str = "start", size: int = 11, 
             f'{html.escape(body)}</text>')
 
 
+def _panel(width: int, height: int) -> str:
+    """A white card behind the chart: its dark text stays readable in Streamlit's dark theme."""
+    return f'<rect x="0" y="0" width="{width}" height="{height}" rx="6" fill="white"/>'
+
+
 def _empty_svg(message: str, width: int, height: int) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" font-family="sans-serif">'
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif">{_panel(width, height)}'
             f'{_text(width / 2, height / 2, message, "middle")}</svg>')
 
 
@@ -166,6 +171,7 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="sans-serif">']
     if not compact:
+        parts.append(_panel(width, height))
         if selected is not None and periods:
             x0 = max(0.0, _month_position(selected[0], periods[0]))
             x1 = min(float(months), _month_position(selected[1] + dt.timedelta(days=1), periods[0]))
