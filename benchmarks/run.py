@@ -70,12 +70,20 @@ def say(msg: str) -> None:
 
 def median_of(rounds: list[Any]) -> Any:
     """One result from several rounds of the same measurement: numbers are the median over the
-    rounds, dicts are merged key by key, anything else (text, lists) is the first round's.
-    A round that failed ({"error": ...}) counts only if all did."""
+    rounds, dicts are merged key by key (every key of any round), lists are merged (each item
+    once: AppTest's exceptions), anything else (text) is the first round's. A round that failed
+    ({"error": ...}) counts only if all did; `combine_rounds` reports it."""
     rounds = [r for r in rounds if not (isinstance(r, dict) and "error" in r)] or rounds
     first = rounds[0]
     if isinstance(first, dict):
-        return {k: median_of([r[k] for r in rounds if isinstance(r, dict) and k in r]) for k in first}
+        keys = dict.fromkeys(k for r in rounds if isinstance(r, dict) for k in r)
+        return {k: median_of([r[k] for r in rounds if isinstance(r, dict) and k in r]) for k in keys}
+    if isinstance(first, list):
+        merged: list[Any] = []
+        for item in (i for r in rounds if isinstance(r, list) for i in r):
+            if item not in merged:
+                merged.append(item)
+        return merged
     numbers = [r for r in rounds if isinstance(r, (int, float)) and not isinstance(r, bool)]
     if numbers and len(numbers) == len(rounds):
         middle = statistics.median(numbers)
@@ -83,9 +91,19 @@ def median_of(rounds: list[Any]) -> Any:
     return first
 
 
+def _errors(value: Any, path: str = "") -> list[str]:
+    """Every {"error": ...} in a result, named by where it is (an area script inside `areas`)."""
+    if not isinstance(value, dict):
+        return []
+    if "error" in value:
+        return [f"{path or 'the section'}: {str(value['error'])[-300:]}"]
+    return [e for k, v in value.items() for e in _errors(v, f"{path}.{k}" if path else str(k))]
+
+
 def combine_rounds(section: str, rounds: list[Any]) -> Any:
     """A section's result from its rounds: the median of each figure; for the browser, memory is
-    the highest peak of the rounds and a page showed an exception if it did in any round."""
+    the highest peak of the rounds and a page showed an exception if it did in any round. What
+    failed in any round is kept under "failed_rounds", so a flaky section is not hidden."""
     combined = median_of(rounds)
     if section == "browser" and isinstance(combined, dict):
         peaks = [r["server_peak_rss_mb"] for r in rounds if isinstance(r, dict) and "server_peak_rss_mb" in r]
@@ -94,6 +112,9 @@ def combine_rounds(section: str, rounds: list[Any]) -> Any:
         for slug, page in combined.get("pages", {}).items():
             page["exception_shown"] = any(isinstance(r, dict) and r.get("pages", {}).get(slug, {}).get("exception_shown")
                                           for r in rounds)
+    failures = [f"round {i}: {e}" for i, r in enumerate(rounds, start=1) for e in _errors(r)]
+    if failures and isinstance(combined, dict) and "error" not in combined:
+        combined["failed_rounds"] = failures
     return combined
 
 
@@ -507,6 +528,8 @@ def render_markdown(results: dict[str, Any]) -> str:
               if isinstance(v, dict) and "error" in v]
     errors += [(label(int(n)), f"areas.{k}", v["error"][:300]) for n in sizes
                for k, v in (results["stores"][n].get("areas") or {}).items() if isinstance(v, dict) and "error" in v]
+    errors += [(label(int(n)), f"{k} (a round)", message) for n in sizes for k, v in results["stores"][n].items()
+               if isinstance(v, dict) for message in v.get("failed_rounds", [])]
     if errors:
         lines.append("\n## Sections that failed in this run\n\n")
         lines += [f"- {n} {k}: `{e.splitlines()[-1] if e else ''}`\n" for n, k, e in errors]

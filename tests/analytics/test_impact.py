@@ -18,12 +18,15 @@ from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.histogram import decile_psi
 from dashboard.analytics.impact import (
     HEADLINE,
+    Figure,
     ImpactError,
     Target,
     Targets,
     compute_adverse_impact,
     compute_status,
     custom_period,
+    format_change,
+    format_compact,
     format_value,
     month_period,
     parse_period,
@@ -371,6 +374,12 @@ def test_formatting() -> None:
     assert format_value(0.00012, "share") == "0.012%"
     assert format_value(7200, "seconds") == "2.0 h"
     assert format_value(None, "eur") == "n/a"
+    assert format_value(np.float32("inf"), "eur") == "n/a"
+    # whole units: no "-0" in values or changes
+    assert format_value(-0.3, "eur") == format_value(-0.0, "eur") == "EUR 0"
+    assert format_change(Figure("losses_avoided", 0.0, "", {}, previous=0.3)) == "+EUR 0"
+    assert format_change(Figure("losses_avoided", 0.0, "", {}, previous=1.0)) == "-EUR 1"
+    assert format_compact(999_950, "eur") == "EUR 1.0M" and format_compact(999_949, "eur") == "EUR 999.9k"
 
 
 @pytest.mark.slow

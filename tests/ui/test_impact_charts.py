@@ -6,7 +6,9 @@ import datetime as dt
 import math
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -146,3 +148,25 @@ def test_charts_sit_on_a_white_card_for_the_dark_theme() -> None:
     for svg in (svg_impact_trend(_trend([1.0, 2.0]), SPEC), svg_impact_trend(_trend([None]), SPEC)):
         first = next(iter(_parse(svg)))
         assert first.tag == f"{NS}rect" and first.get("fill") == "white" and first.get("width") == "360"
+
+
+def test_a_month_without_decisions_keeps_its_place_on_the_axis() -> None:
+    # compute_trend has no row for a month without decisions: Jan, Feb, then May
+    trend = _trend([1.0, 2.0, 3.0, 4.0, 5.0]).drop(index=[2, 3]).reset_index(drop=True)
+    root = _parse(svg_impact_trend(trend, SPEC, selected=(dt.date(2026, 5, 1), dt.date(2026, 5, 31))))
+    xs = [x for x, _ in _circles(root)]
+    assert len(xs) == 3 and (xs[2] - xs[1]) == pytest.approx(3 * (xs[1] - xs[0]))  # May is 3 months after Feb
+    assert [len(p.get("points", "").split()) for p in root.iter(f"{NS}polyline")] == [2, 1]  # the gap breaks the line
+    (band,) = [r for r in root.iter(f"{NS}rect") if r.get("fill") == "#f4b400"]
+    assert float(band.get("x", "")) < xs[2] < float(band.get("x", "")) + float(band.get("width", ""))
+
+
+def test_numpy_counts_are_drawn() -> None:
+    trend = _trend([1.0, 2.0]).assign(**{SPEC.key: np.array([3, 5], dtype=np.int64)})
+    assert len(_circles(_parse(svg_impact_trend(trend, SPEC)))) == 2
+
+
+def test_equal_target_and_at_risk_lines_get_labels_on_both_sides() -> None:
+    root = _parse(svg_impact_trend(_trend([1.0, 9.0]), SPEC, Target(target=5.0, at_risk=5.0)))
+    labels = {t.text: float(t.get("y", "")) for t in root.iter(f"{NS}text") if t.text in ("target", "at risk beyond")}
+    assert abs(labels["target"] - labels["at risk beyond"]) >= 10

@@ -127,3 +127,9 @@ def test_how_it_was_computed_shows_group_names_as_typed() -> None:
     assert rows[1].count(" | ") == 1 and "<script>" not in text and "\\*bold\\*" in rows[1]
     assert rows[2] == "| n | 1,200 |"
     assert text.endswith("**Override rate** = n/a  \nFormula: overrides / decided.")  # no inputs: no table
+
+
+def test_a_line_break_in_a_group_name_stays_in_its_cell() -> None:
+    text = format_how_computed([Figure("adverse_impact_ratio", 0.5, "min / max", {"group": "F\nx|y", "n": 2})])
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows == ["| input | value |", "| group | F x\\|y |", "| n | 2 |"]

@@ -722,7 +722,7 @@ def compute_trend(windows: Mapping[str, WindowData], periods: Sequence[Period], 
 
 # --------------------------------------------------------------------------- output
 def format_value(value: float | None, unit: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or not math.isfinite(float(value)):
         return "n/a"
     if unit in ("eur", "hours", "count"):
         value = round(value)  # whole units: -0.3 and -0.0 are shown as 0, not "-0"
@@ -748,7 +748,8 @@ def format_compact(value: float | None, unit: str) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
     if unit in ("eur", "hours", "count") and abs(value) >= 10_000:
-        scaled, suffix = (value / 1e6, "M") if abs(value) >= 1e6 else (value / 1e3, "k")
+        # the scale after rounding: 999,950 is 1.0M, not 1000.0k
+        scaled, suffix = (value / 1e6, "M") if abs(value) >= 999_950 else (value / 1e3, "k")
         text = f"{abs(scaled):.1f}{suffix}"
         sign = "-" if value < 0 else ""
         return {"eur": f"{sign}EUR {text}", "hours": f"{sign}{text} h"}.get(unit, f"{sign}{text}")
@@ -767,7 +768,7 @@ def format_change(f: Figure) -> str | None:
     if unit == "seconds":
         return f"{change:+,.2f} s"
     text = format_value(abs(change), unit)
-    return ("+" if change >= 0 else "-") + text
+    return ("-" if round(change) < 0 else "+") + text  # a change of -0.3 EUR is "+EUR 0", not "-EUR 0"
 
 
 def format_target(f: Figure) -> str:

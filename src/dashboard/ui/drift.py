@@ -57,7 +57,9 @@ def load_log_span_cached(store_path: str, version: str, model_id: str) -> Window
     return log_date_range(open_store(store_path), model_id)
 
 
-@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+# No expiry: the result depends only on the model and its reference data (both in the key
+# through the version), and the server's warm-up computes it ahead of Drift's first view.
+@st.cache_data(max_entries=16, show_spinner=False)
 def load_importance_cached(store_path: str, version: str, model_id: str) -> tuple[dict[str, float] | None, str]:
     store = open_store(store_path)
     card, reference = store.load_card(model_id), store.read_reference(model_id)

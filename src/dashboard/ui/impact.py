@@ -136,7 +136,9 @@ def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: Impac
 
 def format_how_computed(figures: list[Figure]) -> str:
     """Each figure's value, formula, basis and inputs, as markdown with a table of inputs."""
-    esc = escape_markdown
+    def esc(value: object) -> str:  # one table cell: a line break in a group name would end the row
+        return escape_markdown(" ".join(str(value).split()))
+
     parts = []
     for f in figures:
         text = f"**{esc(f.spec.label)}** = {esc(format_value(f.value, f.spec.unit))}  \nFormula: {esc(f.formula)}."

@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import html
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -100,12 +101,24 @@ def _month_position(day: dt.date, first: pd.Timestamp) -> float:
     return index + (day.day - 1) / calendar.monthrange(day.year, day.month)[1]
 
 
+def _every_month(trend: pd.DataFrame, key: str) -> tuple[list[pd.Timestamp], list[float | None]]:
+    """The trend's months from its first to its last, with None for a month it lacks (a month
+    without decisions has no row): each month keeps its own place on the axis."""
+    if trend.empty or key not in trend:
+        return [], []
+    given = {pd.Timestamp(p).to_period("M"): (float(v) if _finite(v) else None)
+             for p, v in zip(trend["period"], trend[key], strict=True)}
+    months = pd.period_range(min(given), max(given), freq="M")
+    return [m.to_timestamp() for m in months], [given.get(m) for m in months]
+
+
 def _month_label(period: pd.Timestamp, with_year: bool) -> str:
     return period.strftime("%b %y") if with_year else period.strftime("%b")
 
 
 def _finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
+    """A drawable number: numpy's too (a count column is int64), not None, NaN or infinity."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
 def _segments(points: Sequence[tuple[float, float] | None]) -> list[list[tuple[float, float]]]:
@@ -145,8 +158,7 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     """The figure's value by month as an SVG document: the line, the monthly target and the
     at-risk edge as dashed lines, the selected period shaded. `compact` draws only the line
     (the printable report's sparkline); it returns "" when there are fewer than two values."""
-    values = [float(v) if _finite(v) else None for v in trend[spec.key]] \
-        if not trend.empty and spec.key in trend else []
+    periods, values = _every_month(trend, spec.key)
     drawn = [v for v in values if v is not None]
     if compact:
         if len(drawn) < 2:
@@ -155,7 +167,6 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     elif not drawn:
         return _empty_svg(f"{spec.label}: no monthly values yet", width, height)
     months = len(values)
-    periods = [pd.Timestamp(p) for p in trend["period"]]
     guides = [] if compact or monthly_target is None else \
         [v for v in (monthly_target.target, monthly_target.at_risk) if _finite(v)]
     if compact:
@@ -163,7 +174,9 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
         lo, hi = (lo - 1, hi + 1) if hi == lo else (lo, hi)
         ticks: list[float] = []
     else:
-        ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if spec.unit == "count" else 0.0)
+        # whole euros, hours and applications: no axis of half units
+        whole = spec.unit in ("eur", "hours", "count")
+        ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if whole else 0.0)
         lo, hi = ticks[0], ticks[-1]
         labels = format_ticks(ticks, spec.unit)
         # room for the longest tick label (about 6.5 px a character at 11 px)
@@ -194,6 +207,7 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
             lines = [(monthly_target.target, TARGET, "6 4", "target"),
                      (monthly_target.at_risk, AT_RISK, "2 3", "at risk beyond")]
             upper = max(monthly_target.target, monthly_target.at_risk)
+            above_taken = False
             for value, color, dash, name in lines:
                 if _finite(value):
                     y = frame.y(value, lo, hi)
@@ -201,7 +215,8 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
                                  f'stroke="{color}" stroke-width="1.2" stroke-dasharray="{dash}"/>')
                     # Labels never overlap: the upper line's above it at the right, the lower one's
                     # below it, or above it at the left when it runs along the bottom of the plot.
-                    if value == upper:
+                    if value == upper and not above_taken:  # equal lines: the second label goes below
+                        above_taken = True
                         parts.append(_text(width - frame.right - 2, y - 3, name, "end", 10, color))
                     elif y + 11 <= height - frame.bottom:
                         parts.append(_text(width - frame.right - 2, y + 11, name, "end", 10, color))
