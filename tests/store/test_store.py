@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -232,27 +231,22 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_process_writers_do_not_interleave(store_copy: Store) -> None:
+    """Two `dashboard ingest` processes at once, as two scheduled jobs would run: both batches
+    are stored whole (the store's lock serialises them) and both processes exit cleanly."""
     before = _count_predictions(store_copy)
     a, b = _batch(store_copy, 70_000, 400), _batch(store_copy, 80_000, 400)
-    ctx = mp.get_context("spawn")
     paths = []
     for i, frame in enumerate((a, b)):
         p = store_copy.root.parent / f"b{i}.parquet"
         frame.to_parquet(p)
         paths.append(p)
-    procs = [ctx.Process(target=_write_file, args=(str(store_copy.root), str(p))) for p in paths]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0, 0]  # None: still running; negative: killed by a signal
+    cli = str(Path(sys.executable).parent / "dashboard")
+    env = dict(os.environ, PYTHONFAULTHANDLER="1")  # a native crash prints the Python stacks
+    procs = [subprocess.Popen([cli, "--store", str(store_copy.root), "ingest", "predictions", str(p)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in paths]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-3000:] for _, err in outputs]
     assert _count_predictions(Store(store_copy.root)) == before + 800
-
-
-def _write_file(root: str, path: str) -> None:
-    store = Store(root)
-    frame = pd.read_parquet(path)
-    store.write_predictions(validate_predictions(frame, store.list_cards()).good)
 
 
 def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
