@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -331,24 +330,3 @@ def test_rollup_load_racing_a_writer_reads_again(store_copy: Store, monkeypatch:
     assert calls == ["daily", "daily"]
 
 
-
-def test_connections_are_closed_at_exit(small_store_dir: Path) -> None:
-    """A process's stores close their DuckDB connections in an atexit handler, before interpreter
-    teardown (a writer process once aborted in native code while exiting)."""
-    script = textwrap.dedent(f"""
-        import atexit
-
-        def check():  # registered first, so it runs after the store module's handler
-            try:
-                store.sql("SELECT 1")
-            except Exception as exc:
-                print("closed:", type(exc).__name__)
-
-        atexit.register(check)
-        from dashboard.store import Store
-        store = Store({str(small_store_dir)!r}, create=False)
-        assert int(store.sql("SELECT 1 AS n")["n"].iloc[0]) == 1
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("closed:")

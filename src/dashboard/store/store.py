@@ -6,7 +6,6 @@ rename; readers never lock, and see new files on their next query.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import datetime as dt
@@ -17,7 +16,6 @@ import shutil
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -104,18 +102,6 @@ class WriteStats:
     partitions: list[tuple[str, str]] = field(default_factory=list)
 
 
-_OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_open_stores() -> None:
-    """Close every DuckDB connection while the interpreter is still whole. Left to interpreter
-    teardown, a connection's native threads can abort the process after its work is done
-    ("terminate called ... exception not rethrown", seen once in a writer process)."""
-    for store in list(_OPEN_STORES):
-        store.close()
-
-
 class Store:
     """All file and DuckDB access for one store folder."""
 
@@ -132,12 +118,6 @@ class Store:
         self._refresh_lock = threading.Lock()
         self._rollup_signature: dict[str, tuple[Any, ...]] = {}
         self._cards_cache: tuple[tuple[Any, ...], dict[str, ModelCard]] | None = None
-        _OPEN_STORES.add(self)
-
-    def close(self) -> None:
-        """Close the DuckDB connection (at exit; the store is not used after this)."""
-        with contextlib.suppress(duckdb.Error):
-            self._con.close()
 
     # ------------------------------------------------------------------ SQL access
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
