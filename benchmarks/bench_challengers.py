@@ -28,8 +28,8 @@ from pathlib import Path
 
 from dashboard.analytics.comparison import compute_comparison
 from dashboard.store import Store
+from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.challengers import _raw_shadow_rows, load_shadow_rows, window_applications
-from dashboard.store.config import load_business_assumptions
 from dashboard.store.policy import policy_in_force
 
 MODELS = ["gbm_champion", "logit_scorecard", "hgb_challenger"]
@@ -45,7 +45,7 @@ def once(store: Store, raw: bool = False) -> tuple[float, float, int, int, objec
     t1 = time.perf_counter()
     cut = policy_in_force(store, MODELS[0]).approve_below
     comp = compute_comparison(shadow.frame, MODELS[0], MODELS[1:], dict.fromkeys(MODELS, cut),
-                              load_business_assumptions(), shadow.protected)
+                              assumptions_in_force(store), shadow.protected)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, comp.applications, comp.labelled, comp, shadow.source
 

@@ -72,13 +72,13 @@ with tab_compare:
                 if section == "Accuracy":
                     render_metrics(comp)
                 elif section == "Profit and fairness":
-                    render_money_and_fairness(comp)
+                    render_money_and_fairness(comp, view.assumptions)
                 elif section == "Swap set":
                     if len(comp.models) < 2:
                         st.info("None of the chosen challengers shares applications with the champion here.")
                     else:
                         target = st.selectbox("Challenger", comp.models[1:], key="chal_swap_model")
-                        render_swap_set(comp, str(target))
+                        render_swap_set(comp, str(target), view.assumptions)
                 elif section == "Explainability":
                     infos = [load_explainability(path, m) for m in comp.models]
                     explain = pd.DataFrame([explain_summary(i) for i in infos])

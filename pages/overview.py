@@ -76,20 +76,29 @@ def render_body() -> None:
                   fmt_delta_pct_points(now.approval_rate, before.approval_rate if before else None),
                   help="Approved over decided applications.")
         whole = compute_period_summary(champ_daily, first_day, last_day)
-        c3.metric("Realized bad rate (matured loans)", fmt_pct(whole.realized_bad_rate),
-                  help="Defaulted over approved loans that already have an outcome, whole history. "
+        # The period's own figures; the whole history only where the period has no matured loan yet,
+        # and then labelled as such.
+        matured_here = now.labelled_approved > 0
+        shown = now if matured_here else whole
+        c3.metric("Realized bad rate (matured loans)" + ("" if matured_here else ", whole history"),
+                  fmt_pct(shown.realized_bad_rate),
+                  help=f"Defaulted over approved loans that already have an outcome "
+                       f"({fmt_int(shown.labelled_approved)} matured loans, "
+                       f"{'decided in the period' if matured_here else 'whole history'}). "
                        "Declined applicants never get an outcome.")
-        c4.metric("Label maturity", fmt_pct(whole.label_maturity),
-                  help="Share of approved loans whose outcome has arrived (outcomes come 3 to 12 months later).")
-        if now.labelled_approved == 0:
+        c4.metric("Label maturity", fmt_pct(now.label_maturity),
+                  help="Share of the loans approved in the period whose outcome has arrived (outcomes come "
+                       f"months later): {fmt_int(now.labelled_approved)} of {fmt_int(now.approved)}.")
+        if not matured_here:
             st.caption("No outcome has matured yet for loans decided in this period; the bad rate above is over "
                        f"the whole history ({fmt_int(whole.labelled_approved)} matured loans).")
 
         overrides = store.read_events("override")
         if overrides:
             decided = whole.applications
-            st.metric("Override rate", fmt_pct(len(overrides) / decided if decided else None, 2),
-                      help="Decisions overridden by a credit officer, over all champion decisions.")
+            st.metric("Override rate, whole history", fmt_pct(len(overrides) / decided if decided else None, 2),
+                      help="Decisions overridden by a credit officer, over all champion decisions since the "
+                           "first log (the Impact page gives it per period).")
 
     st.subheader("Freshness")
     stamp = pd.Timestamp.now(tz="UTC").tz_localize(None)

@@ -3,10 +3,12 @@ and fairness move together; backtest it, apply it as a new policy version."""
 
 import streamlit as st
 
+from dashboard.analytics.fairness import compute_adverse_impact
 from dashboard.analytics.thresholds import (
     ThresholdError,
     check_lever,
     compute_fairness,
+    compute_money_basis,
     compute_threshold_figures,
 )
 from dashboard.ui import data
@@ -100,8 +102,8 @@ if chosen is not None and in_force is not None:
     width = 0.0 if review_from is None else cutoff - review_from
     curves, optimum = ui.compute_curves_and_optimum(bins, assumptions, width)
     fairness = compute_fairness(bins.groups, cutoff, review_from, assumptions)
-    air = fairness["adverse_impact_ratio"].dropna()
-    ui.render_metrics(chosen, in_force, float(air.min()) if not air.empty else None)
+    ui.render_metrics(chosen, in_force, compute_adverse_impact(fairness, assumptions.min_group_size).value,
+                      assumptions)
     ui.render_sources(chosen, bins)
     if optimum is not None:
         band_note = f" (with a review band {width:.3f} wide below it)" if width > 0 else ""
@@ -118,7 +120,7 @@ if chosen is not None and in_force is not None:
         ui.render_fairness(bins, cutoff, review_from, assumptions, cards[model_id].protected_attributes,
                            chart=tabs[1].open is not False)
     with tabs[2]:
-        ui.render_figures_table(chosen, in_force)
+        ui.render_figures_table(chosen, in_force, assumptions, compute_money_basis(bins.scores, cutoff))
     with tabs[3]:
         ui.render_backtest(path, version, model_id, dates, (cutoff, review_from), assumptions)
     with tabs[4]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analytics.test_impact import TINY_TARGETS, build_tiny_store
+from tests.analytics.test_impact import TINY_BUSINESS, TINY_TARGETS, build_tiny_store
 
 
 @pytest.fixture(scope="module")
@@ -21,5 +21,7 @@ def tiny_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "targets.toml"
     path.write_text(TINY_TARGETS, "utf-8")
     monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(path))
-    monkeypatch.delenv("DASHBOARD_BUSINESS_CONFIG", raising=False)
+    business = tmp_path / "business.toml"
+    business.write_text(TINY_BUSINESS, "utf-8")
+    monkeypatch.setenv("DASHBOARD_BUSINESS_CONFIG", str(business))
     return path

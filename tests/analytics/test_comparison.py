@@ -15,7 +15,6 @@ from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
     PDO,
     SWAP_KINDS,
-    compute_adverse_impact,
     compute_best_cutoffs,
     compute_bootstrap_intervals,
     compute_comparison,
@@ -25,12 +24,12 @@ from dashboard.analytics.comparison import (
     compute_monotonicity,
     compute_profit_curve,
     compute_psi_by_month,
-    compute_row_money,
     compute_scorecard_points,
     compute_swap_set,
     compute_tradeoff,
     compute_tradeoff_sentences,
 )
+from dashboard.analytics.money import compute_loan_money
 from dashboard.models.card import parse_card
 
 ASSUME = BusinessAssumptions()
@@ -120,7 +119,7 @@ def test_profit_curve_matches_a_direct_sum() -> None:
 def test_best_cutoffs_from_the_shared_sort_equal_a_fresh_sort() -> None:
     y, s1, s2 = _data(2000)
     s1, s2 = np.round(s1, 2), np.round(s2, 2)  # many ties
-    money = compute_row_money(y.astype(float), np.full(len(y), 5000.0), np.zeros(len(y)), ASSUME)
+    money = compute_loan_money(y.astype(float), np.full(len(y), 5000.0), np.zeros(len(y)), ASSUME)
     scores = {"a": s1, "b": s2}
     orders = {m: np.argsort(-s, kind="stable") for m, s in scores.items()}
     fresh = compute_best_cutoffs(y.astype(float), money, scores)
@@ -128,31 +127,6 @@ def test_best_cutoffs_from_the_shared_sort_equal_a_fresh_sort() -> None:
     pd.testing.assert_frame_equal(fresh, shared, rtol=1e-9)
     gains = compute_gains(y, scores, orders=orders)
     pd.testing.assert_frame_equal(gains, compute_gains(y, scores))
-
-
-def test_row_money_uses_recorded_loss_or_loss_given_default() -> None:
-    out = compute_row_money(np.array([0, 1, 1, np.nan]), np.array([1000.0, 1000.0, np.nan, 1000.0]),
-                            np.array([0.0, 300.0, np.nan, 0.0]), ASSUME)
-    assert out[0] == pytest.approx(1000 * ASSUME.interest_margin * ASSUME.average_term_years)
-    assert out[1] == -300.0
-    assert out[2] == pytest.approx(-ASSUME.average_amount * ASSUME.loss_given_default)
-    assert np.isnan(out[3])
-
-
-def test_adverse_impact_ratio() -> None:
-    approved = np.array([1] * 80 + [0] * 20 + [1] * 40 + [0] * 60, dtype=bool)
-    groups = pd.Series(["a"] * 100 + ["b"] * 100)
-    air = compute_adverse_impact(approved, groups).set_index("grp")
-    assert air.loc["a", "air"] == pytest.approx(1.0)
-    assert air.loc["b", "air"] == pytest.approx(0.5)
-
-
-def test_adverse_impact_keeps_missing_values_as_a_group() -> None:
-    approved = np.array([1] * 50 + [0] * 50 + [1] * 40, dtype=bool)
-    groups = pd.Series(["a"] * 50 + ["b"] * 50 + [None] * 40)
-    air = compute_adverse_impact(approved, groups).set_index("grp")
-    assert list(air.index) == ["(missing)", "a", "b"]
-    assert air.loc["(missing)", "n"] == 40 and air.loc["b", "air"] == 0.0
 
 
 def _frame(y: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.model_card import (
     compute_card_markdown,
     compute_live_facts,
@@ -15,6 +16,7 @@ from dashboard.analytics.model_card import (
 from dashboard.analytics.policy import Policy
 from dashboard.models.card import parse_card
 
+A = BusinessAssumptions()
 RAW = {
     "id": "m1", "name": "Model <b>one</b>", "version": "2", "role": "challenger", "algorithm": "logit",
     "owner": "risk", "training": {"window": {"start": "2024-01-01", "end": "2024-12-31"}, "data": "t.parquet"},
@@ -46,12 +48,12 @@ def _rollups() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_live_facts_from_rollups() -> None:
     card = parse_card(RAW)
     daily, scores, monthly, groups, score, label = _rollups()  # type: ignore[misc]
-    facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2))
+    facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2), A)
     assert facts.applications == 5000 and facts.labelled == 5000
     assert facts.auc == pytest.approx(roc_auc_score(label, score), abs=2e-3)
     assert facts.first_day.isoformat() == "2026-01-01" and facts.psi_month == "2026-02"
-    assert facts.drift_status in ("stable", "moderate shift", "significant shift")
-    fair = facts.fairness.set_index("grp")
+    assert facts.drift_status in ("stable", "watch", "shifted")  # the Drift page's bands
+    fair = facts.fairness.set_index("group")
     assert fair.loc["f", "approval_rate"] == pytest.approx(0.5) and fair.loc["m", "approval_rate"] == pytest.approx(0.8)
     assert facts.lowest_air == pytest.approx(0.5 / 0.8)
 
@@ -60,7 +62,7 @@ def test_live_facts_without_logs() -> None:
     card = parse_card(RAW)
     empty = pd.DataFrame(columns=["date", "n", "n_labelled", "n_bad"])
     facts = compute_live_facts(card, "challenger", empty, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                               Policy("m1", 0.2))
+                               Policy("m1", 0.2), A)
     assert not facts.has_logs and facts.auc is None
     assert "No prediction logs" in compute_card_markdown(card, facts)
 
@@ -71,7 +73,7 @@ def test_missing_fields_and_markdown_export_escape_html() -> None:
     assert "limitations" in missing and "features.region.description" in missing
     assert "intended_use" not in missing
     daily, scores, monthly, groups, _s, _l = _rollups()  # type: ignore[misc]
-    facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2))
+    facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2), A)
     md = compute_card_markdown(card, facts)
     assert md.startswith("# Model card: Model &lt;b&gt;one&lt;/b&gt; (`m1`)")
     assert "<script>" not in md and "&lt;script&gt;" in md

@@ -38,20 +38,29 @@ def _rows(n: int = 40_000, seed: int = 3, labelled_below: float = 0.15) -> pd.Da
     decision = np.where(score < labelled_below, "approve", "decline")
     has_label = (decision == "approve") & (rng.random(n) < 0.6)
     label = np.where(has_label, (rng.random(n) < score * 1.2).astype(float), np.nan)
-    amount = np.where(has_label, rng.uniform(2_000, 30_000, n), np.nan)
-    loss = np.where(has_label, np.where(label == 1, amount * rng.uniform(0.2, 0.8, n), 0.0), np.nan)
+    amount = np.where(has_label & (rng.random(n) < 0.8), rng.uniform(2_000, 30_000, n), np.nan)
+    loss = np.where(has_label, np.where(label == 1, np.nan_to_num(amount, nan=9e3) * rng.uniform(0.2, 0.8, n), 0.0),
+                    np.nan)
+    loss[(label == 1) & (rng.random(n) < 0.3)] = np.nan   # defaults without a recorded loss amount
+    loss[(label == 0) & (rng.random(n) < 0.5)] = np.nan   # good loans often come without one
     return pd.DataFrame({"score": score, "decision": decision, "label": label, "amount": amount, "loss": loss,
                          "sex": rng.choice(["female", "male"], n),
                          "age_band": rng.choice(["18-25", "26-45", "46+"], n, p=[0.1, 0.5, 0.4])})
 
 
 def _rollup(rows: pd.DataFrame) -> pd.DataFrame:
-    """The r_scores shape: per decision and 1000-bin sums."""
-    frame = rows.assign(bin=score_bin(rows["score"].to_numpy(), SCORE_BINS),
-                        labelled=rows["label"].notna().astype(float))
-    return frame.groupby(["decision", "bin"], as_index=False).agg(
-        n=("score", "size"), n_labelled=("labelled", "sum"), n_bad=("label", "sum"),
-        amount=("amount", "sum"), loss=("loss", "sum"))
+    """The r_scores shape: per decision and 1000-bin sums of the money model's inputs."""
+    lab, good, bad = rows["label"].notna(), rows["label"] == 0, rows["label"] == 1
+    has_amt, has_loss = rows["amount"].notna(), rows["loss"].notna()
+    cents, loss_cents = (rows["amount"].fillna(0) * 100).round(), (rows["loss"].fillna(0) * 100).round()
+    frame = pd.DataFrame({
+        "decision": rows["decision"], "bin": score_bin(rows["score"].to_numpy(), SCORE_BINS), "n": 1,
+        "n_labelled": lab.astype(int), "n_bad": bad.astype(int), "amount_cents": cents.where(lab, 0),
+        "n_amount": (lab & has_amt).astype(int), "good_amount_cents": cents.where(good, 0),
+        "n_good_amount": (good & has_amt).astype(int), "loss_cents": loss_cents.where(lab, 0),
+        "n_bad_loss": (bad & has_loss).astype(int), "bad_noloss_amount_cents": cents.where(bad & ~has_loss, 0),
+        "n_bad_noloss_amount": (bad & ~has_loss & has_amt).astype(int)})
+    return frame.groupby(["decision", "bin"], as_index=False).sum()
 
 
 def _group_rollup(rows: pd.DataFrame, attributes: list[str]) -> pd.DataFrame:
@@ -69,11 +78,17 @@ def _brute(rows: pd.DataFrame, cutoff: float, lower: float, a: BusinessAssumptio
     approved = weight.sum()
     realized = (weight * np.where(labelled, np.nan_to_num(lab), 0)).sum()
     estimated = (weight * np.where(labelled, 0, s)).sum()
-    realized_loss = (weight * np.nan_to_num(rows["loss"].to_numpy())).sum()
+    # The money model row by row: a loan's own amount and loss where its outcome gives them.
+    exposure = np.where(np.isnan(rows["amount"].to_numpy()), a.average_amount, rows["amount"].to_numpy())
+    loss = rows["loss"].to_numpy()
+    loss = np.where(np.isnan(loss), np.where(lab == 1, exposure * a.loss_given_default, 0.0), loss)
+    realized_loss = (weight * np.where(labelled, loss, 0.0)).sum()
     review = ((s >= lower) & (s < cutoff)).sum()
     defaults = realized + estimated
     estimated_loss = estimated * a.average_amount * a.loss_given_default
-    interest = (approved - defaults) * a.average_amount * a.interest_margin * a.average_term_years
+    rate = a.interest_margin * a.average_term_years
+    interest = (weight * np.where(labelled, np.where(lab == 0, exposure, 0.0), 0.0)).sum() * rate \
+        + (weight * np.where(labelled, 0.0, 1 - s)).sum() * a.average_amount * rate
     return {"approved": approved, "review": float(review), "labelled_approved": (weight * labelled).sum(),
             "realized_defaults": realized, "estimated_defaults": estimated, "expected_defaults": defaults,
             "realized_losses": realized_loss, "estimated_losses": estimated_loss,
@@ -111,14 +126,15 @@ def test_figures_equal_brute_force_within_bin_resolution(rows: pd.DataFrame, cut
     assert got.estimated_defaults == pytest.approx(want["estimated_defaults"], abs=est_tol)
     assert got.expected_defaults == pytest.approx(want["expected_defaults"], abs=edge + est_tol)
     max_loss = float(np.nanmax(rows["loss"]))
-    assert got.realized_losses == pytest.approx(want["realized_losses"], abs=edge * max_loss + 1e-3)
+    cents = 0.005 * rows["label"].notna().sum()  # rollups keep amounts in whole cents
+    assert got.realized_losses == pytest.approx(want["realized_losses"], abs=edge * max_loss + cents)
     per_default = A.average_amount * A.loss_given_default
     assert got.estimated_losses == pytest.approx(want["estimated_losses"], abs=est_tol * per_default + 1e-3)
     assert got.review_cost == pytest.approx(want["review_cost"], abs=edge * A.cost_per_review + 1e-6)
     assert got.review_hours == pytest.approx(want["review"] * A.minutes_per_review / 60,
                                              abs=edge * A.minutes_per_review / 60 + 1e-6)
     interest_per = A.average_amount * A.interest_margin * A.average_term_years
-    profit_tol = (2 * edge + est_tol) * interest_per + edge * max_loss + est_tol * per_default + edge * 22 + 1e-3
+    profit_tol = (2 * edge + est_tol) * interest_per + edge * max_loss + est_tol * per_default + edge * 22 + 2 * cents
     assert got.expected_profit == pytest.approx(want["expected_profit"], abs=profit_tol)
     if got.approved:
         assert got.expected_bad_rate == pytest.approx(got.expected_defaults / got.approved)
@@ -145,7 +161,7 @@ def test_fairness_equals_brute_force_per_group(rows: pd.DataFrame) -> None:
                 approved = (s < lo).sum() + A.review_approval_share * ((s >= lo) & (s < cutoff)).sum()
                 rates[name] = approved / len(g)
                 edge = _bin_mass(g, [cutoff, lo], GROUP_SCORE_BINS) / len(g)
-                assert part.loc[name, "applications"] == len(g)
+                assert part.loc[name, "decided"] == len(g)
                 assert part.loc[name, "approval_rate"] == pytest.approx(rates[name], abs=edge + 1e-9)
             best = max(rates.values())
             for name, rate in rates.items():
@@ -259,12 +275,13 @@ def test_store_bins_equal_raw_rows(small_store: Store) -> None:
     files = small_store.prediction_files("gbm_champion")
     source, outcomes = small_store.predictions_source(files), small_store.outcomes_source()
     raw = small_store.sql(f"""
-        SELECT p.score, p.decision, p.sex, p.age_band, o.label, o.loss FROM {source} p
+        SELECT p.score, p.decision, p.sex, p.age_band, o.label, o.amount, o.loss FROM {source} p
         LEFT JOIN (SELECT application_id, arg_max(label, outcome_timestamp) AS label,
+                          arg_max(loan_amount, outcome_timestamp) AS amount,
                           arg_max(loss_amount, outcome_timestamp) AS loss FROM {outcomes} GROUP BY 1) o
         USING (application_id)""")
-    raw["label"] = raw["label"].astype(float)
-    raw["loss"] = np.where(raw["label"].notna(), raw["loss"].fillna(0.0).astype(float), np.nan)
+    for column in ("label", "amount", "loss"):
+        raw[column] = raw[column].astype(float)
     bins = load_threshold_bins(small_store, "gbm_champion")
     assert bins.scores.total == len(raw) and bins.scores.labelled == int(raw["label"].notna().sum())
     assert bins.scores.has_decisions
@@ -275,7 +292,9 @@ def test_store_bins_equal_raw_rows(small_store: Store) -> None:
         edge = _bin_mass(raw, [cutoff, lower])
         assert got.approved == pytest.approx(want["approved"], abs=edge + 1e-6)
         assert got.realized_defaults == pytest.approx(want["realized_defaults"], abs=edge + 1e-6)
-        assert got.realized_losses == pytest.approx(want["realized_losses"], abs=edge * 1e5 + 0.05)
+        assert got.realized_losses == pytest.approx(want["realized_losses"],
+                                                    abs=edge * 1e5 + 0.005 * raw["label"].notna().sum())
+        assert got.interest_income == pytest.approx(want["interest_income"], rel=1e-3)
         assert got.estimated_defaults == pytest.approx(want["estimated_defaults"],
                                                        abs=edge + 0.0005 * want["approved"])
     assert set(bins.groups.attributes) == set(card.protected_attributes)
@@ -283,5 +302,5 @@ def test_store_bins_equal_raw_rows(small_store: Store) -> None:
     for attribute in card.protected_attributes:
         for name, g in raw.groupby(raw[attribute].fillna("(missing)")):
             row = table[(table["attribute"] == attribute) & (table["group"] == name)].iloc[0]
-            assert row["applications"] == len(g)
+            assert row["decided"] == len(g)
             assert row["approval_rate"] == pytest.approx((g["score"] < 0.2).mean(), abs=1e-9)

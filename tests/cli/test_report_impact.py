@@ -59,7 +59,8 @@ def test_html_report_written_to_a_file(tiny_dir: Path, tmp_path: Path, capsys: p
     assert code == 0 and "written to" in out
     html = out_file.read_text("utf-8")
     assert "AI impact scorecard: 2026-04" in html
-    assert "-EUR 185" in html           # Cash, rounded to the euro
+    cash = expected_tiny()["losses_avoided"]
+    assert f"-EUR {-cash:,.0f}" in html and cash < 0   # Cash, rounded to the euro
     assert "Officer hours saved</td><td class='num'>4 h<" in html   # Labor: 4.25 hours
     assert html.count("How:") == 16
 

@@ -116,20 +116,20 @@ def test_text_is_escaped() -> None:
 
 
 def test_description_names_the_span_the_latest_value_and_the_target() -> None:
-    text = describe_impact_trend(_trend([1000.0, None, 2500.0]), SPEC, Target(target=2000.0, at_risk=0.0))
-    assert text == "Credit losses avoided by month, 2026-01 to 2026-03; 2026-03: EUR 2,500; monthly target EUR 2,000"
+    text = describe_impact_trend(_trend([1000.0, None, 2500.0]), SPEC, Target(target=2000.0, at_risk=0.0), "CHF")
+    assert text == "Credit losses avoided by month, 2026-01 to 2026-03; 2026-03: CHF 2,500; monthly target CHF 2,000"
 
 
 def test_axis_labels() -> None:
-    assert format_ticks([0, 2.5e9, 5e9, 7.5e9], "eur") == ["EUR 0", "EUR 2.5B", "EUR 5.0B", "EUR 7.5B"]
-    assert format_ticks([-1e8, -5e7, 0], "eur") == ["-EUR 100M", "-EUR 50M", "EUR 0"]
+    assert format_ticks([0, 2.5e9, 5e9, 7.5e9], "money", "EUR") == ["EUR 0", "EUR 2.5B", "EUR 5.0B", "EUR 7.5B"]
+    assert format_ticks([-1e8, -5e7, 0], "money", "PLN") == ["-PLN 100M", "-PLN 50M", "PLN 0"]
     assert format_ticks([2000, 2500, 3000], "hours") == ["2.0k h", "2.5k h", "3.0k h"]
     assert format_ticks([0.01, 0.011, 0.012], "share") == ["1.0%", "1.1%", "1.2%"]
     assert format_ticks([0, 20, 40], "seconds") == ["0 s", "20 s", "40 s"]
     assert compute_ticks(0, 1, min_step=1.0) == [0, 1]  # no half applications
 
 
-@given(st.floats(-1e10, 1e10), st.floats(0, 1e10), st.sampled_from(["eur", "hours", "count", "share", "ratio"]))
+@given(st.floats(-1e10, 1e10), st.floats(0, 1e10), st.sampled_from(["money", "hours", "count", "share", "ratio"]))
 def test_ticks_cover_the_range_evenly_with_distinct_labels(lo: float, span: float, unit: str) -> None:
     hi = lo + span
     ticks = compute_ticks(lo, hi)

@@ -32,14 +32,14 @@ def test_page_shows_the_hand_calculated_values(tiny_dir: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     for key, value in expected_tiny().items():
         spec = SPECS[key]
-        assert metrics[spec.label] == format_value(value, spec.unit), key
+        assert metrics[spec.label] == format_value(value, spec.unit, "EUR"), key
     text = _texts(at)
     for title in ("Responsibility", "Cash", "Labor", "Time", "Profit/Cost", "Growth", "Utilization of Assets"):
         assert f"### {title}" in text
     assert "champion **tiny**" in text
     # every point has its "how it was computed" with formula and inputs
     assert [e.label for e in at.expander].count("How it was computed") == 7
-    assert "Formula: expected losses of applicants the baseline approves" in text
+    assert "Formula: losses of applicants the baseline approves" in text
     # one markdown block per point, with a table of inputs for each of the 16 figures
     how = [m.value for e in at.expander for m in e.markdown]
     assert len(how) == 7 and sum(h.count("| input | value |") for h in how) == 16
@@ -121,7 +121,7 @@ def test_empty_store(tmp_path: Path) -> None:
 def test_how_it_was_computed_shows_group_names_as_typed() -> None:
     hostile = "F|<script>alert(1)</script>*bold*"
     text = format_how_computed([Figure("adverse_impact_ratio", 0.5, "min / max", {"group": hostile, "n": 1200}),
-                                Figure("override_rate", None, "overrides / decided", {})])
+                                Figure("override_rate", None, "overrides / decided", {})], "EUR")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows[0] == "| input | value |"
     assert rows[1].count(" | ") == 1 and "<script>" not in text and "\\*bold\\*" in rows[1]
@@ -130,6 +130,6 @@ def test_how_it_was_computed_shows_group_names_as_typed() -> None:
 
 
 def test_a_line_break_in_a_group_name_stays_in_its_cell() -> None:
-    text = format_how_computed([Figure("adverse_impact_ratio", 0.5, "min / max", {"group": "F\nx|y", "n": 2})])
+    text = format_how_computed([Figure("adverse_impact_ratio", 0.5, "min / max", {"group": "F\nx|y", "n": 2})], "EUR")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows == ["| input | value |", "| group | F x\\|y |", "| n | 2 |"]

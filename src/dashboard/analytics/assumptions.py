@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+DEFAULT_CURRENCY = "EUR"
+DEFAULT_MIN_GROUP_SIZE = 30
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
 class AssumptionsError(ValueError):
@@ -29,9 +34,17 @@ class BusinessAssumptions:
     # Share of review-band applications an officer approves (threshold levers); not in the
     # sample TOML, so the default applies unless [review] approval_share is set.
     review_approval_share: float = 0.5
+    # The lender's currency (ISO 4217 code): every amount in the store and the config is in it.
+    currency: str = DEFAULT_CURRENCY
+    # Decided applications a protected group needs in a window before it enters a fairness ratio.
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def numbers(self) -> dict[str, float]:
+        """The numeric assumptions (money, rates, times), without the currency and group size."""
+        return {k: float(v) for k, v in asdict(self).items() if k in KEYS}
 
 
 # TOML (section, key) for each field.
@@ -52,6 +65,31 @@ KEYS: dict[str, tuple[str, str]] = {
     "review_approval_share": ("review", "approval_share"),
 }
 FRACTIONS = {"interest_margin", "loss_given_default", "baseline_cutoff", "review_approval_share"}
+# Settings that are not amounts: (section, key) for each.
+SETTING_KEYS: dict[str, tuple[str, str]] = {
+    "currency": ("money", "currency"),
+    "min_group_size": ("fairness", "min_group_size"),
+}
+
+
+def _parse_settings(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, (section, key) in SETTING_KEYS.items():
+        sect = data.get(section, {})
+        if not isinstance(sect, dict) or key not in sect:
+            continue
+        value = sect[key]
+        if name == "currency":
+            if not isinstance(value, str) or not _CURRENCY_RE.match(value.strip().upper()):
+                problems.append(f"[{section}] {key} must be a three-letter currency code such as "
+                                f"EUR, USD or CHF, got {value!r}")
+                continue
+            values[name] = value.strip().upper()
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"[{section}] {key} must be a whole number of at least 1, got {value!r}")
+        else:
+            values[name] = value
+    return values
 
 
 def parse_assumptions(data: dict[str, Any], source: str = "business config",
@@ -76,10 +114,12 @@ def parse_assumptions(data: dict[str, Any], source: str = "business config",
             problems.append(f"[{section}] {key} must not be negative, got {value}")
         elif name in FRACTIONS and value > 1:
             problems.append(f"[{section}] {key} is a fraction between 0 and 1, got {value}")
+    settings = _parse_settings(data, problems)
     if problems:
         raise AssumptionsError(f"{source}: " + "; ".join(problems))
     known = {f.name for f in fields(BusinessAssumptions)}
-    return BusinessAssumptions(**{k: float(v) for k, v in values.items() if k in known})
+    given: dict[str, Any] = {k: float(v) for k, v in values.items() if k in known}
+    return BusinessAssumptions(**given, **settings)
 
 
 def parse_assumptions_toml(text: str, source: str = "business config",

@@ -20,15 +20,20 @@ from sklearn.metrics import confusion_matrix_at_thresholds
 from threadpoolctl import threadpool_limits
 
 from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.fairness import (
+    FOUR_FIFTHS,
+    compute_adverse_impact,
+    compute_group_rates,
+    count_groups,
+)
 from dashboard.analytics.histogram import decile_psi
+from dashboard.analytics.money import compute_expected_money, compute_loan_money
 from dashboard.models.artifact import predict_scores
 from dashboard.models.card import ModelCard
 
 METRICS = ("auc", "ks", "gini", "brier")
 BOOTSTRAP_BINS = 1000
 MATERIAL_SHARE = 0.05          # a feature is material when it carries >= 5% of the total importance
-FOUR_FIFTHS = 0.8              # adverse impact ratio below this is flagged (the four-fifths rule)
-MIN_GROUP = 30                 # groups smaller than this are left out of the adverse impact ratio
 MONOTONE_TOLERANCE = 1e-4      # average score steps smaller than this are treated as flat
 PDO, BASE_POINTS, BASE_ODDS = 20.0, 600.0, 50.0   # scorecard scaling: 600 points at 50:1 good:bad, 20 to double
 
@@ -225,28 +230,6 @@ def _riskiest_first(score: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- money
-def compute_row_money(label: np.ndarray, amount: np.ndarray, loss: np.ndarray,
-                      assumptions: BusinessAssumptions) -> np.ndarray:
-    """Realized money of one approved loan: the margin over its term when good, its loss when bad.
-
-    Missing amounts take the assumed average; a bad loan without a recorded loss loses
-    amount x loss given default. NaN where there is no label yet.
-    """
-    lab = np.asarray(label, dtype=float)
-    amt = np.where(np.isnan(amount), assumptions.average_amount, amount)
-    lost = np.where(np.isnan(loss) | (loss <= 0), amt * assumptions.loss_given_default, loss)
-    gain = amt * assumptions.interest_margin * assumptions.average_term_years
-    return np.where(np.isnan(lab), np.nan, np.where(lab == 1, -lost, gain))
-
-
-def compute_expected_money(score: np.ndarray, amount: np.ndarray,
-                           assumptions: BusinessAssumptions) -> np.ndarray:
-    """Expected money of approving a loan whose P(bad) is `score` (an estimate, not realized)."""
-    amt = np.where(np.isnan(amount), assumptions.average_amount, amount)
-    gain = amt * assumptions.interest_margin * assumptions.average_term_years
-    return (1 - score) * gain - score * amt * assumptions.loss_given_default
-
-
 def compute_profit_curve(money: np.ndarray, score: np.ndarray, cutoffs: np.ndarray | None = None,
                          order: np.ndarray | None = None) -> pd.DataFrame:
     """Realized profit of approving every labelled row with score below each cutoff.
@@ -284,54 +267,22 @@ def compute_best_cutoffs(label: np.ndarray, money: np.ndarray, scores: dict[str,
 
 
 # ---------------------------------------------------------------------------- fairness
-def compute_adverse_impact(approved: np.ndarray, groups: pd.Series, min_count: int = MIN_GROUP) -> pd.DataFrame:
-    """Approval rate per group and its ratio to the most-approved group (adverse impact ratio).
-
-    Groups with fewer than `min_count` applications are listed but left out of the ratio.
-    """
-    codes, names = _group_codes(groups)
-    return _adverse_impact(approved, codes, names, min_count)
-
-
-def _group_codes(groups: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer group per row; missing values form their own group, "(missing)"."""
-    codes, uniques = pd.factorize(groups, use_na_sentinel=True)
-    names = np.asarray(uniques).astype(str)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(names), codes)
-        names = np.append(names, "(missing)")
-    return codes, names
-
-
-def _adverse_impact(approved: np.ndarray, codes: np.ndarray, names: np.ndarray, min_count: int) -> pd.DataFrame:
-    ok = np.asarray(approved, dtype=bool)
-    agg = pd.DataFrame({"grp": names.astype(str), "n": np.bincount(codes, minlength=len(names)),
-                        "approved": np.bincount(codes, weights=ok, minlength=len(names)).astype(int)})
-    agg["approval_rate"] = agg["approved"] / agg["n"]
-    eligible = agg["n"] >= min_count
-    top = agg.loc[eligible, "approval_rate"].max() if eligible.any() else np.nan
-    agg["air"] = np.where(eligible & (top > 0), agg["approval_rate"] / top, np.nan)
-    return agg.sort_values("grp").reset_index(drop=True)
-
-
 def compute_fairness_table(frame: pd.DataFrame, approvals: dict[str, np.ndarray],
-                           attributes: list[str]) -> pd.DataFrame:
-    """Per model and protected attribute: the lowest adverse impact ratio and its group."""
+                           attributes: list[str], min_group_size: int) -> pd.DataFrame:
+    """Per model and protected attribute: the adverse impact ratio at the model's cutoff (the one
+    rule of `analytics.fairness`: groups under `min_group_size`, and unknown values, left out)."""
     rows: list[dict[str, Any]] = []
-    coded = {attr: _group_codes(frame[attr]) for attr in attributes if attr in frame}
     for model_id, approved in approvals.items():
-        for attr, (codes, names) in coded.items():
-            air = _adverse_impact(approved, codes, names, MIN_GROUP)
-            valid = air.dropna(subset=["air"])
-            if valid.empty:
-                rows.append({"model_id": model_id, "attribute": attr, "lowest_air": None, "group": None,
-                             "flag": "too few applications"})
+        for attr in attributes:
+            if attr not in frame:
                 continue
-            worst = valid.loc[valid["air"].idxmin()]
-            rows.append({"model_id": model_id, "attribute": attr, "lowest_air": float(worst["air"]),
-                         "group": str(worst["grp"]),
-                         "flag": "below four-fifths" if worst["air"] < FOUR_FIFTHS else "ok"})
-    return pd.DataFrame(rows, columns=["model_id", "attribute", "lowest_air", "group", "flag"])
+            rates = compute_group_rates(count_groups(frame[attr], approved, attr), min_group_size)
+            air = compute_adverse_impact(rates, min_group_size)
+            flag = ("too few applications" if air.value is None else
+                    "below four-fifths" if air.value < FOUR_FIFTHS else "ok")
+            rows.append({"model_id": model_id, "attribute": attr, "lowest_air": air.value, "group": air.group,
+                         "flag": flag, "left_out": ", ".join(k.split("=", 1)[1] for k in air.left_out) or "none"})
+    return pd.DataFrame(rows, columns=["model_id", "attribute", "lowest_air", "group", "flag", "left_out"])
 
 
 # ---------------------------------------------------------------------------- swap set
@@ -371,7 +322,7 @@ def compute_swap_set(frame: pd.DataFrame, champion_score: str, challenger_score:
     label = frame["label"].astype("float64").to_numpy()
     amount = frame["loan_amount"].astype("float64").to_numpy()
     loss = frame["loss_amount"].astype("float64").to_numpy()
-    realized = compute_row_money(label, amount, loss, assumptions)
+    realized = compute_loan_money(label, amount, loss, assumptions)
     expected = compute_expected_money(frame[challenger_score].to_numpy(dtype=float), amount, assumptions)
     rows = []
     for i, k in enumerate(SWAP_KINDS):
@@ -545,14 +496,6 @@ def compute_psi_by_month(hist: pd.DataFrame, bins: int = 1000) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model_id", "month", "n", "psi"])
 
 
-def psi_status(value: float | None) -> str:
-    if value is None or np.isnan(value):
-        return "unknown"
-    if value < 0.1:
-        return "stable"
-    return "moderate shift" if value < 0.25 else "significant shift"
-
-
 # ---------------------------------------------------------------------------- trade-off
 def compute_tradeoff(metrics: pd.DataFrame, explain: pd.DataFrame) -> pd.DataFrame:
     """Accuracy beside explainability, one row per model.
@@ -654,12 +597,12 @@ def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str
     orders = {m: _riskiest_first(s) for m, s in lab_scores.items()}  # one sort for gains and profit
     gains = compute_gains(y, lab_scores, orders=orders) if len(y) else pd.DataFrame(
         columns=["model_id", "decile", "n", "bads", "bad_rate", "cum_bads_captured", "lift"])
-    money = compute_row_money(label, common["loan_amount"].astype("float64").to_numpy()[matured],
+    money = compute_loan_money(label, common["loan_amount"].astype("float64").to_numpy()[matured],
                               common["loss_amount"].astype("float64").to_numpy()[matured], assumptions)
     best = compute_best_cutoffs(label, money, lab_scores, orders=orders)
     approvals = {m: common[col(m)].to_numpy(dtype=float) < cutoffs[m] for m in models}
     rates = {m: float(a.mean()) if len(a) else float("nan") for m, a in approvals.items()}
-    fairness = compute_fairness_table(common, approvals, protected)
+    fairness = compute_fairness_table(common, approvals, protected, assumptions.min_group_size)
     swaps = {}
     for m in models[1:]:
         swap = compute_swap_set(common, col(champion), col(m), approvals[champion], approvals[m], assumptions)

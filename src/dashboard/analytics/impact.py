@@ -3,11 +3,12 @@
 Every figure carries its plain definition, its formula and the inputs that went into it,
 so the page, the printable report and the CLI all show how it was computed.
 
-Money follows one convention: the champion's score is read as a calibrated probability of
-default (PD, the midpoint of its 0.001-wide score bin). Where an approved loan's outcome has
-matured, the realized loss and amount are used; otherwise the expected value
-PD x loss given default x amount, with the average matured loan amount (or, before any loan
-has matured, the assumption `average_amount`).
+Money follows the one money model (`analytics/money.py`): realized figures for matured loans
+(their own amounts and losses where the outcomes give them, the assumptions where they do not),
+expected figures for the rest from the champion's score read as a calibrated probability of
+default (PD, the midpoint of its 0.001-wide score bin). Every money figure lists which inputs
+were observed and which assumed. Amounts are in the lender's currency (business.toml [money]).
+Fairness follows `analytics/fairness.py` (banded numeric attributes, one minimum group size).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ import pandas as pd
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.binning import SCORE_BINS, latency_bin_upper
 from dashboard.analytics.drift import psi_status
+from dashboard.analytics.fairness import compute_adverse_impact, compute_group_rates
 from dashboard.analytics.histogram import decile_psi
+from dashboard.analytics.money import Money, MoneyBasis, MoneySums, compute_money
 
 DAYS_PER_MONTH = 30.4375      # amount, hour and count targets are per month of this length
 REFERENCE_MONTHS = 3          # drift reference: the model's first months of scoring
-DEFAULT_MIN_GROUP_SIZE = 30
-STATUSES = ("on track", "at risk", "off track", "no target", "no data")
+NOT_READABLE = "n/a"          # a status for a figure that has a value that cannot be read as good or bad
+STATUSES = ("on track", "at risk", "off track", NOT_READABLE, "no target", "no data")
 DECIDED = ("approve", "decline", "review")
 
 
@@ -128,7 +131,6 @@ class Target:
 @dataclass(frozen=True)
 class Targets:
     by_figure: dict[str, Target] = field(default_factory=dict)
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     problems: tuple[str, ...] = ()   # bad or unknown entries, each a readable message
 
 
@@ -137,7 +139,7 @@ class FigureSpec:
     key: str
     point: str
     label: str
-    unit: str            # eur | hours | count | ratio | share | seconds | index
+    unit: str            # money | hours | count | ratio | share | seconds | index
     higher_is_better: bool
     definition: str
 
@@ -163,7 +165,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("score_psi", "responsibility", "Score drift (PSI)", "index", False,
                "How far this period's score distribution moved from the model's first months "
                "(below 0.10 stable, 0.10 to 0.25 watch, above 0.25 shifted: the Drift page's bands)."),
-    FigureSpec("losses_avoided", "cash", "Credit losses avoided", "eur", True,
+    FigureSpec("losses_avoided", "cash", "Credit losses avoided", "money", True,
                "Losses the baseline policy would have taken minus the losses the model's policy takes. "
                "Negative when the policy accepts more risk than the baseline to grow."),
     FigureSpec("hours_saved", "labor", "Officer hours saved", "hours", True,
@@ -175,10 +177,10 @@ FIGURES: tuple[FigureSpec, ...] = (
                "Half of the applicants got their decision within this time."),
     FigureSpec("p95_turnaround", "time", "95th percentile decision time", "seconds", False,
                "95 of 100 applicants got their decision within this time."),
-    FigureSpec("net_contribution", "profit", "Net contribution", "eur", True,
+    FigureSpec("net_contribution", "profit", "Net contribution", "money", True,
                "Interest earned on good approved loans minus credit losses minus operating costs "
                "(scoring and manual reviews)."),
-    FigureSpec("approved_amount", "growth", "Approved amount", "eur", True,
+    FigureSpec("approved_amount", "growth", "Approved amount", "money", True,
                "Money lent on the applications approved in the period."),
     FigureSpec("approved_count", "growth", "Approved applications", "count", True,
                "Applications approved in the period."),
@@ -195,7 +197,7 @@ SPECS: dict[str, FigureSpec] = {s.key: s for s in FIGURES}
 HEADLINE: dict[str, str] = {"responsibility": "adverse_impact_ratio", "cash": "losses_avoided",
                             "labor": "hours_saved", "time": "median_turnaround", "profit": "net_contribution",
                             "growth": "approved_amount", "utilization": "capital_utilization"}
-SCALED_UNITS = ("eur", "hours", "count")   # targets for these are per month and scale with the period
+SCALED_UNITS = ("money", "hours", "count")   # targets for these are per month and scale with the period
 
 
 def parse_targets(data: Mapping[str, Any], source: str = "impact targets") -> Targets:
@@ -203,14 +205,10 @@ def parse_targets(data: Mapping[str, Any], source: str = "impact targets") -> Ta
     so one bad value costs its status, not the page."""
     problems: list[str] = []
     settings = data.get("settings", {})
-    min_group = DEFAULT_MIN_GROUP_SIZE
     if isinstance(settings, dict) and "min_group_size" in settings:
-        value = settings["min_group_size"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(f"{source}: [settings] min_group_size must be a whole number of at least 1, "
-                            f"got {value!r}; using {DEFAULT_MIN_GROUP_SIZE}")
-        else:
-            min_group = value
+        # One minimum group size for every page: it lives with the business assumptions.
+        problems.append(f"{source}: [settings] min_group_size is ignored here: set [fairness] "
+                        "min_group_size in business.toml (it applies to every page and report)")
     targets: dict[str, Target] = {}
     raw = data.get("targets", {})
     if not isinstance(raw, dict):
@@ -245,7 +243,7 @@ def parse_targets(data: Mapping[str, Any], source: str = "impact targets") -> Ta
                 problems.append(f"{where} is a fraction: target and at_risk must be between 0 and 1")
             else:
                 targets[key] = Target(target, at_risk)
-    return Targets(targets, min_group, tuple(problems))
+    return Targets(targets, tuple(problems))
 
 
 def parse_targets_toml(text: str, source: str = "impact targets") -> Targets:
@@ -264,9 +262,13 @@ def scaled_target(target: Target, spec: FigureSpec, days: int) -> Target:
     return Target(target.target * k, target.at_risk * k)
 
 
-def compute_status(value: float | None, target: Target | None, higher_is_better: bool) -> str:
+def compute_status(value: float | None, target: Target | None, higher_is_better: bool,
+                   unreadable: str = "") -> str:
+    """on track / at risk / off track against the target; "n/a" when `unreadable` gives a reason."""
     if value is None:
         return "no data"
+    if unreadable:
+        return NOT_READABLE
     if target is None:
         return "no target"
     if higher_is_better:
@@ -279,8 +281,8 @@ def compute_status(value: float | None, target: Target | None, higher_is_better:
 class WindowData:
     """Rollup aggregates of one model over one window (all small: bins, not rows).
 
-    scores: decision, bin, n, n_labelled, n_bad, amount_cents, loss_cents
-    groups: attribute, grp, n_approve, n_decided
+    scores: decision, bin and the money sums of `analytics.money.MONEY_COLUMNS`
+    groups: attribute, group, approved, decided
     latency: bin, n
     """
 
@@ -303,15 +305,19 @@ class ImpactContext:
     card_has_reasons: bool
     reference_hist: np.ndarray              # SCORE_BINS counts of the model's first months
     reference_label: str
-    history_matured_amount_cents: int = 0
-    history_matured_loans: int = 0
     overrides: list[dict[str, Any]] = field(default_factory=list)
 
 
 def empty_scores() -> pd.DataFrame:
+    from dashboard.analytics.money import MONEY_COLUMNS
+
     return pd.DataFrame({"decision": pd.Series(dtype=object),
-                         **{c: pd.Series(dtype="int64") for c in
-                            ("bin", "n", "n_labelled", "n_bad", "amount_cents", "loss_cents")}})
+                         **{c: pd.Series(dtype="int64") for c in ("bin", *MONEY_COLUMNS)}})
+
+
+def empty_groups() -> pd.DataFrame:
+    return pd.DataFrame({"attribute": pd.Series(dtype=object), "group": pd.Series(dtype=object),
+                         "approved": pd.Series(dtype="int64"), "decided": pd.Series(dtype="int64")})
 
 
 def has_decisions(w: WindowData) -> bool:
@@ -359,6 +365,7 @@ class Figure:
     previous: float | None = None
     target: Target | None = None
     status: str = "no data"
+    unreadable: str = ""            # why the value cannot be judged (status "n/a"); empty when it can
 
     @property
     def spec(self) -> FigureSpec:
@@ -378,11 +385,12 @@ class Scorecard:
     model_id: str
     figures: dict[str, Figure]
     notes: list[str] = field(default_factory=list)
+    currency: str = ""
 
     def point_status(self, point: str) -> str:
         """The worst status among the point's figures that have a target."""
         statuses = [f.status for f in self.figures.values() if f.spec.point == point]
-        for status in ("off track", "at risk", "on track"):
+        for status in ("off track", "at risk", "on track", NOT_READABLE):
             if status in statuses:
                 return status
         return "no data" if all(s == "no data" for s in statuses) else "no target"
@@ -399,13 +407,6 @@ def _pd(bins: np.ndarray) -> np.ndarray:
 def baseline_bin(cutoff: float) -> int:
     """The baseline approves score bins below this one (exact for cutoffs on the 0.001 grid)."""
     return int(round(cutoff * SCORE_BINS))
-
-
-def average_amount(ctx: ImpactContext, a: BusinessAssumptions) -> tuple[float, str]:
-    if ctx.history_matured_loans > 0:
-        return (ctx.history_matured_amount_cents / 100 / ctx.history_matured_loans,
-                f"average of the {ctx.history_matured_loans:,} matured approved loans of {ctx.model_id}")
-    return a.average_amount, "assumption average_amount (no loan has matured yet)"
 
 
 @dataclass(frozen=True)
@@ -428,39 +429,39 @@ class _Money:
     avoided_loss_expected: float      # approved by baseline, not approved by policy
     extra_good: float
     extra_good_matured: int
+    approved_basis: MoneyBasis        # which inputs of the approved loans were observed
+    extra_basis: MoneyBasis           # ... of the loans the baseline would have declined
 
 
-def _money(scores: pd.DataFrame, ctx: ImpactContext, a: BusinessAssumptions, amount: float) -> _Money:
+def _money(scores: pd.DataFrame, a: BusinessAssumptions) -> _Money:
     s = scores
     dec = s["decision"].astype(str).to_numpy() if not s.empty else np.array([], dtype=object)
-    n = s["n"].to_numpy(dtype=float)
-    nl = s["n_labelled"].to_numpy(dtype=float)
-    nb = s["n_bad"].to_numpy(dtype=float)
-    amt = s["amount_cents"].fillna(0).to_numpy(dtype=float) / 100
-    loss = s["loss_cents"].fillna(0).to_numpy(dtype=float) / 100
-    pdb = _pd(s["bin"].to_numpy()) if not s.empty else np.array([])
+    sums = MoneySums.from_frame(s)
     b = s["bin"].to_numpy() if not s.empty else np.array([], dtype=int)
+    pdb = _pd(b)
+    money: Money = compute_money(sums, pdb, a)
     approve = dec == "approve"
     not_approved = (dec == "decline") | (dec == "review")
     base_ok = b < baseline_bin(a.baseline_cutoff)
-    open_n = n - nl                          # approved loans with no outcome yet
-    exp_loss = open_n * pdb * a.loss_given_default * amount
-    with np.errstate(invalid="ignore", divide="ignore"):
-        good_amount = np.where(nl > 0, amt * (nl - nb) / np.where(nl > 0, nl, 1), 0.0)
-    rate = a.interest_margin * a.average_term_years
     extra = approve & ~base_ok
+    goods = sums.n_labelled - sums.n_bad
+    avoided = not_approved & base_ok
     return _Money(
-        n_decided=int(n[np.isin(dec, DECIDED)].sum()), n_approve=int(n[approve].sum()),
-        n_decline=int(n[dec == "decline"].sum()), n_review=int(n[dec == "review"].sum()),
-        approved_amount=float(amt[approve].sum() + (open_n[approve] * amount).sum()),
-        approved_matured_amount=float(amt[approve].sum()), matured_approved=int(nl[approve].sum()),
-        realized_loss=float(loss[approve].sum()), expected_loss=float(exp_loss[approve].sum()),
-        income_realized=float(rate * good_amount[approve].sum()),
-        income_expected=float(rate * (open_n * (1 - pdb) * amount)[approve].sum()),
-        extra_loss_realized=float(loss[extra].sum()), extra_loss_expected=float(exp_loss[extra].sum()),
-        avoided_loss_expected=float((n * pdb * a.loss_given_default * amount)[not_approved & base_ok].sum()),
-        extra_good=float(((nl - nb) + open_n * (1 - pdb))[extra].sum()),
-        extra_good_matured=int((nl - nb)[extra].sum()),
+        n_decided=int(sums.n[np.isin(dec, DECIDED)].sum()), n_approve=int(sums.n[approve].sum()),
+        n_decline=int(sums.n[dec == "decline"].sum()), n_review=int(sums.n[dec == "review"].sum()),
+        approved_amount=float((money.matured_exposure + money.expected_exposure)[approve].sum()),
+        approved_matured_amount=float(money.matured_exposure[approve].sum()),
+        matured_approved=int(sums.n_labelled[approve].sum()),
+        realized_loss=float(money.realized_loss[approve].sum()),
+        expected_loss=float(money.expected_loss[approve].sum()),
+        income_realized=float(money.realized_interest[approve].sum()),
+        income_expected=float(money.expected_interest[approve].sum()),
+        extra_loss_realized=float(money.realized_loss[extra].sum()),
+        extra_loss_expected=float(money.expected_loss[extra].sum()),
+        avoided_loss_expected=float((money.realized_loss + money.expected_loss)[avoided].sum()),
+        extra_good=float((goods + money.open - money.expected_defaults)[extra].sum()),
+        extra_good_matured=int(goods[extra].sum()),
+        approved_basis=MoneyBasis.of(sums, approve), extra_basis=MoneyBasis.of(sums, extra),
     )
 
 
@@ -477,57 +478,52 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(v[min(idx, len(v) - 1)])
 
 
-def compute_adverse_impact(groups: pd.DataFrame, min_group_size: int) -> tuple[float | None, dict[str, Any]]:
-    """min over attributes of (lowest group approval rate / highest group approval rate).
+class _Builder:
+    """Collects one window's figures; a window without decisions gets values of None."""
 
-    `groups`: attribute, grp, n_approve, n_decided (one row per group).
-    """
-    if groups.empty:
-        return None, {"note": "no protected attributes in the logs for this period"}
-    worst: tuple[float, str] | None = None
-    rates: dict[str, str] = {}
-    left_out: dict[str, str] = {}
-    for attribute, part in groups.groupby("attribute", sort=True):
-        approved = part["n_approve"].to_numpy(dtype=float)
-        decided = part["n_decided"].to_numpy(dtype=float)
-        ok = decided >= min_group_size
-        rate = np.divide(approved, decided, out=np.zeros_like(approved), where=decided > 0)
-        for grp, r, d, kept in zip(part["grp"], rate, decided, ok, strict=True):
-            if d > 0:
-                (rates if kept else left_out)[f"{attribute}={grp}"] = f"{r:.1%} of {int(d):,}"
-        if ok.sum() < 2 or not rate[ok].max() > 0:
-            continue
-        ratio = float(rate[ok].min() / rate[ok].max())
-        if worst is None or ratio < worst[0]:
-            worst = (ratio, str(attribute))
-    inputs: dict[str, Any] = {"approval rate by group": rates, "smallest group counted": min_group_size,
-                              "groups left out (too few decisions)": left_out}
-    if worst is None:
-        inputs["note"] = f"fewer than two groups with at least {min_group_size} decided applications"
-        return None, inputs
-    inputs["attribute with the widest gap"] = worst[1]
-    return worst[0], inputs
+    def __init__(self, has_data: bool, currency: str) -> None:
+        self.figs: dict[str, Figure] = {}
+        self.has_data = has_data
+        self.currency = currency
+
+    def add(self, key: str, value: float | None, formula: str, inputs: dict[str, Any], basis: str = "",
+            unreadable: str = "") -> None:
+        self.figs[key] = Figure(key, value if self.has_data else None, formula, inputs, basis,
+                                unreadable=unreadable if self.has_data else "")
+
+    def money(self, value: float) -> str:
+        return format_value(value, "money", self.currency)
 
 
 def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumptions, period: Period,
                            targets: Targets, prev_approved_amount: float | None = None) -> dict[str, Figure]:
     """The figures of one window (without previous values, targets or statuses)."""
-    amount, amount_note = average_amount(ctx, a)
-    m = _money(w.scores, ctx, a, amount)
-    figs: dict[str, Figure] = {}
-    has_data = m.n_decided > 0
-    days = _covered_days(w, period)
+    m = _money(w.scores, a)
+    b = _Builder(m.n_decided > 0, a.currency)
+    _responsibility(b, w, ctx, a, period, m)
+    _cash(b, ctx, a, m)
+    _labor_and_time(b, w, a, m)
+    _profit(b, w, a, m)
+    _growth(b, a, m, prev_approved_amount)
+    _utilization(b, w, a, m, _covered_days(w, period))
+    return b.figs
 
-    def fig(key: str, value: float | None, formula: str, inputs: dict[str, Any], basis: str = "") -> None:
-        figs[key] = Figure(key, value if has_data else None, formula, inputs, basis)
 
-    cutoff_text = f"{a.baseline_cutoff:g}"
-    # ---------------------------------------------------------------- responsibility
-    air, air_inputs = compute_adverse_impact(w.groups, targets.min_group_size)
-    fig("adverse_impact_ratio", air,
-        "for each protected attribute: min(group approval rate) / max(group approval rate), over groups "
-        "with enough decided applications; the smallest ratio over attributes",
-        {**air_inputs, "decided applications": m.n_decided, "model": ctx.model_id})
+def _responsibility(b: _Builder, w: WindowData, ctx: ImpactContext, a: BusinessAssumptions, period: Period,
+                    m: _Money) -> None:
+    rates = compute_group_rates(w.groups, a.min_group_size)
+    air = compute_adverse_impact(rates, a.min_group_size)
+    air_inputs: dict[str, Any] = {"approval rate by group": air.rates, "smallest group counted": a.min_group_size,
+                                  "groups left out (too few decided applications, or unknown)": air.left_out}
+    if air.attribute is not None:
+        air_inputs["attribute with the widest gap"] = f"{air.attribute} (least approved: {air.group})"
+    else:
+        air_inputs["note"] = air.reason
+    b.add("adverse_impact_ratio", air.value,
+          "for each protected attribute: min(group approval rate) / max(group approval rate), over groups "
+          f"with at least {a.min_group_size} decided applications (numeric attributes in bands); the smallest "
+          "ratio over attributes",
+          {**air_inputs, "decided applications": m.n_decided, "model": ctx.model_id})
     period_overrides = [e for e in ctx.overrides if (d := override_day(e)) is not None
                         and period.start <= d <= period.end
                         and e.get("model_id") in (None, "", ctx.model_id)]
@@ -535,50 +531,50 @@ def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumpt
     with_reason = sum(1 for e in override_declines if override_reason(e))
     declines = m.n_decline + len(override_declines)
     explained = (m.n_decline if ctx.card_has_reasons else 0) + with_reason
-    fig("declines_with_reasons", explained / declines if declines else None,
-        "(automated declines with reason codes + officer declines whose override records a reason) / "
-        "(automated declines + officer declines)",
-        {"automated declines": m.n_decline,
-         "reason codes for automated declines": "yes: the model card has a plain-language reason for "
-         "every feature" if ctx.card_has_reasons else "no: the model card lacks reason templates",
-         "officer declines (overrides)": len(override_declines), "officer declines with a reason": with_reason})
-    fig("override_rate", len(period_overrides) / m.n_decided if m.n_decided else None,
-        "overrides recorded for decisions of the period / decided applications",
-        {"overrides": len(period_overrides), "decided applications": m.n_decided})
+    b.add("declines_with_reasons", explained / declines if declines else None,
+          "(automated declines with reason codes + officer declines whose override records a reason) / "
+          "(automated declines + officer declines)",
+          {"automated declines": m.n_decline,
+           "reason codes for automated declines": "yes: the model card has a plain-language reason for "
+           "every feature" if ctx.card_has_reasons else "no: the model card lacks reason templates",
+           "officer declines (overrides)": len(override_declines), "officer declines with a reason": with_reason})
+    b.add("override_rate", len(period_overrides) / m.n_decided if m.n_decided else None,
+          "overrides recorded for decisions of the period / decided applications",
+          {"overrides": len(period_overrides), "decided applications": m.n_decided})
     cur_hist = np.zeros(SCORE_BINS)
     if not w.scores.empty:
         np.add.at(cur_hist, w.scores["bin"].to_numpy(dtype=int).clip(0, SCORE_BINS - 1),
                   w.scores["n"].to_numpy(dtype=float))
     psi = decile_psi(ctx.reference_hist, cur_hist)
-    drift = None if psi is None else psi_status(psi)
-    fig("score_psi", psi,
-        "PSI = sum over 10 reference deciles of (current share - reference share) x ln(current / reference)",
-        {"reference": ctx.reference_label, "reference applications": int(ctx.reference_hist.sum()),
-         "period applications": int(cur_hist.sum()), "drift status": drift or "n/a"})
-    # ---------------------------------------------------------------- cash
+    b.add("score_psi", psi,
+          "PSI = sum over 10 reference deciles of (current share - reference share) x ln(current / reference)",
+          {"reference": ctx.reference_label, "reference applications": int(ctx.reference_hist.sum()),
+           "period applications": int(cur_hist.sum()), "drift status": "n/a" if psi is None else psi_status(psi)})
+
+
+def _cash(b: _Builder, ctx: ImpactContext, a: BusinessAssumptions, m: _Money) -> None:
     avoided = m.avoided_loss_expected - m.extra_loss_realized - m.extra_loss_expected
-    fig("losses_avoided", avoided,
-        "expected losses of applicants the baseline approves and the policy does not  -  losses of "
-        "applicants the policy approves and the baseline declines (realized where matured, else "
-        "PD x LGD x amount)",
-        {"baseline policy": f"approve when champion score < {cutoff_text}",
-         "policy in force now (the period's decisions are taken as logged)": _policy_text(ctx),
-         "losses avoided (baseline approves, policy declines; expected)": _eur(m.avoided_loss_expected),
-         "extra losses taken, realized": _eur(m.extra_loss_realized),
-         "extra losses taken, expected": _eur(m.extra_loss_expected),
-         "loss given default (unmatured loans)": a.loss_given_default, "amount per unmatured loan": _eur(amount),
-         "amount basis": amount_note},
-        basis=f"realized {_eur(-m.extra_loss_realized)}, expected "
-              f"{_eur(m.avoided_loss_expected - m.extra_loss_expected)}")
-    # ---------------------------------------------------------------- labor
+    b.add("losses_avoided", avoided,
+          "losses of applicants the baseline approves and the policy does not  -  losses of applicants the "
+          "policy approves and the baseline declines (realized where matured, else PD x LGD x average amount)",
+          {"baseline policy": f"approve when champion score < {a.baseline_cutoff:g}",
+           "policy in force now (the period's decisions are taken as logged)": _policy_text(ctx),
+           "losses avoided (baseline approves, policy declines)": b.money(m.avoided_loss_expected),
+           "extra losses taken, realized": b.money(m.extra_loss_realized),
+           "extra losses taken, expected": b.money(m.extra_loss_expected),
+           **m.extra_basis.inputs(a, a.currency)},
+          basis=f"realized {b.money(-m.extra_loss_realized)}, expected "
+                f"{b.money(m.avoided_loss_expected - m.extra_loss_expected)}")
+
+
+def _labor_and_time(b: _Builder, w: WindowData, a: BusinessAssumptions, m: _Money) -> None:
     hours = (m.n_decided * a.manual_minutes_per_application - m.n_review * a.minutes_per_review) / 60
-    fig("hours_saved", hours,
-        "(decided applications x manual minutes per application - reviews x minutes per review) / 60",
-        {"decided applications": m.n_decided, "manual minutes per application": a.manual_minutes_per_application,
-         "reviews": m.n_review, "minutes per review": a.minutes_per_review})
-    fig("review_queue", float(m.n_review), "applications with decision 'review' in the period",
-        {"reviews": m.n_review, "share of decided": f"{m.n_review / m.n_decided:.1%}" if m.n_decided else "n/a"})
-    # ---------------------------------------------------------------- time
+    b.add("hours_saved", hours,
+          "(decided applications x manual minutes per application - reviews x minutes per review) / 60",
+          {"decided applications": m.n_decided, "manual minutes per application": a.manual_minutes_per_application,
+           "reviews": m.n_review, "minutes per review": a.minutes_per_review})
+    b.add("review_queue", float(m.n_review), "applications with decision 'review' in the period",
+          {"reviews": m.n_review, "share of decided": f"{m.n_review / m.n_decided:.1%}" if m.n_decided else "n/a"})
     n_auto = m.n_approve + m.n_decline
     manual_s = a.manual_turnaround_hours * 3600
     lat = w.latency
@@ -599,58 +595,74 @@ def compute_window_figures(w: WindowData, ctx: ImpactContext, a: BusinessAssumpt
     med, p95 = weighted_quantile(values, weights, 0.5), weighted_quantile(values, weights, 0.95)
     time_formula = ("{q} of the decision times, where an automatic decision takes the pipeline time + its "
                     "scoring latency and a review takes the manual turnaround")
-    fig("median_turnaround", med, time_formula.format(q="median"),
-        {**time_inputs, "times faster than manual": f"{manual_s / med:,.0f}x" if med else "n/a"})
-    fig("p95_turnaround", p95, time_formula.format(q="95th percentile"),
-        {**time_inputs, "times faster than manual": f"{manual_s / p95:,.0f}x" if p95 else "n/a"})
-    # ---------------------------------------------------------------- profit
+    b.add("median_turnaround", med, time_formula.format(q="median"),
+          {**time_inputs, "times faster than manual": f"{manual_s / med:,.0f}x" if med else "n/a"})
+    b.add("p95_turnaround", p95, time_formula.format(q="95th percentile"),
+          {**time_inputs, "times faster than manual": f"{manual_s / p95:,.0f}x" if p95 else "n/a"})
+
+
+def _profit(b: _Builder, w: WindowData, a: BusinessAssumptions, m: _Money) -> None:
     income = m.income_realized + m.income_expected
     losses = m.realized_loss + m.expected_loss
     op_costs = w.predictions_all_models * a.cost_per_prediction + m.n_review * a.cost_per_review
-    fig("net_contribution", income - losses - op_costs,
-        "interest income on good approved loans (amount x margin x term) - credit losses on approved "
-        "loans - (scores x cost per prediction + reviews x cost per review)",
-        {"interest income, matured good loans": _eur(m.income_realized),
-         "interest income, expected on unmatured loans": _eur(m.income_expected),
-         "credit losses, realized": _eur(m.realized_loss),
-         "credit losses, expected": _eur(m.expected_loss),
-         "operating costs": _eur(op_costs),
-         "scores by all models": w.predictions_all_models, "cost per prediction": a.cost_per_prediction,
-         "reviews": m.n_review, "cost per review": a.cost_per_review,
-         "interest margin x term": f"{a.interest_margin:g} x {a.average_term_years:g} years",
-         "amount per unmatured loan": _eur(amount)},
-        basis=f"realized {_eur(m.income_realized - m.realized_loss)}, expected "
-              f"{_eur(m.income_expected - m.expected_loss)}, costs {_eur(op_costs)}")
-    # ---------------------------------------------------------------- growth
-    fig("approved_amount", m.approved_amount,
-        "amounts of matured approved loans + unmatured approved loans x amount per loan",
-        {"approved applications": m.n_approve, "matured approved loans": m.matured_approved,
-         "their amount": _eur(m.approved_matured_amount), "amount per unmatured loan": _eur(amount),
-         "amount basis": amount_note})
-    fig("approved_count", float(m.n_approve), "applications with decision 'approve'",
-        {"approved": m.n_approve, "decided": m.n_decided,
-         "approval rate": f"{m.n_approve / m.n_decided:.1%}" if m.n_decided else "n/a"})
+    b.add("net_contribution", income - losses - op_costs,
+          "interest income on good approved loans (amount x margin x term) - credit losses on approved "
+          "loans - (scores x cost per prediction + reviews x cost per review)",
+          {"interest income, matured good loans": b.money(m.income_realized),
+           "interest income, expected on unmatured loans": b.money(m.income_expected),
+           "credit losses, realized": b.money(m.realized_loss),
+           "credit losses, expected": b.money(m.expected_loss),
+           "operating costs": b.money(op_costs),
+           "scores by all models": w.predictions_all_models, "cost per prediction": a.cost_per_prediction,
+           "reviews": m.n_review, "cost per review": a.cost_per_review,
+           "interest margin x term": f"{a.interest_margin:g} x {a.average_term_years:g} years",
+           **m.approved_basis.inputs(a, a.currency)},
+          basis=f"realized {b.money(m.income_realized - m.realized_loss)}, expected "
+                f"{b.money(m.income_expected - m.expected_loss)}, costs {b.money(op_costs)}")
+
+
+def _growth(b: _Builder, a: BusinessAssumptions, m: _Money, prev_approved_amount: float | None) -> None:
+    b.add("approved_amount", m.approved_amount,
+          "amounts of matured approved loans (the assumed average where an outcome has no amount) + "
+          "unmatured approved loans x the assumed average amount",
+          {"approved applications": m.n_approve, "matured approved loans": m.matured_approved,
+           "their amount": b.money(m.approved_matured_amount),
+           "amount per unmatured loan (assumption average_amount)": b.money(a.average_amount),
+           **m.approved_basis.inputs(a, a.currency)})
+    b.add("approved_count", float(m.n_approve), "applications with decision 'approve'",
+          {"approved": m.n_approve, "decided": m.n_decided,
+           "approval rate": f"{m.n_approve / m.n_decided:.1%}" if m.n_decided else "n/a"})
     growth = (m.approved_amount / prev_approved_amount - 1) if prev_approved_amount else None
-    fig("approved_amount_growth", growth, "approved amount / approved amount of the previous period - 1",
-        {"approved amount": _eur(m.approved_amount),
-         "previous period": _eur(prev_approved_amount) if prev_approved_amount else "no data"})
-    fig("extra_good_approved", m.extra_good,
-        "approved applicants with score >= baseline cutoff: matured goods + unmatured x (1 - PD)",
-        {"baseline cutoff": cutoff_text, "matured goods": m.extra_good_matured,
-         "expected goods among unmatured": f"{m.extra_good - m.extra_good_matured:,.1f}"},
-        basis=f"realized {m.extra_good_matured:,}, expected {m.extra_good - m.extra_good_matured:,.1f}")
-    # ---------------------------------------------------------------- utilization
+    b.add("approved_amount_growth", growth, "approved amount / approved amount of the previous period - 1",
+          {"approved amount": b.money(m.approved_amount),
+           "previous period": b.money(prev_approved_amount) if prev_approved_amount else "no data"})
+    b.add("extra_good_approved", m.extra_good,
+          "approved applicants with score >= baseline cutoff: matured goods + unmatured x (1 - PD)",
+          {"baseline cutoff": f"{a.baseline_cutoff:g}", "matured goods": m.extra_good_matured,
+           "expected goods among unmatured": f"{m.extra_good - m.extra_good_matured:,.1f}"},
+          basis=f"realized {m.extra_good_matured:,}, expected {m.extra_good - m.extra_good_matured:,.1f}")
+
+
+def _utilization(b: _Builder, w: WindowData, a: BusinessAssumptions, m: _Money, days: int) -> None:
     capital = a.capital_available * days / 365
-    fig("capital_utilization", m.approved_amount / capital if capital else None,
-        "approved amount / (capital available per year x days of data in the period / 365)",
-        {"approved amount": _eur(m.approved_amount), "capital available per year": _eur(a.capital_available),
-         "days of data in the period": days})
+    deployed = m.approved_amount / capital if capital else None
+    unreadable = ""
+    if deployed is not None and deployed > 1:
+        # More lent than there is capital: the assumption does not fit this portfolio, so the
+        # figure cannot be read as good (or bad) use of capital.
+        unreadable = (f"the approved amount is {deployed:.1f} times the capital available for the period: "
+                      "check the [capital] available assumption in business.toml")
+    elif not capital:
+        unreadable = "no capital available is set ([capital] available in business.toml)"
+    b.add("capital_utilization", deployed,
+          "approved amount / (capital available per year x days of data in the period / 365)",
+          {"approved amount": b.money(m.approved_amount), "capital available per year": b.money(a.capital_available),
+           "days of data in the period": days}, unreadable=unreadable)
     capacity = a.serving_capacity_per_second * 86_400
-    fig("serving_capacity_used", w.busiest_day_predictions / capacity if capacity else None,
-        "scores by all models on the busiest day / (capacity per second x 86,400 s)",
-        {"scores on the busiest day": w.busiest_day_predictions,
-         "capacity per second": a.serving_capacity_per_second})
-    return figs
+    b.add("serving_capacity_used", w.busiest_day_predictions / capacity if capacity else None,
+          "scores by all models on the busiest day / (capacity per second x 86,400 s)",
+          {"scores on the busiest day": w.busiest_day_predictions,
+           "capacity per second": a.serving_capacity_per_second})
 
 
 def _policy_text(ctx: ImpactContext) -> str:
@@ -684,7 +696,7 @@ def compute_scorecard(current: WindowData, previous: WindowData, before_previous
         f.previous = prev[key].value
         raw = targets.by_figure.get(key)
         f.target = scaled_target(raw, f.spec, days) if raw else None
-        f.status = compute_status(f.value, f.target, f.spec.higher_is_better)
+        f.status = compute_status(f.value, f.target, f.spec.higher_is_better, f.unreadable)
     notes = []
     if not has_decisions(current):
         notes.append(f"No decisions by {ctx.model_id} in {period.label}.")
@@ -693,14 +705,10 @@ def compute_scorecard(current: WindowData, previous: WindowData, before_previous
                      f"{period.days} days.")
     if not has_decisions(previous):
         notes.append(f"No decisions in the previous period ({prev_period.label}): no change is shown.")
-    deployed = figs["capital_utilization"].value
-    if deployed is not None and deployed > 1:
-        # More lent than there is capital: the assumption is wrong for this portfolio, so the
-        # figure (and its status) cannot be read as good use of capital.
-        notes.append(f"The approved amount is {deployed:.1f} times the capital available for the period "
-                     f"(capital available per year: {_eur(assumptions.capital_available)}): check the "
-                     "[capital] assumption; Capital deployed cannot be read until it matches the portfolio.")
-    return Scorecard(period, prev_period, ctx.model_id, figs, notes)
+    for f in figs.values():
+        if f.status == NOT_READABLE:
+            notes.append(f"{f.spec.label} cannot be read (status n/a): {f.unreadable}.")
+    return Scorecard(period, prev_period, ctx.model_id, figs, notes, assumptions.currency)
 
 
 def compute_trend(windows: Mapping[str, WindowData], periods: Sequence[Period], ctx: ImpactContext,
@@ -721,13 +729,15 @@ def compute_trend(windows: Mapping[str, WindowData], periods: Sequence[Period], 
 
 
 # --------------------------------------------------------------------------- output
-def format_value(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str, currency: str = "") -> str:
+    """A figure as people read it; money carries the lender's `currency` code."""
     if value is None or not math.isfinite(float(value)):
         return "n/a"
-    if unit in ("eur", "hours", "count"):
+    if unit in ("money", "hours", "count"):
         value = round(value)  # whole units: -0.3 and -0.0 are shown as 0, not "-0"
-    if unit == "eur":
-        return f"-EUR {-value:,.0f}" if value < 0 else f"EUR {value:,.0f}"
+    if unit == "money":
+        code = f"{currency} " if currency else ""
+        return f"-{code}{-value:,.0f}" if value < 0 else f"{code}{value:,.0f}"
     if unit == "hours":
         return f"{value:,.0f} h"
     if unit == "count":
@@ -739,24 +749,21 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3f}"
 
 
-def _eur(value: float) -> str:
-    return format_value(value, "eur")
-
-
-def format_compact(value: float | None, unit: str) -> str:
-    """Short numbers for dense tables and axes (EUR 17.9M, 9.4k h, 12.0k)."""
+def format_compact(value: float | None, unit: str, currency: str = "") -> str:
+    """Short numbers for dense tables and axes (CHF 17.9M, 9.4k h, 12.0k)."""
     if value is None or not math.isfinite(value):
         return "n/a"
-    if unit in ("eur", "hours", "count") and abs(value) >= 10_000:
+    if unit in ("money", "hours", "count") and abs(value) >= 10_000:
         # the scale after rounding: 999,950 is 1.0M, not 1000.0k
         scaled, suffix = (value / 1e6, "M") if abs(value) >= 999_950 else (value / 1e3, "k")
         text = f"{abs(scaled):.1f}{suffix}"
         sign = "-" if value < 0 else ""
-        return {"eur": f"{sign}EUR {text}", "hours": f"{sign}{text} h"}.get(unit, f"{sign}{text}")
-    return format_value(value, unit)
+        code = f"{currency} " if currency else ""
+        return {"money": f"{sign}{code}{text}", "hours": f"{sign}{text} h"}.get(unit, f"{sign}{text}")
+    return format_value(value, unit, currency)
 
 
-def format_change(f: Figure) -> str | None:
+def format_change(f: Figure, currency: str = "") -> str | None:
     change = f.change
     if change is None:
         return None
@@ -767,16 +774,16 @@ def format_change(f: Figure) -> str | None:
         return f"{change:+.3f}"
     if unit == "seconds":
         return f"{change:+,.2f} s"
-    text = format_value(abs(change), unit)
-    return ("-" if round(change) < 0 else "+") + text  # a change of -0.3 EUR is "+EUR 0", not "-EUR 0"
+    text = format_value(abs(change), unit, currency)
+    return ("-" if round(change) < 0 else "+") + text  # a change of -0.3 is "+CHF 0", not "-CHF 0"
 
 
-def format_target(f: Figure) -> str:
+def format_target(f: Figure, currency: str = "") -> str:
     if f.target is None:
         return "not set"
     sign = ">=" if f.spec.higher_is_better else "<="
-    return f"{sign} {format_value(f.target.target, f.spec.unit)} (at risk {sign} " \
-           f"{format_value(f.target.at_risk, f.spec.unit)})"
+    return f"{sign} {format_value(f.target.target, f.spec.unit, currency)} (at risk {sign} " \
+           f"{format_value(f.target.at_risk, f.spec.unit, currency)})"
 
 
 def scorecard_rows(card: Scorecard) -> list[dict[str, Any]]:
@@ -787,10 +794,12 @@ def scorecard_rows(card: Scorecard) -> list[dict[str, Any]]:
             rows.append({
                 "period": card.period.label, "previous_period": card.previous_period.label,
                 "model_id": card.model_id, "point": title, "figure": f.key, "label": f.spec.label,
-                "unit": f.spec.unit, "value": f.value, "previous": f.previous, "change": f.change,
+                "unit": f.spec.unit, "currency": card.currency if f.spec.unit == "money" else None,
+                "value": f.value, "previous": f.previous, "change": f.change,
                 "target": f.target.target if f.target else None,
                 "at_risk": f.target.at_risk if f.target else None,
                 "higher_is_better": f.spec.higher_is_better, "status": f.status,
+                "status_reason": f.unreadable or None,
                 "point_status": card.point_status(point), "definition": f.spec.definition,
                 "formula": f.formula, "basis": f.basis,
                 "inputs": "; ".join(f"{k}: {format_input(v)}" for k, v in f.inputs.items()),
@@ -816,7 +825,8 @@ def scorecard_json(card: Scorecard) -> dict[str, Any]:
         return None if isinstance(v, float) and not math.isfinite(v) else v
 
     return {"period": card.period.label, "start": str(card.period.start), "end": str(card.period.end),
-            "previous_period": card.previous_period.label, "model_id": card.model_id, "notes": card.notes,
+            "previous_period": card.previous_period.label, "model_id": card.model_id, "currency": card.currency,
+            "notes": card.notes,
             "points": {point: {"title": title, "definition": text, "status": card.point_status(point),
                                "figures": [{k: clean(v) for k, v in row.items()
                                             if k not in ("period", "previous_period", "model_id", "point")}

@@ -9,13 +9,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.analytics.comparison import FOUR_FIFTHS, compute_psi_by_month, psi_status
+from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.comparison import compute_psi_by_month
+from dashboard.analytics.drift import psi_status
+from dashboard.analytics.fairness import FOUR_FIFTHS, compute_adverse_impact
 from dashboard.analytics.histogram import (
     auc_from_histogram,
     brier_from_histogram,
     ks_from_histogram,
 )
 from dashboard.analytics.policy import Policy
+from dashboard.analytics.thresholds import compute_fairness, make_group_bins
 from dashboard.models.card import ModelCard
 
 SCORE_BINS = 1000
@@ -39,9 +43,10 @@ class LiveFacts:
     psi: float | None = None
     psi_month: str | None = None
     psi_reference_month: str | None = None
-    drift_status: str = "unknown"
+    drift_status: str = "n/a"
     fairness: pd.DataFrame = field(default_factory=pd.DataFrame)
     lowest_air: float | None = None
+    min_group_size: int = 0
     policy: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -54,33 +59,17 @@ def compute_missing_fields(card: ModelCard) -> list[str]:
     return card.missing_recommended()
 
 
-def _group_approvals(groups: pd.DataFrame, approve_below: float) -> pd.DataFrame:
-    """Approval rate per protected group at a cutoff, from 100-bin group histograms.
-
-    Bin b holds scores in [b/100, (b+1)/100): it is approved when its upper edge is at or
-    below the cutoff, exact for cutoffs on a 0.01 grid.
-    """
-    cols = ["attribute", "grp", "n", "approval_rate", "air"]
-    if groups.empty:
-        return pd.DataFrame(columns=cols)
-    limit = int(np.floor(approve_below * GROUP_BINS + 1e-9))
-    frame = groups.assign(approved=np.where(groups["bin"] < limit, groups["n"], 0))
-    agg = frame.groupby(["attribute", "grp"], as_index=False)[["n", "approved"]].sum()
-    agg["approval_rate"] = agg["approved"] / agg["n"].where(agg["n"] > 0)
-    top = agg.groupby("attribute")["approval_rate"].transform("max")
-    agg["air"] = agg["approval_rate"] / top.where(top > 0)
-    return agg[cols].sort_values(["attribute", "grp"]).reset_index(drop=True)
-
-
 def compute_live_facts(card: ModelCard, role_now: str, daily: pd.DataFrame, scores: pd.DataFrame,
-                       monthly: pd.DataFrame, groups: pd.DataFrame, policy: Policy) -> LiveFacts:
+                       monthly: pd.DataFrame, groups: pd.DataFrame, policy: Policy,
+                       assumptions: BusinessAssumptions) -> LiveFacts:
     """Facts from a model's rollups.
 
     daily: date, n, n_labelled, n_bad; scores: bin, n, n_labelled, n_bad (1,000 bins);
     monthly: model_id, month, bin, n; groups: attribute, grp, bin, n (100 bins).
     Live metrics use matured outcomes, which exist only for approved applications.
     """
-    facts = LiveFacts(model_id=card.id, role_now=role_now, policy=policy.to_dict())
+    facts = LiveFacts(model_id=card.id, role_now=role_now, policy=policy.to_dict(),
+                      min_group_size=assumptions.min_group_size)
     if daily.empty or int(daily["n"].sum()) == 0:
         return facts
     days = pd.to_datetime(daily["date"])
@@ -103,10 +92,12 @@ def compute_live_facts(card: ModelCard, role_now: str, daily: pd.DataFrame, scor
         facts.psi = None if pd.isna(last["psi"]) else float(last["psi"])
         facts.psi_month = pd.Timestamp(last["month"]).strftime("%Y-%m")
         facts.psi_reference_month = pd.Timestamp(psi.iloc[0]["month"]).strftime("%Y-%m")
-    facts.drift_status = psi_status(facts.psi)
-    facts.fairness = _group_approvals(groups, policy.approve_below)
-    if not facts.fairness.empty and facts.fairness["air"].notna().any():
-        facts.lowest_air = float(facts.fairness["air"].min())
+    facts.drift_status = "n/a" if facts.psi is None else psi_status(facts.psi)
+    # The same rule as the Thresholds page at the policy in force (fairness.compute_group_rates).
+    group_bins = make_group_bins(groups, list(card.protected_attributes)) if not groups.empty else None
+    if group_bins is not None and not group_bins.empty:
+        facts.fairness = compute_fairness(group_bins, policy.cutoff, policy.review_from, assumptions)
+        facts.lowest_air = compute_adverse_impact(facts.fairness, assumptions.min_group_size).value
     return facts
 
 

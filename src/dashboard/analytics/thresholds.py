@@ -7,9 +7,10 @@ so a cutoff between bin edges is within one bin of the exact row count.
 
 Expected defaults use the matured label where an application has one (only loans the
 logged policy approved ever get one) and the calibrated score, taken as the bin midpoint,
-where it does not. Losses likewise: realized loss amounts for labelled loans, estimated
-(score x average amount x LGD) for the rest. Both parts are kept apart so the page can say
-which figure is realized and which is estimated.
+where it does not. Money follows the one money model (`analytics/money.py`): realized losses
+and interest for matured loans, expected ones from the score for the rest. Both parts are
+kept apart so the page can say which figure is realized and which is estimated. Fairness
+follows `analytics/fairness.py` (one minimum group size, banded numeric attributes).
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS, score_bin_edges
+from dashboard.analytics.fairness import (
+    MISSING_GROUP,
+    RATE_COLUMNS,
+    compute_group_rates,
+)
+from dashboard.analytics.money import MONEY_COLUMNS, MoneyBasis, MoneySums, compute_money
 from dashboard.analytics.policy import validate_policy
 
 DECISION_ORDER = ("approve", "review", "decline", "none")
-FOUR_FIFTHS = 0.8
 CURVE_STEP = 0.001  # curves are evaluated on every score-bin edge
 
 
@@ -37,17 +43,25 @@ class ThresholdError(ValueError):
 
 @dataclass(frozen=True)
 class ScoreBins:
-    """Per-bin sums for one model and window. Arrays are (decision, bin) shaped (4, 1000),
-    decisions in DECISION_ORDER; money in currency units (not cents)."""
+    """Per-bin sums for one model and window: the money model's sums as (decision, bin) arrays,
+    shape (4, 1000), decisions in DECISION_ORDER."""
 
     model_id: str
     start: dt.date | None
     end: dt.date | None
-    n: np.ndarray
-    n_labelled: np.ndarray
-    n_bad: np.ndarray
-    loss: np.ndarray
-    amount: np.ndarray
+    sums: MoneySums
+
+    @property
+    def n(self) -> np.ndarray:
+        return self.sums.n
+
+    @property
+    def n_labelled(self) -> np.ndarray:
+        return self.sums.n_labelled
+
+    @property
+    def n_bad(self) -> np.ndarray:
+        return self.sums.n_bad
 
     @property
     def bins(self) -> int:
@@ -123,7 +137,7 @@ class ThresholdFigures:
 # ---------------------------------------------------------------------------- validation
 def check_assumptions(assumptions: BusinessAssumptions) -> None:
     """Refuse negative costs or amounts (the TOML parser already does; events may not)."""
-    bad = [f"{k} = {v}" for k, v in assumptions.to_dict().items() if v < 0]
+    bad = [f"{k} = {v}" for k, v in assumptions.numbers().items() if v < 0]
     if bad:
         raise ThresholdError("business assumptions must not be negative: " + ", ".join(bad))
 
@@ -156,18 +170,20 @@ class _Prepared:
     n: np.ndarray
     labelled: np.ndarray
     bad: np.ndarray
-    loss: np.ndarray
+    realized_loss: np.ndarray
+    realized_interest: np.ndarray
     est_bad: np.ndarray
+    est_loss: np.ndarray
+    est_interest: np.ndarray
     total: int
 
 
-def _prepare(scores: ScoreBins) -> _Prepared:
-    n = scores.n.sum(axis=0).astype(float)
-    labelled = scores.n_labelled.sum(axis=0).astype(float)
-    unlabelled = np.maximum(n - labelled, 0.0)
-    return _Prepared(n=n, labelled=labelled, bad=scores.n_bad.sum(axis=0).astype(float),
-                     loss=scores.loss.sum(axis=0).astype(float),
-                     est_bad=unlabelled * _midpoints(scores.bins), total=scores.total)
+def _prepare(scores: ScoreBins, a: BusinessAssumptions) -> _Prepared:
+    sums = scores.sums.map(lambda v: v.sum(axis=0))
+    money = compute_money(sums, _midpoints(scores.bins), a)
+    return _Prepared(n=sums.n, labelled=sums.n_labelled, bad=sums.n_bad, realized_loss=money.realized_loss,
+                     realized_interest=money.realized_interest, est_bad=money.expected_defaults,
+                     est_loss=money.expected_loss, est_interest=money.expected_interest, total=scores.total)
 
 
 def _figures(prep: _Prepared, cutoffs: np.ndarray, lowers: np.ndarray,
@@ -180,17 +196,17 @@ def _figures(prep: _Prepared, cutoffs: np.ndarray, lowers: np.ndarray,
         return below, upto - below
 
     auto, review = band(prep.n)
-    lab_auto, lab_rev = band(prep.labelled)
-    bad_auto, bad_rev = band(prep.bad)
-    loss_auto, loss_rev = band(prep.loss)
-    est_auto, est_rev = band(prep.est_bad)
+    def approved_part(values: np.ndarray) -> np.ndarray:
+        in_auto, in_review = band(values)
+        return in_auto + share * in_review
+
     approved = auto + share * review
-    realized = bad_auto + share * bad_rev
-    estimated = est_auto + share * est_rev
+    realized = approved_part(prep.bad)
+    estimated = approved_part(prep.est_bad)
     defaults = realized + estimated
-    realized_loss = loss_auto + share * loss_rev
-    estimated_loss = estimated * a.average_amount * a.loss_given_default
-    interest = np.maximum(approved - defaults, 0.0) * a.average_amount * a.interest_margin * a.average_term_years
+    realized_loss = approved_part(prep.realized_loss)
+    estimated_loss = approved_part(prep.est_loss)
+    interest = approved_part(prep.realized_interest) + approved_part(prep.est_interest)
     review_cost = review * a.cost_per_review
     total = float(prep.total)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -199,7 +215,7 @@ def _figures(prep: _Prepared, cutoffs: np.ndarray, lowers: np.ndarray,
     return {
         "cutoff": cutoffs, "review_from": lowers, "approved": approved, "auto_approved": auto,
         "review": review, "declined": total - auto - review, "approval_rate": rate,
-        "labelled_approved": lab_auto + share * lab_rev, "realized_defaults": realized,
+        "labelled_approved": approved_part(prep.labelled), "realized_defaults": realized,
         "estimated_defaults": estimated, "expected_defaults": defaults, "expected_bad_rate": bad_rate,
         "realized_losses": realized_loss, "estimated_losses": estimated_loss,
         "expected_losses": realized_loss + estimated_loss, "interest_income": interest,
@@ -220,7 +236,7 @@ def compute_threshold_figures(scores: ScoreBins, cutoff: float, review_from: flo
     if scores.total == 0:
         raise ThresholdError(f"no applications scored by {scores.model_id} in this window")
     lower = cutoff if review_from is None else review_from
-    f = _figures(_prepare(scores), np.array([float(cutoff)]), np.array([float(lower)]), assumptions)
+    f = _figures(_prepare(scores, assumptions), np.array([float(cutoff)]), np.array([float(lower)]), assumptions)
     row = {k: float(v[0]) for k, v in f.items()}
     return ThresholdFigures(
         cutoff=float(cutoff), review_from=review_from, applications=scores.total,
@@ -242,7 +258,7 @@ def compute_threshold_curves(scores: ScoreBins, assumptions: BusinessAssumptions
         raise ThresholdError(f"the review band's width must be between 0 and 1, got {review_width}")
     cutoffs = np.round(np.arange(0.0, 1.0 + step / 2, step), 6)
     lowers = np.maximum(cutoffs - review_width, 0.0)
-    return pd.DataFrame(_figures(_prepare(scores), cutoffs, lowers, assumptions))
+    return pd.DataFrame(_figures(_prepare(scores, assumptions), cutoffs, lowers, assumptions))
 
 
 def compute_profit_optimal(curves: pd.DataFrame) -> float | None:
@@ -278,41 +294,33 @@ def _group_approved(counts: np.ndarray, cutoff: float, lower: float, share: floa
 
 def compute_fairness(groups: GroupBins, cutoff: float, review_from: float | None,
                      assumptions: BusinessAssumptions) -> pd.DataFrame:
-    """Per attribute and group: applications, expected approval rate, adverse impact ratio.
-
-    The ratio is each group's approval rate over the most-approved group's rate of the same
-    attribute; below 0.8 fails the four-fifths rule.
-    """
+    """Per attribute and group at the policy: applications, expected approvals, approval rate and
+    adverse impact ratio (`fairness.compute_group_rates`: groups under the minimum size, and
+    unknown values, keep their rate but get no ratio)."""
     check_lever(cutoff, review_from)
     lower = cutoff if review_from is None else review_from
-    rows = []
+    parts = []
     for attribute, (names, counts) in groups.attributes.items():
-        totals = counts.sum(axis=1).astype(float)
         approved = _group_approved(counts, cutoff, lower, assumptions.review_approval_share)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rates = np.where(totals > 0, approved / np.where(totals > 0, totals, 1.0), np.nan)
-        best = np.nanmax(rates) if np.isfinite(rates).any() else np.nan
-        for name, total, rate in zip(names, totals, rates, strict=True):
-            air = rate / best if np.isfinite(rate) and best and np.isfinite(best) else np.nan
-            rows.append({"attribute": attribute, "group": name, "applications": int(total),
-                         "approval_rate": None if np.isnan(rate) else float(rate),
-                         "adverse_impact_ratio": None if np.isnan(air) else float(air),
-                         "four_fifths_ok": None if np.isnan(air) else bool(air >= FOUR_FIFTHS)})
-    return pd.DataFrame(rows, columns=["attribute", "group", "applications", "approval_rate",
-                                       "adverse_impact_ratio", "four_fifths_ok"])
+        parts.append(pd.DataFrame({"attribute": attribute, "group": list(names),
+                                   "decided": counts.sum(axis=1).astype(float), "approved": approved}))
+    if not parts:
+        return pd.DataFrame(columns=RATE_COLUMNS)
+    return compute_group_rates(pd.concat(parts, ignore_index=True), assumptions.min_group_size)
 
 
 def compute_fairness_curves(groups: GroupBins, assumptions: BusinessAssumptions, review_width: float = 0.0,
                             step: float = 0.01) -> pd.DataFrame:
-    """Lowest adverse impact ratio per attribute at every cutoff on a grid."""
+    """Lowest adverse impact ratio per attribute at every cutoff on a grid (the same rule as
+    `compute_fairness`, vectorised over cutoffs)."""
     cutoffs = np.round(np.arange(0.0, 1.0 + step / 2, step), 6)
     lowers = np.maximum(cutoffs - review_width, 0.0)
     out: dict[str, np.ndarray] = {"cutoff": cutoffs}
     share = assumptions.review_approval_share
-    for attribute, (_names, counts) in groups.attributes.items():
+    for attribute, (names, counts) in groups.attributes.items():
         totals = counts.sum(axis=1).astype(float)
-        keep = totals > 0
-        if not keep.any():
+        keep = (totals >= assumptions.min_group_size) & (np.asarray(names, dtype=object) != MISSING_GROUP)
+        if keep.sum() < 2:
             continue
         edges = score_bin_edges(counts.shape[-1])
         cum = np.concatenate([np.zeros((counts.shape[0], 1)), np.cumsum(counts, axis=1, dtype=float)], axis=1)
@@ -335,31 +343,37 @@ def compute_logged_figures(scores: ScoreBins, assumptions: BusinessAssumptions) 
         return None
     check_assumptions(assumptions)
     a = assumptions
-    mid = _midpoints(scores.bins)
     idx = {d: i for i, d in enumerate(DECISION_ORDER)}
-    weights = {"approve": 1.0, "review": a.review_approval_share}
-    approved = labelled = realized = estimated = realized_loss = 0.0
-    for decision, w in weights.items():
-        i = idx[decision]
-        n, lab = scores.n[i].astype(float), scores.n_labelled[i].astype(float)
-        approved += w * n.sum()
-        labelled += w * lab.sum()
-        realized += w * float(scores.n_bad[i].sum())
-        estimated += w * float((np.maximum(n - lab, 0) * mid).sum())
-        realized_loss += w * float(scores.loss[i].sum())
+    weight = np.zeros((len(DECISION_ORDER), 1))
+    weight[idx["approve"]], weight[idx["review"]] = 1.0, a.review_approval_share
+    money = compute_money(scores.sums, _midpoints(scores.bins)[None, :], a)
+
+    def approved_sum(values: np.ndarray) -> float:
+        return float((values * weight).sum())
+
+    approved = approved_sum(scores.n)
+    realized, estimated = approved_sum(scores.n_bad), approved_sum(money.expected_defaults)
+    realized_loss, estimated_loss = approved_sum(money.realized_loss), approved_sum(money.expected_loss)
+    interest = approved_sum(money.realized_interest) + approved_sum(money.expected_interest)
     review = float(scores.n[idx["review"]].sum())
     defaults = realized + estimated
-    estimated_loss = estimated * a.average_amount * a.loss_given_default
-    interest = max(approved - defaults, 0.0) * a.average_amount * a.interest_margin * a.average_term_years
     total = float(scores.total)
     return {"applications": total, "approved": approved, "review": review,
             "approval_rate": approved / total if total else float("nan"),
-            "labelled_approved": labelled, "realized_defaults": realized, "estimated_defaults": estimated,
-            "expected_defaults": defaults, "expected_bad_rate": defaults / approved if approved else float("nan"),
+            "labelled_approved": approved_sum(scores.n_labelled), "realized_defaults": realized,
+            "estimated_defaults": estimated, "expected_defaults": defaults,
+            "expected_bad_rate": defaults / approved if approved else float("nan"),
             "realized_losses": realized_loss, "estimated_losses": estimated_loss,
             "expected_losses": realized_loss + estimated_loss, "interest_income": interest,
             "review_cost": review * a.cost_per_review, "review_hours": review * a.minutes_per_review / 60,
             "expected_profit": interest - realized_loss - estimated_loss - review * a.cost_per_review}
+
+
+def compute_money_basis(scores: ScoreBins, cutoff: float) -> MoneyBasis:
+    """Which money inputs were observed for the applications below `cutoff` (whole bins)."""
+    below = np.zeros(scores.n.shape, dtype=bool)
+    below[:, : int(round(cutoff * scores.bins))] = True
+    return MoneyBasis.of(scores.sums, below)
 
 
 BACKTEST_ROWS = (
@@ -395,7 +409,7 @@ def compute_backtest(scores: ScoreBins, chosen: tuple[float, float | None], in_f
 
 def compute_selection_note(scores: ScoreBins, chosen_cutoff: float, in_force_cutoff: float) -> str:
     """Plain words on how far the backtest rests on realized outcomes."""
-    prep = _prepare(scores)
+    prep = _prepare(scores, BusinessAssumptions())  # counts only: no money needed
     lo, hi = sorted((chosen_cutoff, in_force_cutoff))
     moved = float(_cum_at(prep.n, np.array([hi]))[0] - _cum_at(prep.n, np.array([lo]))[0])
     moved_lab = float(_cum_at(prep.labelled, np.array([hi]))[0] - _cum_at(prep.labelled, np.array([lo]))[0])
@@ -426,15 +440,16 @@ def describe_sources(figures: ThresholdFigures) -> str:
 
 def make_score_bins(model_id: str, frame: pd.DataFrame, start: dt.date | None = None,
                     end: dt.date | None = None, bins: int = SCORE_BINS) -> ScoreBins:
-    """Dense arrays from a rollup frame (columns decision, bin, n, n_labelled, n_bad, amount, loss)."""
+    """Dense (decision, bin) arrays from a rollup frame (columns decision, bin and MONEY_COLUMNS)."""
     shape = (len(DECISION_ORDER), bins)
-    arrays = {k: np.zeros(shape, dtype=float) for k in ("n", "n_labelled", "n_bad", "loss", "amount")}
+    arrays = {k: np.zeros(shape, dtype=float) for k in MONEY_COLUMNS}
     if not frame.empty:
         d = frame["decision"].map({d: i for i, d in enumerate(DECISION_ORDER)}).fillna(3).astype(int).to_numpy()
         b = np.clip(frame["bin"].astype(int).to_numpy(), 0, bins - 1)
         for k in arrays:
-            np.add.at(arrays[k], (d, b), frame[k].fillna(0).astype(float).to_numpy())
-    return ScoreBins(model_id=model_id, start=start, end=end, **arrays)
+            if k in frame:
+                np.add.at(arrays[k], (d, b), frame[k].fillna(0).astype(float).to_numpy())
+    return ScoreBins(model_id=model_id, start=start, end=end, sums=MoneySums(**arrays))
 
 
 def make_group_bins(frame: pd.DataFrame, attributes: list[str] | tuple[str, ...],

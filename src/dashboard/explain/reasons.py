@@ -28,6 +28,10 @@ class Reason:
     value_text: str
     comparison: str      # "" when there is nothing to compare with
 
+# ISO 4217 codes a card's feature description may name as the unit of an amount.
+CURRENCY_CODES = frozenset(
+    ["AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KES", "KRW", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR", "PLN", "RON", "RSD", "RUB", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD", "VND", "ZAR"])
+
 
 def is_missing(value: Any) -> bool:
     if value is None:
@@ -39,7 +43,7 @@ def is_missing(value: Any) -> bool:
 
 
 def compute_value_text(spec: FeatureSpec, value: Any) -> str:
-    """The applicant's value as a person reads it: 48%, EUR 12,300, 36, rent."""
+    """The applicant's value as a person reads it: 48%, CHF 12,300, 36, rent."""
     if is_missing(value):
         return "not provided"
     if spec.type != "numeric":
@@ -48,8 +52,10 @@ def compute_value_text(spec: FeatureSpec, value: Any) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    if "eur" in re.findall(r"[a-z]+", spec.description.lower()):
-        return f"EUR {number:,.0f}"
+    # An amount: the card's description names its currency (e.g. "Gross annual income in CHF").
+    code = next((w for w in re.findall(r"\b[A-Z]{3}\b", spec.description) if w in CURRENCY_CODES), None)
+    if code:
+        return f"{code} {number:,.0f}"
     ratio = spec.max is not None and spec.max <= 1.5 and (spec.min is None or spec.min >= 0)
     if ratio and not float(number).is_integer():
         return f"{number:.0%}"

@@ -13,6 +13,7 @@ from dashboard.ingest.arrow_validation import compute_typed_predictions
 from dashboard.ingest.validation import ValidationResult, validate_outcomes, validate_predictions
 from dashboard.store import Store
 from dashboard.store.reader import InputFileError, read_arrow_table, read_table
+from dashboard.store.store import WriteStats
 
 Progress = Callable[[int, int], None]
 
@@ -75,7 +76,7 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
                 # A clean, well-typed Parquet file: checked and typed in Arrow, no pandas round trip.
                 fr.rows = table.num_rows if table is not None else 0
                 stats = store.write_typed_predictions(typed, progress)
-                fr.stored, fr.skipped_existing = stats.written, stats.skipped_existing
+                _record(fr, stats)
                 continue
             frame = table.to_pandas() if table is not None else read_table(path)
         except InputFileError as exc:
@@ -92,8 +93,15 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
             stats = store.write_predictions(result.good, progress)
         else:
             stats = store.write_outcomes(result.good, progress)
-        fr.stored, fr.skipped_existing = stats.written, stats.skipped_existing
+        _record(fr, stats)
     return report
+
+
+def _record(fr: FileReport, stats: WriteStats) -> None:
+    fr.stored, fr.skipped_existing = stats.written, stats.skipped_existing
+    if stats.rollups_rebuilt:
+        fr.warnings.append("the store's rollups were written by an older version: every rollup was "
+                           "recomputed from the logs first (figures now follow the current rules)")
 
 
 def ingest_prediction_files(store: Store, paths: Sequence[str | Path],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -53,6 +54,8 @@ class ModelCard:
     target: str
     features: tuple[FeatureSpec, ...]
     protected_attributes: tuple[str, ...] = ()
+    # Band edges of numeric protected attributes declared in the card (name -> edges).
+    protected_bands: dict[str, tuple[float, ...]] = field(default_factory=dict)
     personal_columns: tuple[str, ...] = ()
     validation_metrics: dict[str, float] = field(default_factory=dict)
     intended_use: str = ""
@@ -99,8 +102,10 @@ class ModelCard:
             {k: (list(v) if isinstance(v, tuple) else v) for k, v in f.items() if v not in (None, (), "")}
             for f in data["features"]
         ]
-        for key in ("protected_attributes", "personal_columns"):
-            data[key] = list(data[key])
+        bands = data.pop("protected_bands")
+        data["protected_attributes"] = [{"name": p, "bands": list(bands[p])} if p in bands else p
+                                        for p in data["protected_attributes"]]
+        data["personal_columns"] = list(data["personal_columns"])
         data.update(extra)
         return data
 
@@ -143,6 +148,57 @@ def _feature_from(raw: Any, index: int, problems: list[str]) -> FeatureSpec | No
     )
 
 
+def parse_band_edges(edges: Any, where: str) -> tuple[float, ...]:
+    """Band edges of a numeric protected attribute: finite, strictly increasing numbers."""
+    if not isinstance(edges, (list, tuple)) or not edges:
+        raise ValueError(f"{where}: bands must be a list of increasing numbers, e.g. [25, 35, 45, 55, 65]")
+    out = []
+    for e in edges:
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e):
+            raise ValueError(f"{where}: band edge {e!r} is not a number")
+        out.append(float(e))
+    if any(b <= a for a, b in zip(out, out[1:], strict=False)):
+        raise ValueError(f"{where}: band edges must increase, got {out}")
+    return tuple(out)
+
+
+def _protected_from(raw: Any, problems: list[str]) -> tuple[list[str], dict[str, tuple[float, ...]]]:
+    """Names and declared bands: each entry a name, or {name, bands: [edges]} for a numeric attribute."""
+    if raw in (None, ""):
+        return [], {}
+    if not isinstance(raw, list):
+        problems.append("protected_attributes must be a list of names or {name, bands} mappings")
+        return [], {}
+    names: list[str] = []
+    bands: dict[str, tuple[float, ...]] = {}
+    for i, entry in enumerate(raw):
+        where = f"protected_attributes[{i}]"
+        if isinstance(entry, dict):
+            name = entry.get("name")
+            if not isinstance(name, str) or not name:
+                problems.append(f"{where}.name is missing")
+                continue
+            unknown = sorted(set(entry) - {"name", "bands"})
+            if unknown:
+                problems.append(f"{where} ({name}) has unknown keys {', '.join(unknown)} (allowed: name, bands)")
+                continue
+            if entry.get("bands") is not None:
+                try:
+                    bands[name] = parse_band_edges(entry["bands"], f"{where} ({name}).bands")
+                except ValueError as exc:
+                    problems.append(str(exc))
+                    continue
+            names.append(name)
+        elif isinstance(entry, (str, int, float)) and not isinstance(entry, bool) and str(entry):
+            names.append(str(entry))
+        else:
+            problems.append(f"{where} must be a column name or a mapping with name and bands")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        problems.append(f"protected attributes listed twice: {', '.join(dupes)}")
+    return names, bands
+
+
 def parse_card(data: Any, source: str = "model card") -> ModelCard:
     """Validate a card mapping; raise CardError naming every problem at once."""
     if not isinstance(data, dict):
@@ -171,7 +227,7 @@ def parse_card(data: Any, source: str = "model card") -> ModelCard:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         problems.append(f"features listed twice: {', '.join(dupes)}")
-    protected = [str(p) for p in data.get("protected_attributes") or []]
+    protected, bands = _protected_from(data.get("protected_attributes"), problems)
     used = sorted(set(protected) & set(names))
     if used:
         problems.append(f"protected attributes must not be model features: {', '.join(used)}")
@@ -201,6 +257,7 @@ def parse_card(data: Any, source: str = "model card") -> ModelCard:
         target=str(data["target"]),
         features=tuple(features),
         protected_attributes=tuple(protected),
+        protected_bands=bands,
         personal_columns=tuple(str(p) for p in data.get("personal_columns") or []),
         validation_metrics={str(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
         intended_use=str(data.get("intended_use") or ""),

@@ -24,12 +24,14 @@ from dashboard.analytics.impact import (
     WindowData,
     compute_scorecard,
     compute_trend,
+    empty_groups,
     empty_scores,
     has_decisions,
     months_between,
     parse_targets_toml,
     previous_period,
 )
+from dashboard.analytics.money import MONEY_COLUMNS
 from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.policy import policy_in_force
@@ -117,15 +119,14 @@ def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict
     periods = list({p.label: p for p in periods}.values())
     if not periods:
         return {}
-    scores = _by_window(store, periods, _model_rows(store, "scores", model_id), """
-        t.decision, t.bin::INTEGER AS bin, sum(t.n)::BIGINT AS n,
-        sum(t.n_labelled)::BIGINT AS n_labelled, sum(t.n_bad)::BIGINT AS n_bad,
-        coalesce(sum(t.amount_cents), 0)::BIGINT AS amount_cents,
-        coalesce(sum(t.loss_cents), 0)::BIGINT AS loss_cents""").sort_values(["label", "decision", "bin"])
+    money = ", ".join(f"coalesce(sum(t.{c}), 0)::BIGINT AS {c}" for c in MONEY_COLUMNS)
+    scores = _by_window(store, periods, _model_rows(store, "scores", model_id),
+                        f"t.decision, t.bin::INTEGER AS bin, {money}").sort_values(["label", "decision", "bin"])
     groups = _by_window(store, periods, _model_rows(store, "groups", model_id), """
-        t.attribute, t.grp, coalesce(sum(t.n) FILTER (t.decision = 'approve'), 0)::BIGINT AS n_approve,
-        coalesce(sum(t.n) FILTER (t.decision IN ('approve', 'decline', 'review')), 0)::BIGINT AS n_decided
-        """).sort_values(["label", "attribute", "grp"])
+        t.attribute, t.grp AS "group",
+        coalesce(sum(t.n) FILTER (t.decision = 'approve'), 0)::BIGINT AS approved,
+        coalesce(sum(t.n) FILTER (t.decision IN ('approve', 'decline', 'review')), 0)::BIGINT AS decided
+        """).sort_values(["label", "attribute", "group"])
     latency = _by_window(store, periods, _model_rows(store, "latency", model_id), "t.bin, sum(t.n)::BIGINT AS n").sort_values(["label", "bin"])
     volume = _by_window(store, periods, _daily_volume, "sum(t.n)::BIGINT AS total, max(t.n)::BIGINT AS busiest")
     span = load_data_span(store, model_id)
@@ -140,7 +141,7 @@ def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict
         total, busiest = vol_by.get(p.label, (0, 0))
         out[p.label] = WindowData(
             scores=by_label[p.label].reset_index(drop=True) if p.label in by_label else empty_scores(),
-            groups=grp_by.get(p.label, pd.DataFrame(columns=["attribute", "grp", "n_approve", "n_decided"])),
+            groups=grp_by.get(p.label, empty_groups()),
             latency=lat_by.get(p.label, pd.DataFrame(columns=["bin", "n"])),
             predictions_all_models=total, busiest_day_predictions=busiest,
             first_date=span[0] if span else None, last_date=span[1] if span else None)
@@ -163,15 +164,10 @@ def load_context(store: Store, model_id: str) -> ImpactContext:
         if not ref.empty:
             np.add.at(hist, ref["bin"].to_numpy(dtype=int).clip(0, SCORE_BINS - 1), ref["n"].to_numpy(dtype=float))
         label = f"{model_id} scores from {span[0]} to {min(ref_end, span[1])} (first {REFERENCE_MONTHS} months)"
-    matured = store.sql("SELECT coalesce(sum(amount_cents), 0)::BIGINT AS amount, "
-                        "coalesce(sum(n_labelled), 0)::BIGINT AS n FROM r_scores_month "
-                        "WHERE model_id = ? AND decision = 'approve'", [model_id])
     return ImpactContext(
         model_id=model_id, policy_cutoff=policy.cutoff, policy_review_from=policy.review_from,
         card_has_reasons=bool(card.features) and all(f.reason_template for f in card.features),
         reference_hist=hist, reference_label=label,
-        history_matured_amount_cents=int(matured["amount"].iloc[0]),
-        history_matured_loans=int(matured["n"].iloc[0]),
         overrides=load_overrides(store, model_id))
 
 

@@ -55,6 +55,11 @@ class Layout:
         return self.rollups / ".pending"
 
     @property
+    def rollup_format(self) -> Path:
+        """What the rollup files hold (a version), so an older store is rebuilt, not misread."""
+        return self.rollups / "FORMAT.json"
+
+    @property
     def lock(self) -> Path:
         return self.root / ".lock"
 

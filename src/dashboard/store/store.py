@@ -38,6 +38,7 @@ from dashboard.analytics.binning import (
     compute_reference_bins,
     latency_bin,
 )
+from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec, compute_group_spec
 from dashboard.models.artifact import load_model
 from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
 from dashboard.store.files import (
@@ -63,6 +64,10 @@ UNVERSIONED_EVENTS = frozenset({"audit"})
 REFERENCE_ROWS = 50_000
 LOAD_ATTEMPTS = 4  # rollup table loads racing a writer's rename
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
+# What the rollup files hold; bumped when a change needs every rollup recomputed. Version 2:
+# the money model's sums in `scores` and protected attributes grouped (numeric ones in bands).
+ROLLUP_FORMAT = 2
+GROUP_SPEC_ROWS = 200_000  # values read to fix an attribute's bands when it is first seen
 Progress = Callable[[int, int], None]
 RollupChunk = tuple[str, list[str], dict[str, pa.Table | None]]  # model, days, table per kind
 
@@ -100,6 +105,7 @@ class WriteStats:
     skipped_existing: int = 0
     files: int = 0
     partitions: list[tuple[str, str]] = field(default_factory=list)
+    rollups_rebuilt: bool = False   # the store's rollups were of an older format and were rebuilt
 
 
 class Store:
@@ -345,11 +351,65 @@ class Store:
                     write_json_atomic(mdir / "bins.json", compute_reference_bins(reference, card))
                 else:
                     notes.append("kept the existing feature bins so rollups stay comparable")
+            notes += self._register_group_specs(card, reference)
         self._cards_cache = None
         self.append_event("registration", {"model_id": card.id, "version": card.version,
                                            "role": card.role, "replaced": existed}, actor=actor)
         notes.insert(0, f"{'updated' if existed else 'registered'} model {card.id} ({card.name} v{card.version})")
         return notes
+
+    # ------------------------------------------------------------------ protected groups
+    def group_specs(self, model_id: str) -> dict[str, GroupSpec]:
+        """How each protected attribute of the model is grouped (fixed when first seen)."""
+        path = self.layout.model_dir(model_id) / "groups.json"
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text("utf-8"))
+        return {name: GroupSpec.from_dict(name, spec) for name, spec in data.items()}
+
+    def _write_group_specs(self, model_id: str, specs: dict[str, GroupSpec]) -> None:
+        write_json_atomic(self.layout.model_dir(model_id) / "groups.json",
+                          {name: spec.to_dict() for name, spec in sorted(specs.items())})
+
+    def _register_group_specs(self, card: ModelCard, reference: pd.DataFrame | None) -> list[str]:
+        """Bands declared in the card win; otherwise fix undeclared attributes from the reference."""
+        specs = self.group_specs(card.id)
+        changed = False
+        notes = []
+        for name in card.protected_attributes:
+            declared = card.protected_bands.get(name)
+            if declared:
+                spec = compute_group_spec(name, None, declared)
+                if name in specs and specs[name] != spec:
+                    notes.append(f"the bands of {name} changed: run `dashboard rollup rebuild` to regroup "
+                                 "the history")
+            elif name in specs:
+                continue
+            elif reference is not None and name in reference.columns:
+                spec = compute_group_spec(name, reference[name])
+            else:
+                continue  # fixed from the first logs that carry it
+            if specs.get(name) != spec:
+                specs[name] = spec
+                changed = True
+        if changed:
+            self._write_group_specs(card.id, specs)
+        return notes
+
+    def _group_specs(self, model_id: str, source: str, present: Sequence[str],
+                     cur: duckdb.DuckDBPyConnection) -> dict[str, GroupSpec]:
+        """The grouping of each present protected attribute; one first seen is fixed from `source`."""
+        card = self.load_card(model_id)
+        specs = self.group_specs(model_id)
+        missing = [p for p in present if p not in specs]
+        for name in missing:
+            declared = card.protected_bands.get(name)
+            values = None if declared else cur.sql(
+                f"SELECT CAST({quote(name)} AS VARCHAR) AS v FROM {source} LIMIT {GROUP_SPEC_ROWS}").df()["v"]
+            specs[name] = compute_group_spec(name, values, declared)
+        if missing:
+            self._write_group_specs(model_id, specs)
+        return specs
 
     def _ensure_bins(self, model_id: str, batch: pa.Table) -> dict[str, Any]:
         """Bins fixed from the reference data, or else from the model's rows in the first batch seen."""
@@ -424,6 +484,7 @@ class Store:
             return stats
         with exclusive_lock(self.layout.lock):
             self._recover()
+            stats.rollups_rebuilt = self._upgrade_rollups(progress)
             models = sorted(pc.unique(table.column("model_id")).to_pylist())
             existing = self._existing_prediction_ids(models, table.column("prediction_id"))
             if existing:
@@ -486,6 +547,7 @@ class Store:
             return stats
         with exclusive_lock(self.layout.lock):
             self._recover()
+            stats.rollups_rebuilt = self._upgrade_rollups(progress)
             good = self._drop_existing_outcomes(good, stats)
             if good.empty:
                 return stats
@@ -691,21 +753,55 @@ class Store:
     def _all_outcome_dates(self) -> list[str]:
         return sorted({d.name[5:] for d in self.layout.outcomes.glob("date=*") if any(d.glob(PART_GLOB))})
 
+    # ------------------------------------------------------------------ rollup format
+    def rollup_format(self) -> int:
+        """The format the rollup files were written in (1: before the format was recorded)."""
+        path = self.layout.rollup_format
+        if path.exists():
+            try:
+                return int(json.loads(path.read_text("utf-8")).get("version", 1))
+            except (OSError, ValueError, AttributeError):
+                return 1
+        has_rollups = any(self._rollup_files(k) for k in (*ROLLUP_KINDS, OUTCOME_ROLLUP))
+        return 1 if has_rollups else ROLLUP_FORMAT
+
+    def rollups_outdated(self) -> str | None:
+        """A message when the rollups were written by an older version (figures may be wrong)."""
+        found = self.rollup_format()
+        if found >= ROLLUP_FORMAT:
+            return None
+        return (f"The rollups of {self.root} were written by an older version (format {found}, now "
+                f"{ROLLUP_FORMAT}): money and fairness figures may be wrong until you run "
+                "`dashboard rollup rebuild` (the next ingest does it too).")
+
+    def _upgrade_rollups(self, progress: Progress | None = None) -> bool:
+        """Under the writer lock: rebuild rollups of an older format; True when it did."""
+        if self.rollup_format() >= ROLLUP_FORMAT:
+            if not self.layout.rollup_format.exists():
+                write_json_atomic(self.layout.rollup_format, {"version": ROLLUP_FORMAT})
+            return False
+        self._rebuild_locked(progress)
+        return True
+
     def rebuild_rollups(self, progress: Progress | None = None) -> int:
         """Recompute every rollup from the logs; returns the number of (model, month) partitions."""
         with exclusive_lock(self.layout.lock):
             self._recover()
-            units = self._all_prediction_dates()
-            outcome_dates = self._all_outcome_dates()
-            self._write_rollups(units, outcome_dates, progress, whole_months=True)
-            months = {(m, _month(d)) for m, d in units}
-            outcome_months = {_month(d) for d in outcome_dates}
-            keep = {str(self.layout.rollup_file(k, m, mo)) for k in (*ROLLUP_KINDS, *MONTH_KINDS) for m, mo in months}
-            keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
-            for kind in TABLE_KINDS:
-                for path in self._rollup_files(kind):
-                    if str(path) not in keep:
-                        path.unlink(missing_ok=True)
+            return self._rebuild_locked(progress)
+
+    def _rebuild_locked(self, progress: Progress | None = None) -> int:
+        units = self._all_prediction_dates()
+        outcome_dates = self._all_outcome_dates()
+        self._write_rollups(units, outcome_dates, progress, whole_months=True)
+        months = {(m, _month(d)) for m, d in units}
+        outcome_months = {_month(d) for d in outcome_dates}
+        keep = {str(self.layout.rollup_file(k, m, mo)) for k in (*ROLLUP_KINDS, *MONTH_KINDS) for m, mo in months}
+        keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
+        for kind in TABLE_KINDS:
+            for path in self._rollup_files(kind):
+                if str(path) not in keep:
+                    path.unlink(missing_ok=True)
+        write_json_atomic(self.layout.rollup_format, {"version": ROLLUP_FORMAT})
         return len(months) + len(outcome_months)
 
     def _write_rollups(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
@@ -787,7 +883,8 @@ class Store:
                 in_memory = typed if not files else None
             present = {r[0] for r in cur.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             prot = [p for p in protected if p in present]
-            prot_cols = "".join(f", CAST({quote(p)} AS VARCHAR) AS {quote('g_' + p)}" for p in prot)
+            specs = self._group_specs(model_id, source, prot, cur)
+            prot_cols = "".join(f", {_group_sql(p, specs[p])} AS {quote('g_' + p)}" for p in prot)
             join = ""
             label_cols = "NULL::INTEGER AS label, NULL::DOUBLE AS amount, NULL::DOUBLE AS loss"
             if outcomes:
@@ -823,17 +920,26 @@ class Store:
                   count(latency_ms)::BIGINT AS n_latency,
                   min(timestamp) AS first_ts, max(timestamp) AS last_ts
                 FROM j GROUP BY date ORDER BY date""").to_arrow_table()
+            # The money model's sums (analytics/money.py): observed amounts and losses, and how
+            # many matured loans lack them (those take the assumptions when a figure is computed).
+            zsum = "coalesce(sum({e}) FILTER ({f}), 0)::BIGINT"
             scores = cur.sql(f"""
                 SELECT {mid} AS model_id, date, decision, bin, count(*)::BIGINT AS n,
                   count(label)::BIGINT AS n_labelled, coalesce(sum(label), 0)::BIGINT AS n_bad,
-                  sum({cents.format(c='amount')}) FILTER (label IS NOT NULL)::BIGINT AS amount_cents,
-                  sum({cents.format(c='loss')}) FILTER (label IS NOT NULL)::BIGINT AS loss_cents
+                  {zsum.format(e=cents.format(c='amount'), f='label IS NOT NULL')} AS amount_cents,
+                  count(amount) FILTER (label IS NOT NULL)::BIGINT AS n_amount,
+                  {zsum.format(e=cents.format(c='amount'), f='label = 0')} AS good_amount_cents,
+                  count(amount) FILTER (label = 0)::BIGINT AS n_good_amount,
+                  {zsum.format(e=cents.format(c='loss'), f='label IS NOT NULL')} AS loss_cents,
+                  count(loss) FILTER (label = 1)::BIGINT AS n_bad_loss,
+                  {zsum.format(e=cents.format(c='amount'), f='label = 1 AND loss IS NULL')} AS bad_noloss_amount_cents,
+                  count(amount) FILTER (label = 1 AND loss IS NULL)::BIGINT AS n_bad_noloss_amount
                 FROM j GROUP BY date, decision, bin ORDER BY date, decision, bin""").to_arrow_table()
             groups = None
             if prot:
                 union = " UNION ALL ".join(
                     f"SELECT {mid} AS model_id, date, {sql_literal(p)} AS attribute, "
-                    f"coalesce({quote('g_' + p)}, '(missing)') AS grp, decision, gbin AS bin, "
+                    f"{quote('g_' + p)} AS grp, decision, gbin AS bin, "
                     "count(*)::BIGINT AS n, count(label)::BIGINT AS n_labelled, "
                     "coalesce(sum(label), 0)::BIGINT AS n_bad FROM j GROUP BY ALL" for p in prot)
                 groups = cur.sql(f"SELECT * FROM ({union}) ORDER BY date, attribute, grp, decision, bin").to_arrow_table()
@@ -898,6 +1004,19 @@ class Store:
 
     def count_quarantined(self) -> int:
         return sum(1 for _ in self.layout.quarantine.glob("*/errors.json")) if self.layout.quarantine.is_dir() else 0
+
+
+def _group_sql(column: str, spec: GroupSpec) -> str:
+    """The group label of a protected attribute in SQL: `fairness.assign_groups`, row by row."""
+    col = quote(column)
+    if spec.kind != BANDS:
+        return f"coalesce(CAST({col} AS VARCHAR), {sql_literal(MISSING_GROUP)})"
+    value = f"TRY_CAST(CAST({col} AS VARCHAR) AS DOUBLE)"
+    labels = spec.labels()
+    whens = [f"WHEN {value} IS NULL OR NOT isfinite({value}) THEN {sql_literal(MISSING_GROUP)}"]
+    whens += [f"WHEN {value} < {edge!r} THEN {sql_literal(label)}"
+              for edge, label in zip(spec.edges, labels, strict=False)]
+    return f"CASE {' '.join(whens)} ELSE {sql_literal(labels[-1])} END"
 
 
 def _string_array(series: pd.Series) -> pa.Array:
@@ -1076,7 +1195,10 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
                         ("last_ts", pa.timestamp("us"))]),
     "scores": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("decision", pa.string()),
                          ("bin", pa.int16()), ("n", pa.int64()), ("n_labelled", pa.int64()),
-                         ("n_bad", pa.int64()), ("amount_cents", pa.int64()), ("loss_cents", pa.int64())]),
+                         ("n_bad", pa.int64()), ("amount_cents", pa.int64()), ("n_amount", pa.int64()),
+                         ("good_amount_cents", pa.int64()), ("n_good_amount", pa.int64()),
+                         ("loss_cents", pa.int64()), ("n_bad_loss", pa.int64()),
+                         ("bad_noloss_amount_cents", pa.int64()), ("n_bad_noloss_amount", pa.int64())]),
     "groups": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("attribute", pa.string()),
                          ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
                          ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),

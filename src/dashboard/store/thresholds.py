@@ -12,6 +12,7 @@ import datetime as dt
 
 import pandas as pd
 
+from dashboard.analytics.money import MONEY_COLUMNS
 from dashboard.analytics.thresholds import (
     GroupBins,
     ScoreBins,
@@ -26,11 +27,9 @@ from dashboard.store.windows import window_source
 def load_score_bins(store: Store, model_id: str, start: dt.date | None = None,
                     end: dt.date | None = None) -> ScoreBins:
     source, params = window_source(store, "scores", start, end)
-    frame = store.sql(f"""
-        SELECT decision, bin, sum(n)::DOUBLE AS n, sum(n_labelled)::DOUBLE AS n_labelled,
-               sum(n_bad)::DOUBLE AS n_bad, coalesce(sum(amount_cents), 0) / 100.0 AS amount,
-               coalesce(sum(loss_cents), 0) / 100.0 AS loss
-        FROM {source} WHERE model_id = ? GROUP BY decision, bin""", [*params, model_id])
+    sums = ", ".join(f"coalesce(sum({c}), 0)::DOUBLE AS {c}" for c in MONEY_COLUMNS)
+    frame = store.sql(f"SELECT decision, bin, {sums} FROM {source} WHERE model_id = ? GROUP BY decision, bin",
+                      [*params, model_id])
     return make_score_bins(model_id, frame, start, end)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
     Comparison,
     compute_comparison,
@@ -18,8 +19,10 @@ from dashboard.analytics.comparison import (
     compute_psi_by_month,
     compute_scorecard_points,
 )
+from dashboard.analytics.drift import DriftThresholds
 from dashboard.models.artifact import ArtifactError, load_model
 from dashboard.store import open_store
+from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.challengers import (
     DEFAULT_MAX_APPLICATIONS,
     RAW_SAMPLE,
@@ -28,7 +31,6 @@ from dashboard.store.challengers import (
     load_monthly_score_histograms,
     load_shadow_rows,
 )
-from dashboard.store.config import load_business_assumptions
 from dashboard.store.policy import policy_in_force
 from dashboard.ui.challengers_charts import (
     plotly_curves,
@@ -36,7 +38,7 @@ from dashboard.ui.challengers_charts import (
     plotly_metric_intervals,
     plotly_psi_over_time,
 )
-from dashboard.ui.format import fmt_int, fmt_pct
+from dashboard.ui.format import fmt_int, fmt_money, fmt_pct
 
 QUERY_TTL = 300
 EXPLAIN_TTL = 3600
@@ -57,6 +59,7 @@ class ComparisonView:
     overlaps: dict[str, int] = field(default_factory=dict)    # per challenger: sampled applications it scored
     source: str = ROLLUP_SAMPLE
     per_day: int = 0
+    assumptions: BusinessAssumptions = field(default_factory=BusinessAssumptions)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Joining shadow scores and computing the comparison...")
@@ -70,13 +73,14 @@ def load_comparison_cached(store_path: str, version: str, champion: str, challen
     cutoffs = {champion: champ_policy.approve_below}
     for m in challengers:
         cutoffs[m] = champ_policy.approve_below if cutoff_rule == SAME_POLICY else cards[m].cutoff
+    assumptions = assumptions_in_force(store)  # the file overlaid by the changes made on Thresholds
     comparison = compute_comparison(shadow.frame, champion, list(challengers), cutoffs,
-                                    load_business_assumptions(), shadow.protected)
+                                    assumptions, shadow.protected)
     return ComparisonView(comparison=comparison, window_applications=shadow.window_applications,
                           sampled=shadow.sampled, fraction=shadow.fraction, cutoff_rule=cutoff_rule,
                           sample_applications=len(shadow.frame),
                           overlaps={m: shadow.overlap(m) for m in challengers}, source=shadow.source,
-                          per_day=shadow.per_day)
+                          per_day=shadow.per_day, assumptions=assumptions)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -202,37 +206,42 @@ def render_metrics(c: Comparison) -> None:
                     column_config={m: st.column_config.NumberColumn(format="percent") for m in c.models})
 
 
-def render_money_and_fairness(c: Comparison) -> None:
+def render_money_and_fairness(c: Comparison, a: BusinessAssumptions) -> None:
+    money_col = f"profit ({a.currency})"
     st.markdown("**Profit at each model's own best cutoff** (realized, matured loans)")
     best = c.best_cutoffs.copy()
     if best.empty or best["profit"].isna().all():
         st.info("Profit needs matured outcomes; none in this window.")
     else:
         st.dataframe(best.rename(columns={"model_id": "model", "best_cutoff": "best cutoff",
-                                          "approval_share": "share approved", "profit": "profit (EUR)"}),
+                                          "approval_share": "share approved", "profit": money_col}),
                      hide_index=True, width="stretch",
                      column_config={"share approved": st.column_config.NumberColumn(format="percent"),
-                                    "profit (EUR)": st.column_config.NumberColumn(format="accounting")})
-        st.caption("Margin over the term for a good loan, the recorded loss (or amount x loss given default) for a "
-                   "bad one; assumptions from the business configuration. Only champion-approved loans have "
-                   "outcomes, so a cutoff above the champion's cannot show the bads it would let in: read the "
-                   "best cutoffs as a lower bound on how strict each model should be.")
+                                    money_col: st.column_config.NumberColumn(format="accounting")})
+        st.caption("The money model of every page: interest over the term for a good loan (its amount, else the "
+                   "average amount), the recorded loss (else amount x loss given default) for a bad one; "
+                   "assumptions in force (business.toml and the changes made on Thresholds). Only "
+                   "champion-approved loans have outcomes, so a cutoff above the champion's cannot show the bads "
+                   "it would let in: read the best cutoffs as a lower bound on how strict each model should be.")
     st.markdown("**Fairness: adverse impact ratio at each model's cutoff**")
     rules = ", ".join(f"{m} below {v:.3f}" for m, v in c.cutoffs.items())
     st.caption(f"Approve {rules}. Approval rates: " +
                ", ".join(f"{m} {fmt_pct(r)}" for m, r in c.approval_rates.items()) +
-               ". The ratio is each group's approval rate over the most-approved group's; below 0.8 fails the "
-               "four-fifths rule. Protected attributes come from the model cards and are never model inputs.")
+               ". The ratio is each group's approval rate over the most-approved group's, among groups with at "
+               f"least {a.min_group_size} applications in the sample (numeric attributes in bands); below 0.8 "
+               "fails the four-fifths rule. Protected attributes come from the model cards and are never model "
+               "inputs.")
     if c.fairness.empty:
         st.info("No protected attribute from the model cards is present in the logs.")
     else:
         st.dataframe(c.fairness.rename(columns={"model_id": "model", "lowest_air": "lowest ratio",
                                                 "group": "least-approved group"}),
                      hide_index=True, width="stretch",
-                     column_config={"lowest ratio": st.column_config.NumberColumn(format="%.2f")})
+                     column_config={"lowest ratio": st.column_config.NumberColumn(format="%.2f"),
+                                    "left_out": st.column_config.TextColumn("groups left out (too small)")})
 
 
-def render_swap_set(c: Comparison, challenger: str) -> None:
+def render_swap_set(c: Comparison, challenger: str, a: BusinessAssumptions) -> None:
     swap = c.swaps.get(challenger)
     if swap is None:
         st.info(f"{challenger} has no shadow scores to compare with the champion here.")
@@ -243,19 +252,20 @@ def render_swap_set(c: Comparison, challenger: str) -> None:
     summary["kind"] = summary["kind"].str.replace("challenger", challenger).str.replace("champion", c.champion)
     st.dataframe(summary, hide_index=True, width="stretch",
                  column_config={"bad_rate": st.column_config.NumberColumn("bad rate", format="percent"),
-                                "realized_money": st.column_config.NumberColumn("realized money (EUR)",
+                                "realized_money": st.column_config.NumberColumn(f"realized money ({a.currency})",
                                                                                 format="accounting"),
-                                "expected_money": st.column_config.NumberColumn("expected money (EUR, estimate)",
-                                                                                format="accounting")})
-    a, b, d = st.columns(3)
-    a.metric(f"Swap-outs: only {c.champion} approves", fmt_int(int(summary.iloc[2]["applications"])),
+                                "expected_money": st.column_config.NumberColumn(
+                                    f"expected money ({a.currency}, estimate)", format="accounting")})
+    left, middle, right = st.columns(3)
+    left.metric(f"Swap-outs: only {c.champion} approves", fmt_int(int(summary.iloc[2]["applications"])),
              help="Booked loans the challenger would have declined; their outcomes are realized where matured.")
-    b.metric(f"Swap-ins: only {challenger} approves", fmt_int(int(summary.iloc[3]["applications"])),
+    middle.metric(f"Swap-ins: only {challenger} approves", fmt_int(int(summary.iloc[3]["applications"])),
              help="Applications the champion declined: no outcome exists, so their money is estimated from the "
                   "challenger's score.")
-    d.metric(f"Money difference ({challenger} minus {c.champion})", f"EUR {swap.money_difference:,.0f}",
-             help=f"Estimated money of swap-ins (EUR {swap.estimated_part:,.0f}) minus the realized money of "
-                  f"matured swap-outs (EUR {swap.realized_part:,.0f}). Swap-outs not yet matured are left out.")
+    right.metric(f"Money difference ({challenger} minus {c.champion})", fmt_money(swap.money_difference, a.currency),
+             help=f"Estimated money of swap-ins ({fmt_money(swap.estimated_part, a.currency)}) minus the realized "
+                  f"money of matured swap-outs ({fmt_money(swap.realized_part, a.currency)}). Swap-outs not yet "
+                  "matured are left out.")
     if not swap.rows.empty:
         with st.expander(f"The swapped applications (first {len(swap.rows):,})"):
             st.dataframe(swap.rows, hide_index=True, width="stretch")
@@ -301,7 +311,8 @@ def render_stability(psi: pd.DataFrame) -> None:
     st.plotly_chart(plotly_psi_over_time(psi), width="stretch")
     latest = psi.sort_values("month").groupby("model_id").tail(1)
     st.caption("PSI of each month's score distribution against the model's first month with logs, on that "
-               "month's deciles; below 0.1 stable, 0.1 to 0.25 a moderate shift, above 0.25 significant. Latest: " +
+               f"month's deciles; below {DriftThresholds().psi_watch} stable, up to {DriftThresholds().psi_shift} "
+               "watch, above it shifted (the Drift page's bands). Latest: " +
                ", ".join(f"{r.model_id} {r.psi:.3f}" if pd.notna(r.psi) else f"{r.model_id} n/a"
                          for r in latest.itertuples()))
 

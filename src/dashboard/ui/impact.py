@@ -33,8 +33,8 @@ from dashboard.ui.format import escape_markdown
 from dashboard.ui.impact_charts import describe_impact_trend, svg_impact_trend
 from dashboard.ui.impact_report import render_impact_html
 
-STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "no target": "gray",
-                "no data": "gray"}
+STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "n/a": "violet",
+                "no target": "gray", "no data": "gray"}
 KINDS = ("Month", "Quarter", "Custom")
 
 
@@ -103,7 +103,7 @@ def render_status_strip(card: Scorecard) -> None:
         status = card.point_status(point)
         headline = card.figures[HEADLINE[point]]
         col.markdown(f"**{title}**  \n:{STATUS_BADGE[status]}-badge[{status}]  \n"
-                     f"{format_value(headline.value, headline.spec.unit)}")
+                     f"{format_value(headline.value, headline.spec.unit, card.currency)}")
 
 
 def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: ImpactResult) -> None:
@@ -117,31 +117,38 @@ def render_point(card: Scorecard, trend: pd.DataFrame, point: str, result: Impac
         cols = left.columns(min(len(figures), 2))
         for i, f in enumerate(figures):
             unit = f.spec.unit
+            target = format_target(f, card.currency)
+            why = f" ({f.unreadable})" if f.unreadable else ""
             cols[i % len(cols)].metric(
-                f.spec.label, format_value(f.value, unit), format_change(f),
+                f.spec.label, format_value(f.value, unit, card.currency), format_change(f, card.currency),
                 delta_color="off" if not f.change else "normal" if f.spec.higher_is_better else "inverse",
                 delta_arrow="off" if not f.change else "auto",
-                help=f"{f.spec.definition}\n\nTarget: {format_target(f)}. Status: {f.status}. "
+                help=f"{f.spec.definition}\n\nTarget: {target}. Status: {f.status}{why}. "
                      f"Change against {card.previous_period.label}.")
-            cols[i % len(cols)].caption(f":{STATUS_BADGE[f.status]}-badge[{f.status}] target {format_target(f)}")
+            cols[i % len(cols)].caption(f":{STATUS_BADGE[f.status]}-badge[{f.status}] target {target}"
+                                        + (f"  \n{escape_markdown(f.unreadable)}" if f.unreadable else ""))
         headline = card.figures[HEADLINE[point]]
         monthly = result.targets.by_figure.get(headline.key)
-        right.image(svg_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end)),
-                    width="stretch", alt=describe_impact_trend(trend, headline.spec, monthly))
+        right.image(svg_impact_trend(trend, headline.spec, monthly, (card.period.start, card.period.end),
+                                     currency=card.currency),
+                    width="stretch", alt=describe_impact_trend(trend, headline.spec, monthly, card.currency))
         with st.expander("How it was computed"):
             # one markdown block per point: the browser draws 7 of them faster than 16 tables and
             # their 50 captions (about 0.1-0.2 s of the page's cold view on 10M, A/B in Chromium)
-            st.markdown(format_how_computed(figures))
+            st.markdown(format_how_computed(figures, card.currency))
 
 
-def format_how_computed(figures: list[Figure]) -> str:
+def format_how_computed(figures: list[Figure], currency: str) -> str:
     """Each figure's value, formula, basis and inputs, as markdown with a table of inputs."""
     def esc(value: object) -> str:  # one table cell: a line break in a group name would end the row
         return escape_markdown(" ".join(str(value).split()))
 
     parts = []
     for f in figures:
-        text = f"**{esc(f.spec.label)}** = {esc(format_value(f.value, f.spec.unit))}  \nFormula: {esc(f.formula)}."
+        text = (f"**{esc(f.spec.label)}** = {esc(format_value(f.value, f.spec.unit, currency))}  \n"
+                f"Formula: {esc(f.formula)}.")
+        if f.unreadable:
+            text += f"  \nStatus n/a: {esc(f.unreadable)}."
         if f.basis:
             text += f"  \nRealized / expected: {esc(f.basis)}."
         rows = "\n".join(f"| {esc(k)} | {esc(format_input(v))} |" for k, v in f.inputs.items())

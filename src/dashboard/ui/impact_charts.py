@@ -70,8 +70,8 @@ def _decimals(values: Sequence[float], step: float) -> int:
     return next((d for d in range(10) if all(abs(round(v, d) - v) <= tolerance for v in values)), 9)
 
 
-def format_ticks(ticks: Sequence[float], unit: str) -> list[str]:
-    """Axis labels with one scale for the whole axis (EUR 0, EUR 500M, EUR 1,000M) and as few
+def format_ticks(ticks: Sequence[float], unit: str, currency: str = "") -> list[str]:
+    """Axis labels with one scale for the whole axis (CHF 0, CHF 500M, CHF 1,000M) and as few
     decimals as the ticks need."""
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     if unit == "share":
@@ -80,8 +80,8 @@ def format_ticks(ticks: Sequence[float], unit: str) -> list[str]:
         return [f"{p:,.{digits}f}%" for p in percents]
     biggest = max(abs(t) for t in ticks)
     scales = [(d, s) for d, s in ((1e9, "B"), (1e6, "M"), (1e3, "k")) if biggest >= d] \
-        if unit in ("eur", "hours", "count") else []
-    # the largest scale that needs at most two decimals (EUR 10,000,005k, not EUR 10.000005B)
+        if unit in ("money", "hours", "count") else []
+    # the largest scale that needs at most two decimals (10,000,005k, not 10.000005B)
     divisor, suffix = next(((d, s) for d, s in scales if _decimals([t / d for t in ticks], step / d) <= 2),
                            (1.0, ""))
     scaled = [t / divisor for t in ticks]
@@ -90,7 +90,8 @@ def format_ticks(ticks: Sequence[float], unit: str) -> list[str]:
     for t in scaled:
         number = f"{abs(t):,.{digits}f}{suffix}" if t else "0"
         sign = "-" if t < 0 else ""
-        labels.append({"eur": f"{sign}EUR {number}", "hours": f"{sign}{number} h",
+        code = f"{currency} " if currency else ""
+        labels.append({"money": f"{sign}{code}{number}", "hours": f"{sign}{number} h",
                        "seconds": f"{sign}{number} s"}.get(unit, f"{sign}{number}"))
     return labels
 
@@ -154,7 +155,7 @@ def _empty_svg(message: str, width: int, height: int) -> str:
 
 def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Target | None = None,
                      selected: tuple[dt.date, dt.date] | None = None, width: int = 360, height: int = 200,
-                     compact: bool = False) -> str:
+                     compact: bool = False, currency: str = "") -> str:
     """The figure's value by month as an SVG document: the line, the monthly target and the
     at-risk edge as dashed lines, the selected period shaded. `compact` draws only the line
     (the printable report's sparkline); it returns "" when there are fewer than two values."""
@@ -175,10 +176,10 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
         ticks: list[float] = []
     else:
         # whole euros, hours and applications: no axis of half units
-        whole = spec.unit in ("eur", "hours", "count")
+        whole = spec.unit in ("money", "hours", "count")
         ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if whole else 0.0)
         lo, hi = ticks[0], ticks[-1]
-        labels = format_ticks(ticks, spec.unit)
+        labels = format_ticks(ticks, spec.unit, currency)
         # room for the longest tick label (about 6.5 px a character at 11 px)
         frame = Frame(width, height, max(30, 10 + round(6.5 * max(map(len, labels)))), 10, 30, 24)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -233,7 +234,8 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     return "".join(parts)
 
 
-def describe_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Target | None = None) -> str:
+def describe_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Target | None = None,
+                          currency: str = "") -> str:
     """The chart in words (its image's alt text): span, latest month's value, target."""
     if trend.empty or spec.key not in trend:
         return f"{spec.label} by month: no values yet"
@@ -242,7 +244,7 @@ def describe_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target:
         return f"{spec.label} by month: no values yet"
     last = known.iloc[-1]
     text = (f"{spec.label} by month, {trend['label'].iloc[0]} to {trend['label'].iloc[-1]}; "
-            f"{last['label']}: {format_value(float(last[spec.key]), spec.unit)}")
+            f"{last['label']}: {format_value(float(last[spec.key]), spec.unit, currency)}")
     if monthly_target is not None:
-        text += f"; monthly target {format_value(monthly_target.target, spec.unit)}"
+        text += f"; monthly target {format_value(monthly_target.target, spec.unit, currency)}"
     return text

@@ -23,7 +23,7 @@ from dashboard.analytics.impact import (
 )
 from dashboard.ui.impact_charts import svg_impact_trend
 
-STATUS_COLORS = {"on track": "#1e7b34", "at risk": "#b7791f", "off track": "#b42318",
+STATUS_COLORS = {"on track": "#1e7b34", "at risk": "#b7791f", "off track": "#b42318", "n/a": "#6d28d9",
                  "no target": "#6b7280", "no data": "#6b7280"}
 
 CSS = """
@@ -51,21 +51,22 @@ COLUMNS = "<colgroup><col style='width:29%'><col style='width:20%'><col style='w
           "<col style='width:22%'><col style='width:13%'></colgroup>"
 
 
-def _target_text(f: Figure) -> str:
+def _target_text(f: Figure, currency: str) -> str:
     if f.target is None:
         return "not set"
     sign = "&ge;" if f.spec.higher_is_better else "&le;"
     unit = f.spec.unit
-    return f"{sign} {html.escape(format_compact(f.target.target, unit))} (risk {html.escape(format_compact(f.target.at_risk, unit))})"
+    target = html.escape(format_compact(f.target.target, unit, currency))
+    return f"{sign} {target} (risk {html.escape(format_compact(f.target.at_risk, unit, currency))})"
 
 
-def _change_text(f: Figure) -> str:
+def _change_text(f: Figure, currency: str) -> str:
     if f.change is None:
         return ""
     unit = f.spec.unit
-    if unit in ("eur", "hours", "count") and abs(f.change) >= 10_000:
-        return ("+" if f.change >= 0 else "") + format_compact(f.change, unit)
-    return format_change(f) or ""
+    if unit in ("money", "hours", "count") and abs(f.change) >= 10_000:
+        return ("+" if f.change >= 0 else "") + format_compact(f.change, unit, currency)
+    return format_change(f, currency) or ""
 
 
 def _inputs_text(inputs: dict[str, object]) -> str:
@@ -76,6 +77,7 @@ def render_impact_html(card: Scorecard, trend: pd.DataFrame, assumptions: Busine
                        generated_at: dt.datetime | None = None) -> str:
     """The whole report as one HTML document that prints on one landscape page."""
     esc = html.escape
+    cur = card.currency
     when = (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     cards = []
     for point, (title, definition) in POINTS.items():
@@ -85,18 +87,19 @@ def render_impact_html(card: Scorecard, trend: pd.DataFrame, assumptions: Busine
         for f in card.point_figures(point):
             unit = f.spec.unit
             rows.append(
-                f"<tr><td>{esc(f.spec.label)}</td><td class='num'>{esc(format_compact(f.value, unit))}</td>"
-                f"<td class='num'>{esc(_change_text(f))}</td>"
-                f"<td class='num'>{_target_text(f)}</td>"
+                f"<tr><td>{esc(f.spec.label)}</td><td class='num'>{esc(format_compact(f.value, unit, cur))}</td>"
+                f"<td class='num'>{esc(_change_text(f, cur))}</td>"
+                f"<td class='num'>{_target_text(f, cur)}</td>"
                 f"<td style='color:{STATUS_COLORS[f.status]}'>{esc(f.status)}</td></tr>"
                 f"<tr><td colspan='5' class='how'><b>How:</b> {esc(f.formula)}. "
+                + (f"<b>Status n/a:</b> {esc(f.unreadable)}. " if f.unreadable else "") +
                 f"{esc(_inputs_text(f.inputs))}{'. ' + esc(f.basis) if f.basis else ''}</td></tr>")
         cards.append(f"""
 <div class="card">
   <div class="head"><span class="title">{esc(title)}</span>
     <span class="badge" style="background:{STATUS_COLORS[status]}">{esc(status)}</span></div>
   <div class="def">{esc(definition)}</div>
-  <div class="head"><span class="headline">{esc(format_value(headline.value, headline.spec.unit))}</span>
+  <div class="head"><span class="headline">{esc(format_value(headline.value, headline.spec.unit, cur))}</span>
     {svg_impact_trend(trend, headline.spec, width=150, height=26, compact=True)}</div>
   <table>{COLUMNS}<tr><th>figure</th><th class='num'>value</th><th class='num'>vs prev.</th>
   <th class='num'>target</th><th>status</th></tr>
@@ -105,7 +108,8 @@ def render_impact_html(card: Scorecard, trend: pd.DataFrame, assumptions: Busine
     notes = "".join(f"<div class='notes'>{esc(n)}</div>" for n in card.notes)
     assumptions_text = ""
     if assumptions is not None:
-        assumptions_text = "Assumptions: " + esc(", ".join(f"{k} {v:g}" for k, v in assumptions.to_dict().items()))
+        assumptions_text = "Assumptions: " + esc(", ".join(f"{k} {v:g}" for k, v in assumptions.numbers().items())
+                                                     + f", minimum group size {assumptions.min_group_size}")
     first = trend["label"].iloc[0] if not trend.empty else ""
     last = trend["label"].iloc[-1] if not trend.empty else ""
     return f"""<!DOCTYPE html>
@@ -118,7 +122,8 @@ compared with {esc(card.previous_period.label)}. Lines show the headline figure 
 Generated {when}.</div>
 {notes}
 <div class="grid">{''.join(cards)}</div>
-<div class="foot">Money: realized where the loan's outcome has matured; expected (calibrated score x loss given default x amount)
-otherwise. Amount, hour and count targets are per month, scaled to the period. {assumptions_text}</div>
+<div class="foot">Money in {esc(cur)}: realized where the loan's outcome has matured (its amounts where the outcome gives
+them, the assumptions where it does not); expected (calibrated score x loss given default x average amount) otherwise.
+Amount, hour and count targets are per month, scaled to the period. {assumptions_text}</div>
 </body></html>"""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.comparison import FOUR_FIFTHS
+from dashboard.analytics.fairness import FOUR_FIFTHS
 from dashboard.analytics.model_card import LiveFacts, compute_live_facts
 from dashboard.models.card import ModelCard
 from dashboard.store import open_store
+from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.challengers import (
     load_group_score_histogram,
     load_labelled_score_histogram,
@@ -16,6 +17,7 @@ from dashboard.store.challengers import (
     load_monthly_score_histograms,
 )
 from dashboard.store.policy import policy_in_force
+from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct
 
 QUERY_TTL = 300
@@ -28,7 +30,8 @@ def load_live_facts_cached(store_path: str, version: str, model_id: str, role_no
     return compute_live_facts(card, role_now, load_model_daily(store, model_id),
                               load_labelled_score_histogram(store, model_id),
                               load_monthly_score_histograms(store, [model_id]),
-                              load_group_score_histogram(store, model_id), policy_in_force(store, model_id))
+                              load_group_score_histogram(store, model_id), policy_in_force(store, model_id),
+                              assumptions_in_force(store))
 
 
 def _num(value: float | None, fmt: str = "{:.3f}") -> str:
@@ -89,12 +92,11 @@ def render_live_facts(card: ModelCard, facts: LiveFacts) -> None:
         h.metric("Lowest adverse impact ratio", _num(facts.lowest_air, "{:.2f}"),
                  "below four-fifths" if facts.lowest_air is not None and facts.lowest_air < FOUR_FIFTHS else None,
                  delta_color="inverse" if facts.lowest_air is not None and facts.lowest_air < FOUR_FIFTHS else "off",
-                 help="Approval rate of each protected group at the policy cutoff over the most-approved group's.")
+                 help="Approval rate of each protected group at the policy in force over the most-approved "
+                      "group's, among groups with enough decided applications (numeric attributes in bands).")
         if not facts.fairness.empty:
             with st.expander("Approval rate by protected group at the policy in force"):
-                st.dataframe(facts.fairness, hide_index=True, width="stretch",
-                             column_config={"approval_rate": st.column_config.NumberColumn(format="percent"),
-                                            "air": st.column_config.NumberColumn("ratio", format="%.2f")})
+                render_group_table(facts.fairness, facts.min_group_size)
     pol = facts.policy
     review = f", review from {pol['review_from']:.3f}" if pol.get("review_from") is not None else ""
     since = pol.get("effective_at") or "registration (the card's cutoff)"

@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.fairness import compute_adverse_impact
+from dashboard.analytics.money import MoneyBasis
 from dashboard.analytics.policy import Policy
 from dashboard.analytics.thresholds import (
     ThresholdBins,
@@ -32,7 +34,10 @@ from dashboard.store.assumptions import (
 from dashboard.store.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
 from dashboard.store.thresholds import load_score_dates, load_threshold_bins
 from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct
+from dashboard.ui.format import fmt_money as fmt_amount
+from dashboard.ui.money import render_money_basis
 from dashboard.ui.thresholds_charts import (
     plotly_air_curve,
     plotly_group_approval,
@@ -43,26 +48,15 @@ WINDOWS = {"Last 90 days": 90, "Last 180 days": 180, "Last 365 days": 365, "Whol
 DEFAULT_WINDOW = "Last 180 days"
 # Assumptions the page lets permitted roles edit: field -> (label, step, format).
 EDITABLE: dict[str, tuple[str, float, str]] = {
-    "average_amount": ("Average loan amount (EUR)", 500.0, "%.2f"),
+    "average_amount": ("Average loan amount ({currency})", 500.0, "%.2f"),
     "interest_margin": ("Interest margin per year (fraction)", 0.005, "%.4f"),
     "average_term_years": ("Average term (years)", 0.5, "%.2f"),
     "loss_given_default": ("Loss given default (fraction)", 0.05, "%.3f"),
     "minutes_per_review": ("Officer minutes per review", 5.0, "%.1f"),
-    "cost_per_review": ("Cost of one review (EUR)", 1.0, "%.2f"),
+    "cost_per_review": ("Cost of one review ({currency})", 1.0, "%.2f"),
     "review_approval_share": ("Share of reviews the officer approves", 0.05, "%.2f"),
     "baseline_cutoff": ("Baseline policy cutoff", 0.01, "%.3f"),
 }
-
-
-def fmt_money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for size, unit in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if v >= size:
-            return f"{sign}EUR {v / size:,.2f}{unit}"
-    return f"{sign}EUR {v:,.0f}"
 
 
 # ---------------------------------------------------------------------------- cached loaders
@@ -132,7 +126,11 @@ def parse_query_float(name: str) -> tuple[float | None, str | None]:
 
 
 # ---------------------------------------------------------------------------- render
-def render_metrics(chosen: ThresholdFigures, force: ThresholdFigures, min_air: float | None) -> None:
+def render_metrics(chosen: ThresholdFigures, force: ThresholdFigures, min_air: float | None,
+                   a: BusinessAssumptions) -> None:
+    def fmt_money(value: float | None) -> str:
+        return fmt_amount(value, a.currency)
+
     def delta(a: float | None, b: float | None, pct: bool = False, money: bool = False) -> str | None:
         if a is None or b is None or abs(a - b) < 1e-9:
             return None  # no arrow when the chosen policy equals the one in force
@@ -156,13 +154,14 @@ def render_metrics(chosen: ThresholdFigures, force: ThresholdFigures, min_air: f
                    f"{chosen.estimated_defaults:,.1f} estimated from scores.")
     c4.metric("Expected credit losses", fmt_money(chosen.expected_losses),
               delta(chosen.expected_losses, force.expected_losses, money=True), delta_color="inverse",
-              help=f"{fmt_money(chosen.realized_losses)} realized loss amounts + "
-                   f"{fmt_money(chosen.estimated_losses)} estimated (score x average amount x LGD).")
+              help=f"{fmt_money(chosen.realized_losses)} realized on matured loans (their loss amounts, else "
+                   f"amount x LGD) + {fmt_money(chosen.estimated_losses)} estimated (score x average amount x "
+                   "LGD).")
     c5, c6, c7, c8 = st.columns(4)
     c5.metric("Expected profit", fmt_money(chosen.expected_profit),
               delta(chosen.expected_profit, force.expected_profit, money=True),
-              help="Interest on good loans (average amount x margin x term) minus credit losses minus "
-                   "the cost of reviews.")
+              help="Interest on good loans (their amounts where the outcome gives them, else the average "
+                   "amount; x margin x term) minus credit losses minus the cost of reviews.")
     c6.metric("Review workload", f"{fmt_int(chosen.review)} applications",
               delta(chosen.review, force.review), delta_color="off",
               help="Applications in the review band, sent to a credit officer.")
@@ -171,11 +170,13 @@ def render_metrics(chosen: ThresholdFigures, force: ThresholdFigures, min_air: f
     c8.metric("Lowest adverse impact ratio", "n/a" if min_air is None else f"{min_air:.2f}",
               None if min_air is None else ("passes four-fifths" if min_air >= 0.8 else "fails four-fifths"),
               delta_color="normal" if min_air is not None and min_air >= 0.8 else "inverse", delta_arrow="off",
-              help="Lowest group approval rate over the highest of the same protected attribute; "
+              help="Lowest group approval rate over the highest of the same protected attribute, among "
+                   f"groups with at least {a.min_group_size} applications (numeric attributes in bands); "
                    "below 0.8 fails the four-fifths rule.")
 
 
-def render_figures_table(chosen: ThresholdFigures, force: ThresholdFigures) -> None:
+def render_figures_table(chosen: ThresholdFigures, force: ThresholdFigures, a: BusinessAssumptions,
+                         basis: MoneyBasis) -> None:
     rows = [("Applications in the window", chosen.applications, force.applications, "int"),
             ("Approved automatically", chosen.auto_approved, force.auto_approved, "int"),
             ("Sent to review", chosen.review, force.review, "int"),
@@ -187,9 +188,10 @@ def render_figures_table(chosen: ThresholdFigures, force: ThresholdFigures) -> N
             ("Losses, estimated", chosen.estimated_losses, force.estimated_losses, "money"),
             ("Interest income", chosen.interest_income, force.interest_income, "money"),
             ("Review cost", chosen.review_cost, force.review_cost, "money")]
-    fmt = {"int": fmt_int, "money": fmt_money}
+    fmt = {"int": fmt_int, "money": lambda v: fmt_amount(v, a.currency)}
     st.dataframe(pd.DataFrame([{"figure": r[0], "chosen": fmt[r[3]](r[1]), "in force": fmt[r[3]](r[2])}
                                for r in rows]), hide_index=True, width="stretch")
+    render_money_basis(basis, a)
 
 
 def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | None,
@@ -202,20 +204,20 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
                 f"(its card names: {', '.join(attributes) or 'none'}), so fairness cannot be shown.")
         return None
     fairness = compute_fairness(bins.groups, cutoff, review_from, a)
-    failing = fairness[fairness["four_fifths_ok"] == False]  # noqa: E712 (None means no applications)
+    failing = fairness[fairness["four_fifths_ok"] == False]  # noqa: E712 (None means not in the ratio)
     if not failing.empty:
         names = ", ".join(f"{r.attribute} {r.group} ({r.adverse_impact_ratio:.2f})" for r in failing.itertuples())
         st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from 100-bin group "
                    "histograms (within 0.01 of the cutoff).")
+    air = compute_adverse_impact(fairness, a.min_group_size)
+    if air.left_out:
+        st.caption(f"Left out of the ratio (fewer than {a.min_group_size} applications, or unknown): "
+                   + ", ".join(air.left_out) + ".")
     left, right = st.columns([3, 2])
     if chart:
         left.plotly_chart(plotly_group_approval(fairness), width="stretch")
-    right.dataframe(fairness, hide_index=True, width="stretch", column_config={
-        "approval_rate": st.column_config.NumberColumn("approval rate", format="percent"),
-        "adverse_impact_ratio": st.column_config.NumberColumn("adverse impact ratio", format="%.3f"),
-        "four_fifths_ok": st.column_config.CheckboxColumn("four-fifths met")})
-    values = fairness["adverse_impact_ratio"].dropna()
-    return float(values.min()) if not values.empty else None
+    render_group_table(fairness, a.min_group_size, right)
+    return air.value
 
 
 def render_curves(bins: ThresholdBins, a: BusinessAssumptions, width: float,
@@ -228,7 +230,7 @@ def render_curves(bins: ThresholdBins, a: BusinessAssumptions, width: float,
         "Approval and expected bad rate", marks, ".0%", x_range), width="stretch")
     right.plotly_chart(plotly_threshold_curve(
         curves, [("expected_profit", "expected profit"), ("expected_losses", "expected credit losses")],
-        "Expected profit and losses (EUR)", marks, ",.3s", x_range), width="stretch")
+        f"Expected profit and losses ({a.currency})", marks, ",.3s", x_range), width="stretch")
     left, right = st.columns(2)
     left.plotly_chart(plotly_threshold_curve(
         curves, [("expected_defaults", "expected defaults"), ("realized_defaults", "of which realized")],
@@ -271,7 +273,7 @@ def render_backtest(store_path: str, version: str, model_id: str, dates: tuple[d
         if value is None or (isinstance(value, float) and pd.isna(value)):
             return "n/a"
         if key in money:
-            return fmt_money(float(value))
+            return fmt_amount(float(value), a.currency)
         if key in pct:
             return f"{float(value):.2%}" if key == "expected_bad_rate" else fmt_pct(float(value))
         return fmt_int(float(value))
@@ -341,16 +343,16 @@ def render_assumptions(store_path: str, version: str, role: str, user: str,
     st.caption("From `src/dashboard/config/business.toml` (or $DASHBOARD_BUSINESS_CONFIG), overlaid by the "
                "latest change made here; every change is stored as an event.")
     if role not in POLICY_ROLES:
-        st.dataframe(pd.DataFrame([{"assumption": label, "value": getattr(a, k)} for k, (label, _s, _f)
-                                   in EDITABLE.items()]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"assumption": label.format(currency=a.currency), "value": getattr(a, k)}
+                                   for k, (label, _s, _f) in EDITABLE.items()]), hide_index=True, width="stretch")
         st.info("Only a data scientist or an administrator may change the assumptions.")
     else:
         with st.form("thr_assumptions"):
             cols = st.columns(4)
             values: dict[str, float] = {}
             for i, (key, (label, step, fmt)) in enumerate(EDITABLE.items()):
-                values[key] = cols[i % 4].number_input(label, value=float(getattr(a, key)), step=step, format=fmt,
-                                                       key=f"thr_assume_{key}")
+                values[key] = cols[i % 4].number_input(label.format(currency=a.currency), value=float(getattr(a, key)),
+                                                       step=step, format=fmt, key=f"thr_assume_{key}")
             note = st.text_input("Why (optional)", key="thr_assume_note")
             submitted = st.form_submit_button("Save assumptions")
         if submitted:

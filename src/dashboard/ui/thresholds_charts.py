@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.analytics.thresholds import FOUR_FIFTHS
+from dashboard.analytics.fairness import FOUR_FIFTHS
 from dashboard.ui.charts import Overlays, figure
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 300, "hovermode": "x unified",
@@ -62,7 +62,7 @@ def plotly_group_approval(fairness: pd.DataFrame) -> go.Figure:
     labels = frame["attribute"] + ": " + frame["group"].astype(str)
     colors = ["#c0392b" if ok is False else "#1f4e79" for ok in frame["four_fifths_ok"]]
     bar = {"type": "bar", "x": frame["approval_rate"], "y": labels, "orientation": "h", "marker": {"color": colors},
-           "text": [f"{r:.1%} (AIR {a:.2f})" for r, a in
+           "text": [f"{r:.1%} (AIR {a:.2f})" if pd.notna(a) else f"{r:.1%} (not in the ratio)" for r, a in
                     zip(frame["approval_rate"], frame["adverse_impact_ratio"], strict=True)],
            "textposition": "auto", "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}
     return figure([bar], {
