@@ -89,6 +89,9 @@ def render_shell() -> StreamlitPage:
         bad = st.session_state.pop("bad_role", None)
         if bad:
             st.warning(f"Unknown role {escape_markdown(repr(bad))} in the address; showing the app as {ROLE_LABELS[identity.role or '']}.")
+    outdated = open_store(resolve_store_path()).rollups_outdated()
+    if outdated:
+        st.warning(escape_markdown(outdated))
     return nav
 
 
