@@ -220,7 +220,8 @@ def difference_table(c: Comparison) -> pd.DataFrame:
                          "challenger value": "n/a" if pd.isna(table.at[m, name]) else f"{table.at[m, name]:.4f}",
                          "difference": "n/a" if pd.isna(d) else f"{d:+.4f}",
                          "95% interval": "n/a" if pd.isna(lo) else f"{lo:+.4f} to {hi:+.4f}",
-                         "verdict": table.at[m, f"{name}_verdict"] or "n/a"})
+                         "verdict": "n/a" if pd.isna(table.at[m, f"{name}_verdict"]) else
+                         str(table.at[m, f"{name}_verdict"])})
     return pd.DataFrame(rows, columns=["challenger", "metric", "champion", "challenger value", "difference",
                                        "95% interval", "verdict"])
 
