@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import ks_2samp
+from scipy.integrate import quad
+from scipy.special import expit
+from scipy.stats import ks_2samp, norm, ttest_rel
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_auc_score, roc_curve
 from sklearn.pipeline import Pipeline
@@ -13,21 +15,27 @@ from sklearn.preprocessing import StandardScaler
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
+    BOOTSTRAP_ROWS,
     PDO,
     SWAP_KINDS,
+    compute_auc_difference,
     compute_best_cutoffs,
+    compute_bootstrap_draws,
     compute_bootstrap_intervals,
     compute_comparison,
     compute_curves,
     compute_gains,
+    compute_metric_table,
     compute_metrics,
     compute_monotonicity,
+    compute_paired_differences,
     compute_profit_curve,
     compute_psi_by_month,
     compute_scorecard_points,
     compute_swap_set,
     compute_tradeoff,
     compute_tradeoff_sentences,
+    judge_difference,
 )
 from dashboard.analytics.money import compute_loan_money
 from dashboard.models.card import parse_card
@@ -269,13 +277,171 @@ def test_psi_by_month_is_zero_for_the_reference_month() -> None:
     assert psi["psi"].iloc[1] < 0.05 < 0.25 < psi["psi"].iloc[2]
 
 
-def test_tradeoff_sentences_state_the_gap() -> None:
-    metrics = pd.DataFrame({"model_id": ["a", "b"], "auc": [0.75, 0.74], "auc_lo": [0.73, 0.72],
-                            "auc_hi": [0.77, 0.76]})
-    explain = pd.DataFrame({"model_id": ["a", "b"], "model_type": ["GBM", "Logit"], "features": [18, 18],
-                            "material_features": [8, 5], "monotone_ok": [10, 12], "monotone_checked": [12, 12],
-                            "scorecard": [False, True]})
+def test_tradeoff_sentences_state_the_gap_and_the_paired_verdict() -> None:
+    metrics = pd.DataFrame({"model_id": ["a", "b", "c"], "auc": [0.75, 0.74, 0.73], "auc_lo": [0.73, 0.72, 0.71],
+                            "auc_hi": [0.77, 0.76, 0.75], "auc_diff": [None, -0.01, -0.02],
+                            "auc_diff_lo": [None, -0.018, -0.028], "auc_diff_hi": [None, 0.002, -0.012],
+                            "auc_verdict": [None, "no evidence of a difference", "a is better"]})
+    explain = pd.DataFrame({"model_id": ["a", "b", "c"], "model_type": ["GBM", "Logit", "GBM"],
+                            "features": [18, 18, 18], "material_features": [8, 5, 9],
+                            "monotone_ok": [10, 12, 9], "monotone_checked": [12, 12, 12],
+                            "scorecard": [False, True, False]})
     lines = compute_tradeoff_sentences(compute_tradeoff(metrics, explain), "a")
-    assert len(lines) == 1
-    assert "-0.010" in lines[0] and "overlap" in lines[0] and "readable points" in lines[0]
-    assert "12 of 12" in lines[0]
+    assert len(lines) == 2
+    assert "AUC -0.010 against a" in lines[0] and "readable points" in lines[0] and "12 of 12" in lines[0]
+    # The verdict is the paired interval's, although the per-model intervals overlap in both cases.
+    assert "paired 95% interval -0.018 to +0.002: no evidence of a difference" in lines[0]
+    assert "paired 95% interval -0.028 to -0.012: a is better" in lines[1]
+    assert "overlap" not in " ".join(lines)
+
+
+# ---------------------------------------------------------------------------- paired differences
+# Two models score the same applications: given the label, each score is the label's shift plus
+# noise, the two noises correlated (a binormal population). Each model's AUC is then
+# Phi(shift / sqrt(2)) and its KS 2 Phi(shift / 2) - 1 exactly; Brier by numerical integration.
+BAD_RATE, OFFSET = 0.3, 1.5
+
+
+def _paired_sample(rng: np.random.Generator, n: int, shift_a: float, shift_b: float,
+                   rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = (rng.random(n) < BAD_RATE).astype(int)
+    noise = rng.multivariate_normal([0.0, 0.0], [[1.0, rho], [rho, 1.0]], size=n)
+    return y, expit(shift_a * y + noise[:, 0] - OFFSET), expit(shift_b * y + noise[:, 1] - OFFSET)
+
+
+def _true_metrics(shift: float) -> dict[str, float]:
+    auc = float(norm.cdf(shift / np.sqrt(2)))
+    bad = quad(lambda e: (expit(shift + e - OFFSET) - 1) ** 2 * norm.pdf(e), -12, 12)[0]
+    good = quad(lambda e: expit(e - OFFSET) ** 2 * norm.pdf(e), -12, 12)[0]
+    return {"auc": auc, "gini": 2 * auc - 1, "ks": float(2 * norm.cdf(shift / 2) - 1),
+            "brier": BAD_RATE * bad + (1 - BAD_RATE) * good}
+
+
+def _by_metric(diffs: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
+    return {r.metric: (r.difference, r.lo, r.hi) for r in diffs.itertuples()}
+
+
+@pytest.mark.parametrize(("n", "rows"), [(600, BOOTSTRAP_ROWS), (1200, 300)])
+def test_paired_interval_covers_the_true_difference_at_its_nominal_rate(n: int, rows: int) -> None:
+    # rows=300 < n: the KS bootstrap's m-out-of-n path, rescaled to n, must cover as well.
+    a, b = _true_metrics(1.2), _true_metrics(1.0)
+    truth = {k: b[k] - a[k] for k in a}
+    rng = np.random.default_rng(7)
+    hits = dict.fromkeys(truth, 0)
+    replications = 200
+    for rep in range(replications):
+        y, sa, sb = _paired_sample(rng, n, 1.2, 1.0, rho=0.6)
+        scores = {"a": sa, "b": sb}
+        boot = compute_bootstrap_draws(y, scores, seed=rep, rows=rows)
+        for metric, (_, lo, hi) in _by_metric(compute_paired_differences(y, scores, "a", boot=boot)).items():
+            hits[metric] += lo <= truth[metric] <= hi
+    for metric, hit in hits.items():
+        assert 0.90 <= hit / replications <= 0.99, (metric, hit / replications)
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_comparison() -> None:
+    rng = np.random.default_rng(3)
+    n = 3000
+    y, sa, sb = _paired_sample(rng, n, 1.2, 1.1, rho=0.95)
+    table = compute_metric_table(y, {"a": sa, "b": sb})
+    paired = _by_metric(compute_paired_differences(y, {"a": sa, "b": sb}, "a"))
+
+    def ks(yy: np.ndarray, s: np.ndarray) -> float:
+        return float(ks_2samp(s[yy == 1], s[yy == 0]).statistic)
+
+    # The unpaired comparison, in scikit-learn and scipy: each model's rows resampled on their own.
+    stats = {"auc": roc_auc_score, "ks": ks, "brier": brier_score_loss}
+    unpaired: dict[str, list[float]] = {k: [] for k in stats}
+    for _ in range(200):
+        i, j = rng.integers(0, n, n), rng.integers(0, n, n)
+        for k, f in stats.items():
+            unpaired[k].append(f(y[j], sb[j]) - f(y[i], sa[i]))
+    for k in stats:
+        lo, hi = np.quantile(unpaired[k], [0.025, 0.975])
+        assert paired[k][2] - paired[k][1] < 0.6 * (hi - lo), k
+    # The per-model intervals overlap, yet the paired interval of the AUC difference excludes 0.
+    got = table.set_index("model_id")
+    assert got.loc["b", "auc_hi"] > got.loc["a", "auc_lo"]
+    assert paired["auc"][2] < 0 and got.loc["b", "auc_verdict"] == "a is better"
+    assert got.loc["b", "auc_diff"] == pytest.approx(roc_auc_score(y, sb) - roc_auc_score(y, sa), abs=1e-12)
+    assert got.loc["b", "brier_diff"] == pytest.approx(brier_score_loss(y, sb) - brier_score_loss(y, sa))
+    assert got.loc["b", "ks_diff"] == pytest.approx(ks(y, sb) - ks(y, sa), abs=1e-12)
+    assert got.loc["b", "gini_diff"] == pytest.approx(2 * got.loc["b", "auc_diff"])
+    assert pd.isna(got.loc["a", "auc_diff"]) and got.loc["a", "auc_verdict"] is None
+
+
+def test_delong_standard_error_matches_a_paired_row_bootstrap() -> None:
+    rng = np.random.default_rng(5)
+    n = 2500
+    y, sa, sb = _paired_sample(rng, n, 1.0, 0.9, rho=0.7)
+    sa, sb = np.round(sa, 2), np.round(sb, 2)  # ties, as logged scores often have
+    diff, se = compute_auc_difference(y, sa, sb)  # type: ignore[misc]
+    assert diff == pytest.approx(roc_auc_score(y, sb) - roc_auc_score(y, sa), abs=1e-12)
+    draws = []
+    for _ in range(1000):
+        i = rng.integers(0, n, n)  # one resample of the applications for both models
+        draws.append(roc_auc_score(y[i], sb[i]) - roc_auc_score(y[i], sa[i]))
+    assert se == pytest.approx(np.std(draws, ddof=1), rel=0.1)
+
+
+def test_ks_and_brier_intervals_match_a_paired_row_bootstrap() -> None:
+    rng = np.random.default_rng(9)
+    n = 2000
+    y, sa, sb = _paired_sample(rng, n, 1.0, 0.8, rho=0.7)
+    got = _by_metric(compute_paired_differences(y, {"a": sa, "b": sb}, "a"))
+    ks, brier = [], []
+    for _ in range(600):
+        i = rng.integers(0, n, n)
+        yi, ai, bi = y[i], sa[i], sb[i]
+        ks.append(ks_2samp(bi[yi == 1], bi[yi == 0]).statistic - ks_2samp(ai[yi == 1], ai[yi == 0]).statistic)
+        brier.append(brier_score_loss(yi, bi) - brier_score_loss(yi, ai))
+    for name, values in (("ks", ks), ("brier", brier)):
+        lo, hi = np.quantile(values, [0.025, 0.975])
+        _, glo, ghi = got[name]
+        assert ghi - glo == pytest.approx(hi - lo, rel=0.15), name
+        assert (glo + ghi) / 2 == pytest.approx((lo + hi) / 2, abs=0.15 * (hi - lo)), name
+
+
+def test_identical_models_show_no_evidence_of_a_difference() -> None:
+    y, s, _ = _data(2000)
+    diffs = compute_paired_differences(y, {"a": s, "b": s.copy()}, "a")
+    assert (diffs["difference"] == 0).all() and (diffs["lo"] <= 0).all() and (diffs["hi"] >= 0).all()
+    assert set(diffs["verdict"]) == {"no evidence of a difference"}
+
+
+def test_verdict_names_the_better_model_brier_lower_is_better() -> None:
+    assert judge_difference("auc", 0.01, 0.03, "champ", "chal") == "chal is better"
+    assert judge_difference("auc", -0.03, -0.01, "champ", "chal") == "champ is better"
+    assert judge_difference("brier", 0.001, 0.003, "champ", "chal") == "champ is better"
+    assert judge_difference("brier", -0.003, -0.001, "champ", "chal") == "chal is better"
+    assert judge_difference("ks", -0.01, 0.02, "champ", "chal") == "no evidence of a difference"
+    assert judge_difference("ks", None, None, "champ", "chal") == "n/a"
+
+
+def test_one_class_leaves_rank_differences_undefined_but_brier_paired() -> None:
+    y = np.zeros(300, dtype=int)
+    rng = np.random.default_rng(0)
+    sa, sb = rng.random(300) * 0.2, rng.random(300) * 0.3
+    diffs = compute_paired_differences(y, {"a": sa, "b": sb}, "a").set_index("metric")
+    for metric in ("auc", "gini", "ks"):
+        assert diffs.loc[metric, ["difference", "lo", "hi"]].isna().all() and diffs.loc[metric, "verdict"] == "n/a"
+    got = _by_metric(diffs.reset_index())
+    t = ttest_rel((sb - y) ** 2, (sa - y) ** 2).confidence_interval()
+    assert got["brier"][1:] == pytest.approx((t.low, t.high))
+
+
+def test_bootstrap_interval_resolves_scores_in_a_narrow_band() -> None:
+    # Every score between 0.100 and 0.105: a fixed 1/1000 grid would hold them in 5 bins.
+    rng = np.random.default_rng(4)
+    n = 3000
+    z = rng.normal(size=n)
+    y = (rng.random(n) < expit(z - 1.5)).astype(int)
+    s = 0.100 + 0.005 * expit(z)
+    lo, hi = compute_bootstrap_intervals(y, s)["auc"]  # type: ignore[misc]
+    draws = []
+    for _ in range(800):
+        i = rng.integers(0, n, n)
+        draws.append(roc_auc_score(y[i], s[i]))
+    blo, bhi = np.quantile(draws, [0.025, 0.975])
+    assert hi - lo == pytest.approx(bhi - blo, rel=0.12)
+    assert lo < roc_auc_score(y, s) < hi

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from dashboard.store import Store
 from dashboard.store.registry import champion_id
 from dashboard.ui.navigation import can_open
@@ -23,6 +25,32 @@ def test_compare_sections_render_with_figures(small_store_dir: Path) -> None:
     metrics = at.dataframe[0].value
     assert list(metrics["model"]) == ["gbm_champion", "hgb_challenger", "logit_scorecard"]
     assert metrics["AUC"].str.match(r"0\.\d{4} \(0\.\d{4} to 0\.\d{4}\)").all()
+    # Each challenger is judged on its paired difference from the champion, one row per metric.
+    diffs = at.dataframe[1].value
+    assert list(diffs.columns) == ["challenger", "metric", "champion", "challenger value", "difference",
+                                   "95% interval", "verdict"]
+    assert list(diffs["challenger"]) == ["hgb_challenger"] * 4 + ["logit_scorecard"] * 4
+    assert list(diffs["metric"]) == ["AUC", "KS", "Gini", "Brier"] * 2
+    for row in diffs.itertuples(index=False):
+        lo, hi = (float(v) for v in row[5].split(" to "))
+        assert lo <= float(row.difference) <= hi
+        assert float(row.difference) == pytest.approx(float(row[3]) - float(row.champion), abs=1.5e-4)
+        assert row.verdict == ("no evidence of a difference" if lo <= 0 <= hi else
+                               f"{row.challenger if (lo > 0) != (row.metric == 'Brier') else 'gbm_champion'} is better")
+    shown = metrics.set_index("model")
+    assert diffs["champion"].iloc[0] == shown.loc["gbm_champion", "AUC"][:6]
+    assert any("Each challenger minus the champion gbm_champion" in m.value for m in at.markdown)
+    captions = " ".join(c.value for c in at.caption)
+    assert "DeLong's test" in captions and "paired bootstrap" in captions and "no evidence of a difference" in captions
+    assert "not from whether these intervals overlap" in captions
+    at.segmented_control(key="chal_section").set_value("Explainability").run()
+    assert errors(at) == []
+    sentences = [m.value for m in at.markdown if m.value.startswith("- ")]
+    auc = diffs[diffs["metric"] == "AUC"].set_index("challenger")
+    for challenger in ("hgb_challenger", "logit_scorecard"):
+        line = next(s for s in sentences if s.startswith(f"- {challenger}: AUC"))
+        lo, hi = (float(v) for v in auc.loc[challenger, "95% interval"].split(" to "))
+        assert f"paired 95% interval {lo:+.3f} to {hi:+.3f}: {auc.loc[challenger, 'verdict']}" in line
     for section, expect in (("Profit and fairness", "lowest ratio"), ("Swap set", "realized_money"),
                             ("Stability", None)):
         at.segmented_control(key="chal_section").set_value(section).run()

@@ -30,6 +30,7 @@ GROUP_HELP = {
     "rollup": "Maintain the derived rollups.",
     "report": "Print figures for cron or CI; exits non-zero when a rule fails.",
     "policy": "Show or export decision policies.",
+    "card": "Draft model cards from prediction logs.",
 }
 
 

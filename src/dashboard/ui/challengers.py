@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
+    METRICS,
     Comparison,
     compute_comparison,
     compute_importance,
@@ -33,7 +34,9 @@ from dashboard.store.challengers import (
 )
 from dashboard.store.policy import policy_in_force
 from dashboard.ui.challengers_charts import (
+    METRIC_NAMES,
     plotly_curves,
+    plotly_difference_intervals,
     plotly_gains,
     plotly_metric_intervals,
     plotly_psi_over_time,
@@ -187,11 +190,13 @@ def render_metrics(c: Comparison) -> None:
             "n/a" if pd.isna(v) else f"{v:.4f} ({lo:.4f} to {hi:.4f})" if pd.notna(lo) else f"{v:.4f}"
             for v, lo, hi in zip(table[name], table[f"{name}_lo"], table[f"{name}_hi"], strict=True)]
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.caption("Point values are scikit-learn's on the matured rows; the 95% intervals come from 400 bootstrap "
-               "resamples of those rows. Overlapping intervals mean the difference may be noise.")
+    st.caption("Point values are scikit-learn's on the matured rows; each model's 95% interval comes from 400 "
+               "bootstrap resamples of those rows. Whether a challenger differs from the champion is read from "
+               "the paired differences below, not from whether these intervals overlap.")
     left, right = st.columns(2)
     left.plotly_chart(plotly_metric_intervals(table, "auc"), width="stretch")
     right.plotly_chart(plotly_metric_intervals(table, "brier"), width="stretch")
+    render_differences(c)
     if c.curves["roc"].empty:
         return
     a, b, d = st.columns(3)
@@ -204,6 +209,42 @@ def render_metrics(c: Comparison) -> None:
     right.caption("Cumulative share of bads captured, riskiest decile first")
     right.dataframe(pivot, width="stretch",
                     column_config={m: st.column_config.NumberColumn(format="percent") for m in c.models})
+
+
+def difference_table(c: Comparison) -> pd.DataFrame:
+    """One row per challenger and metric: challenger minus champion, its paired 95% interval, the verdict."""
+    rows = []
+    table = c.metrics.set_index("model_id")
+    for m in c.models[1:]:
+        for name in METRICS:
+            d, lo, hi = (table.at[m, f"{name}_diff{k}"] for k in ("", "_lo", "_hi"))
+            rows.append({"challenger": m, "metric": METRIC_NAMES[name],
+                         "champion": "n/a" if pd.isna(table.at[c.champion, name]) else
+                         f"{table.at[c.champion, name]:.4f}",
+                         "challenger value": "n/a" if pd.isna(table.at[m, name]) else f"{table.at[m, name]:.4f}",
+                         "difference": "n/a" if pd.isna(d) else f"{d:+.4f}",
+                         "95% interval": "n/a" if pd.isna(lo) else f"{lo:+.4f} to {hi:+.4f}",
+                         "verdict": "n/a" if pd.isna(table.at[m, f"{name}_verdict"]) else
+                         str(table.at[m, f"{name}_verdict"])})
+    return pd.DataFrame(rows, columns=["challenger", "metric", "champion", "challenger value", "difference",
+                                       "95% interval", "verdict"])
+
+
+def render_differences(c: Comparison) -> None:
+    if len(c.models) < 2:
+        return
+    st.markdown(f"**Each challenger minus the champion {c.champion}, on the same applications**")
+    st.dataframe(difference_table(c), hide_index=True, width="stretch")
+    st.caption("Both models scored the same applications, so the comparison is paired: the interval is that of "
+               "the difference itself, far narrower than two separate intervals when the models rank applicants "
+               "alike. AUC by DeLong's test (Gini is 2 x AUC - 1, so its interval is twice the AUC's), Brier by "
+               "the paired t interval of the per-application differences, KS by a paired bootstrap (400 resamples "
+               "of the applications, the same resample for both models). When the interval covers 0 there is no "
+               "evidence of a difference; otherwise the verdict names the better model (higher AUC, KS and "
+               "Gini, lower Brier).")
+    left, right = st.columns(2)
+    left.plotly_chart(plotly_difference_intervals(c.metrics, "auc", c.champion), width="stretch")
+    right.plotly_chart(plotly_difference_intervals(c.metrics, "brier", c.champion), width="stretch")
 
 
 def render_money_and_fairness(c: Comparison, a: BusinessAssumptions) -> None:
@@ -280,7 +321,11 @@ def render_explainability(infos: list[dict[str, Any]], tradeoff: pd.DataFrame, s
                  hide_index=True, width="stretch",
                  column_config={"auc": st.column_config.NumberColumn("AUC", format="%.4f"),
                                 "auc_lo": st.column_config.NumberColumn("AUC low", format="%.4f"),
-                                "auc_hi": st.column_config.NumberColumn("AUC high", format="%.4f")})
+                                "auc_hi": st.column_config.NumberColumn("AUC high", format="%.4f"),
+                                "auc_diff": st.column_config.NumberColumn("AUC minus champion", format="%+.4f"),
+                                "auc_diff_lo": st.column_config.NumberColumn("difference low", format="%+.4f"),
+                                "auc_diff_hi": st.column_config.NumberColumn("difference high", format="%+.4f"),
+                                "auc_verdict": st.column_config.TextColumn("paired verdict")})
     st.caption("Material importance: a feature whose permutation importance (drop in AUC on reference rows) is at "
                "least 5% of the model's total. Directions: the average score along each numeric feature's range "
                "(a partial dependence curve) against the direction in the card.")

@@ -9,6 +9,7 @@ from dashboard.ui.charts import LAYOUT
 
 PALETTE = ("#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085")
 METRIC_LABELS = {"auc": "AUC", "ks": "KS", "gini": "Gini", "brier": "Brier score (lower is better)"}
+METRIC_NAMES = {"auc": "AUC", "ks": "KS", "gini": "Gini", "brier": "Brier"}
 
 
 def _colors(models: list[str]) -> dict[str, str]:
@@ -32,6 +33,28 @@ def plotly_metric_intervals(metrics: pd.DataFrame, metric: str) -> go.Figure:
             hovertemplate=f"%{{y}}: %{{x:.4f}} (95% interval {lo:.4f} to {hi:.4f})<extra></extra>"))
     fig.update_layout(title=f"{METRIC_LABELS.get(metric, metric)} with 95% bootstrap interval",
                       showlegend=False, **{**LAYOUT, "height": 90 + 45 * max(len(metrics), 1),
+                                           "hovermode": "closest"})
+    return fig
+
+
+def plotly_difference_intervals(metrics: pd.DataFrame, metric: str, champion: str) -> go.Figure:
+    """Each challenger's metric minus the champion's with its paired 95% interval, against a line at 0."""
+    fig = go.Figure()
+    colors = _colors(list(metrics["model_id"]))
+    shown = metrics[(metrics["model_id"] != champion) & metrics[f"{metric}_diff"].notna()]
+    for _, row in shown.iterrows():
+        d = row[f"{metric}_diff"]
+        lo = row[f"{metric}_diff_lo"] if pd.notna(row[f"{metric}_diff_lo"]) else d
+        hi = row[f"{metric}_diff_hi"] if pd.notna(row[f"{metric}_diff_hi"]) else d
+        fig.add_trace(go.Scatter(
+            x=[d], y=[row["model_id"]], mode="markers", name=row["model_id"],
+            marker={"size": 11, "color": colors[row["model_id"]]},
+            error_x={"type": "data", "symmetric": False, "array": [hi - d], "arrayminus": [d - lo]},
+            hovertemplate=f"%{{y}} minus {champion}: %{{x:+.4f}} (95% interval {lo:+.4f} to {hi:+.4f}: "
+                          f"{row[f'{metric}_verdict']})<extra></extra>"))
+    fig.add_vline(x=0, line_dash="dot", line_color="#999")
+    fig.update_layout(title=f"{METRIC_LABELS.get(metric, metric)}: challenger minus {champion} (paired 95% interval)",
+                      showlegend=False, **{**LAYOUT, "height": 90 + 45 * max(len(shown), 1),
                                            "hovermode": "closest"})
     return fig
 
