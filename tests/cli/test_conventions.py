@@ -165,3 +165,26 @@ def test_python_m_runs_the_same_cli(tmp_path: Path) -> None:
                            "2026-04..2026-05"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, HOME=str(tmp_path), DASHBOARD_STORE=str(tmp_path / MISSING)))
     assert done.returncode == 2 and "no store at" in done.stderr
+
+
+@pytest.mark.parametrize(("error", "code", "message"), [
+    (RuntimeError("boom"), 70, "unexpected failure (a bug"),
+    (PermissionError(13, "Permission denied", "/srv/store/x"), 2, "Permission denied: '/srv/store/x'"),
+    ("store", 2, "no store at /nowhere"),
+])
+def test_an_error_no_command_handled_never_reads_as_found(monkeypatch: pytest.MonkeyPatch, error: object,
+                                                         code: int, message: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import dashboard.cli as cli
+    from dashboard.store import StoreError
+
+    def run(_args: object) -> int:
+        if isinstance(error, Exception):
+            raise error
+        raise StoreError("no store at /nowhere")
+
+    monkeypatch.setattr(cli, "_commands", lambda: [cli.Command(("boom",), "h", "d", lambda p: None, run)])
+    assert cli.main(["boom"]) == code
+    err = capsys.readouterr().err
+    assert message in err
+    assert ("Traceback" in err) == (code == 70)
