@@ -82,7 +82,7 @@ def main() -> int:
         if last.month % 3 else last
     quarter = parse_period(f"{q_end.year:04d}-Q{(q_end.month - 1) // 3 + 1}")
     mid = span[0] + (span[1] - span[0]) / 2
-    custom = parse_period(f"{mid}..{mid + dt.timedelta(days=44)}")
+    custom = parse_period(f"{mid}:{mid + dt.timedelta(days=44)}")
     rows = int(store.sql("SELECT sum(n) AS n FROM r_daily")["n"].iloc[0])
 
     t0 = time.perf_counter()

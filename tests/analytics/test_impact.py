@@ -233,7 +233,7 @@ def test_quarter_and_custom_periods(tiny_store: Store) -> None:
     assert q.scorecard is not None
     assert q.scorecard.figures["approved_count"].value == 5
     assert q.scorecard.previous_period.label == "2026-Q1"
-    c = load_impact(tiny_store, parse_period("2026-03-01..2026-04-10"), assumptions=A, targets=Targets())
+    c = load_impact(tiny_store, parse_period("2026-03-01:2026-04-10"), assumptions=A, targets=Targets())
     assert c.scorecard is not None
     assert c.scorecard.figures["approved_count"].value == 2 + 4
 
@@ -326,7 +326,7 @@ def test_shipped_targets_file_is_valid() -> None:
 def test_periods() -> None:
     assert parse_period("2026-04") == month_period(2026, 4)
     assert parse_period("2026-q2") == quarter_period(2026, 2)
-    assert parse_period("2026-02-01..2026-02-28") == custom_period(dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert parse_period("2026-02-01:2026-02-28") == custom_period(dt.date(2026, 2, 1), dt.date(2026, 2, 28))
     assert previous_period(month_period(2026, 1)).label == "2025-12"
     assert previous_period(quarter_period(2026, 1)).label == "2025-Q4"
     prev = previous_period(custom_period(dt.date(2026, 2, 11), dt.date(2026, 2, 20)))

@@ -101,7 +101,7 @@ def test_duplicate_across_files_is_skipped_not_doubled(store_copy: Store, small_
 
 @pytest.mark.parametrize("case,needle", [
     ("empty", "empty"), ("not_utf8", "not UTF-8"), ("truncated_parquet", "Parquet"),
-    ("header_only", "no rows"), ("unknown_suffix", "unknown file type"), ("missing_file", "not found"),
+    ("header_only", "no rows"), ("unknown_suffix", "unknown file type"),
 ])
 def test_unreadable_files_give_a_clear_message(case: str, needle: str, store_copy: Store,
                                                small_portfolio_dir: Path, tmp_path: Path,
@@ -126,6 +126,17 @@ def test_unreadable_files_give_a_clear_message(case: str, needle: str, store_cop
     assert len(_stored(store_copy, "")) == before
 
 
+def test_a_missing_file_is_bad_usage_and_ingests_nothing(store_copy: Store, small_portfolio_dir: Path,
+                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.csv"
+    _sample_rows(small_portfolio_dir).to_csv(good, index=False)
+    quarantined = set(store_copy.layout.quarantine.iterdir()) if store_copy.layout.quarantine.exists() else set()
+    assert _ingest(store_copy, good, tmp_path / "typo.csv") == 2
+    assert "no such file: " + str(tmp_path / "typo.csv") in capsys.readouterr().err
+    assert _stored(store_copy) == set()     # not even the good file: the command did not run
+    assert not store_copy.layout.quarantine.exists() or set(store_copy.layout.quarantine.iterdir()) == quarantined
+
+
 def test_outcomes_cli(store_copy: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "out.csv"
     pd.DataFrame({"application_id": ["APP-00000001", "APP-00000002"],
@@ -141,13 +152,13 @@ def test_register_model_refuses_bad_card_and_non_skops(store_copy: Store, small_
     del card["owner"]
     bad_card = tmp_path / "card.yaml"
     bad_card.write_text(yaml.safe_dump(card))
-    assert main(["--store", str(store_copy.root), "register-model", str(bad_card)]) == 1
+    assert main(["--store", str(store_copy.root), "register-model", str(bad_card)]) == 2
     assert "owner" in capsys.readouterr().err
     card["owner"] = "me"
     bad_card.write_text(yaml.safe_dump(card))
     fake = tmp_path / "model.skops"
     fake.write_bytes(b"this is not a zip file")
-    assert main(["--store", str(store_copy.root), "register-model", str(bad_card), "--artifact", str(fake)]) == 1
+    assert main(["--store", str(store_copy.root), "register-model", str(bad_card), "--artifact", str(fake)]) == 2
     assert "not a skops file" in capsys.readouterr().err
     assert "new_model" not in store_copy.list_cards()
     assert main(["--store", str(store_copy.root), "register-model", str(bad_card)]) == 0

@@ -33,7 +33,7 @@ def test_show_and_export(store_copy: Store, capsys: pytest.CaptureFixture[str], 
 
 def test_unknown_model_and_missing_store(store_copy: Store, capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
-    assert main(["--store", str(store_copy.root), "policy", "show", "--model", "nope"]) == 1
-    assert "unknown model nope" in capsys.readouterr().err
-    assert main(["--store", str(tmp_path / "none"), "policy", "export", "--format", "json"]) == 1
+    assert main(["--store", str(store_copy.root), "policy", "show", "--model", "nope"]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert main(["--store", str(tmp_path / "none"), "policy", "export", "--format", "json"]) == 2
     assert "no store at" in capsys.readouterr().err

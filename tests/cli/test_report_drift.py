@@ -49,8 +49,10 @@ def test_fail_on_drift_exits_one(demo_store_dir: Path, capsys: pytest.CaptureFix
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--reference", "2026-05-01:2026-05-31", "--current", "2025-06-01:2025-06-30"], "after the current window"),
-    (["--current", "2026-05-01"], "must be START:END"),
-    (["--current", "2026-13-01:2026-14-01"], "YYYY-MM-DD"),
+    (["--current", "2026-05-01"], "--current '2026-05-01' is one date; a window needs two"),
+    (["--current", "2026-13-01:2026-14-01"], "'2026-13-01' is not a date; write dates as YYYY-MM-DD"),
+    (["--current", "2026-04-01..2026-04-30"], "separate the two dates with a colon, as in 2026-04-01:2026-04-30"),
+    (["--reference", "2026-Q5"], "--reference '2026-Q5': the quarter must be Q1 to Q4"),
     (["--current", "1990-01-01:1990-01-31"], "holds no predictions"),
     (["--reference", "1990-01-01:1990-01-31"], "reference window 1990-01-01 to 1990-01-31 holds no predictions"),
 ])
@@ -62,4 +64,4 @@ def test_bad_input_exits_two(small_store_dir: Path, capsys: pytest.CaptureFixtur
 
 def test_unknown_model(small_store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, small_store_dir, "--model", "nope")
-    assert code == 2 and "not registered" in err
+    assert code == 2 and "unknown model 'nope'; registered models: " in err

@@ -73,11 +73,11 @@ def test_latest_period_is_the_newest_month(tiny_dir: Path, capsys: pytest.Captur
 def test_no_data_bad_period_and_missing_store(tiny_dir: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--store", str(tiny_dir), "report", "impact", "--period", "2024-01")
-    assert code == 1 and "No decisions by the champion tiny in 2024-01" in err
+    assert code == 2 and "No decisions by the champion tiny in 2024-01" in err
     code, _, err = run(capsys, "--store", str(tiny_dir), "report", "impact", "--period", "April")
-    assert code == 2 and "is not understood" in err
+    assert code == 2 and "--period 'April' is not a window" in err
     code, _, err = run(capsys, "--store", str(tmp_path / "nowhere"), "report", "impact")
-    assert code == 1 and "no store" in err
+    assert code == 2 and "no store" in err
 
 
 def test_bad_business_value_and_missing_targets(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -90,7 +90,7 @@ def test_bad_business_value_and_missing_targets(tiny_dir: Path, tmp_path: Path, 
     bad.write_text("[baseline]\ncutoff = 1.5\n", "utf-8")
     monkeypatch.setenv("DASHBOARD_BUSINESS_CONFIG", str(bad))
     code, _, err = run(capsys, "--store", str(tiny_dir), "report", "impact", "--period", "2026-04")
-    assert code == 1 and "cutoff is a fraction between 0 and 1" in err
+    assert code == 2 and "cutoff is a fraction between 0 and 1" in err
 
 
 def test_fail_on_off_track(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -100,7 +100,7 @@ def test_fail_on_off_track(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("DASHBOARD_IMPACT_TARGETS", str(strict))
     code, _, err = run(capsys, "--store", str(tiny_dir), "report", "impact", "--period", "2026-04",
                        "--fail-on", "off-track")
-    assert code == 3 and "Labor" in err
+    assert code == 1 and "Labor" in err
     code, _, _ = run(capsys, "--store", str(tiny_dir), "report", "impact", "--period", "2026-04")
     assert code == 0
 
@@ -108,4 +108,4 @@ def test_fail_on_off_track(tiny_dir: Path, tmp_path: Path, monkeypatch: pytest.M
 def test_store_is_not_created_by_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = Store(tmp_path / "empty")
     code, _, err = run(capsys, "--store", str(empty.root), "report", "impact")
-    assert code == 1 and "no prediction logs" in err
+    assert code == 2 and "no prediction logs" in err

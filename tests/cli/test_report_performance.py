@@ -78,15 +78,15 @@ def test_default_model_is_the_champion(small_store_dir: Path, capsys: pytest.Cap
     assert json.loads(capsys.readouterr().out)["model"] == "gbm_champion"
 
 
-def test_bad_inputs_exit_1_with_a_message(small_store_dir: Path, tmp_path: Path, empty_store: Store,
+def test_bad_inputs_exit_2_with_a_message(small_store_dir: Path, tmp_path: Path, empty_store: Store,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run(small_store_dir, "--model", "nope") == 1
+    assert _run(small_store_dir, "--model", "nope") == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
     bad.write_text("[rules.score_psi]\nwarning = 'high'\n")
-    assert _run(small_store_dir, "--config", str(bad)) == 1
+    assert _run(small_store_dir, "--config", str(bad)) == 2
     assert "score_psi] warning must be a non-negative number" in capsys.readouterr().err
-    assert _run(tmp_path / "no-store-here") == 1
+    assert _run(tmp_path / "no-store-here") == 2
     assert "no store at" in capsys.readouterr().err
-    assert _run(empty_store.root, "--model", "gbm_champion") == 1
+    assert _run(empty_store.root, "--model", "gbm_champion") == 2
     assert "unknown model" in capsys.readouterr().err

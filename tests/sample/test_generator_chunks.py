@@ -75,15 +75,15 @@ def test_written_chunks_are_found_by_read_portfolio(tmp_path: Path, chunks: list
 def test_cli_uses_the_chunked_path_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str],
                                                       chunks: list[Portfolio]) -> None:
-    import dashboard.cli.sample as cli_sample
+    from dashboard.sample import generator
     calls: list[tuple[int, int]] = []
 
     def generated(applications: int, seed: int, chunk_size: int, progress: Any) -> Iterator[Portfolio]:
         calls.append((applications, chunk_size))  # the models were trained once, by the fixture
         return iter(chunks)
 
-    monkeypatch.setattr(cli_sample, "CHUNKED_ABOVE", 1_000)
-    monkeypatch.setattr(cli_sample, "generate_portfolio_chunks", generated)
+    monkeypatch.setattr(generator, "CHUNKED_ABOVE", 1_000)   # the CLI reads both when it runs
+    monkeypatch.setattr(generator, "generate_portfolio_chunks", generated)
     out = tmp_path / "cli"
     assert main(["sample", "--out", str(out), "--applications", str(APPS), "--chunk-size", str(CHUNK)]) == 0
     files = read_portfolio(out)

@@ -33,7 +33,7 @@ def test_malicious_skops_is_refused_by_the_cli(store_copy: Store, small_portfoli
     artifact.write_bytes(sio.dumps(FunctionTransformer(func=func)))
     card = small_portfolio_dir / "models" / "gbm_champion" / "card.yaml"
     before = store_copy.read_artifact("gbm_champion")
-    assert main(["--store", str(store_copy.root), "register-model", str(card), "--artifact", str(artifact)]) == 1
+    assert main(["--store", str(store_copy.root), "register-model", str(card), "--artifact", str(artifact)]) == 2
     assert "untrusted" in capsys.readouterr().err
     assert store_copy.read_artifact("gbm_champion") == before  # the good model was not replaced
     assert not SENTINEL.exists()

@@ -60,7 +60,7 @@ def test_register_model_refuses_a_card_id_that_is_a_path(store_copy: Store, smal
     card["id"] = card_id
     path = tmp_path / "card.yaml"
     path.write_text(yaml.safe_dump(card))
-    assert main(["--store", str(store_copy.root), "register-model", str(path)]) == 1
+    assert main(["--store", str(store_copy.root), "register-model", str(path)]) == 2
     assert "nothing was registered" in capsys.readouterr().err
     assert not (tmp_path / "evil").exists() and not Path("/tmp/evil").exists()
     assert set(store_copy.list_cards()) == {"gbm_champion", "logit_scorecard", "hgb_challenger"}

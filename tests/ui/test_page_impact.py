@@ -81,7 +81,7 @@ def test_choosing_another_month(tiny_dir: Path) -> None:
 
 
 def test_period_without_data(tiny_dir: Path) -> None:
-    at = open_page(tiny_dir, "executive", "impact", query={"period": "2024-01-01..2024-01-31"})
+    at = open_page(tiny_dir, "executive", "impact", query={"period": "2024-01-01:2024-01-31"})
     assert errors(at) == []
     assert any("No decisions by the champion tiny" in i.value for i in at.info)
     assert len(at.metric) == 0

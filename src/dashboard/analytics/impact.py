@@ -13,10 +13,8 @@ Fairness follows `analytics/fairness.py` (banded numeric attributes, one minimum
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,16 @@ from dashboard.analytics.drift import psi_status
 from dashboard.analytics.fairness import compute_adverse_impact, compute_group_rates
 from dashboard.analytics.histogram import decile_psi
 from dashboard.analytics.money import Money, MoneyBasis, MoneySums, compute_money
+from dashboard.analytics.periods import (  # noqa: F401  (re-exported: callers import periods from here)
+    Period,
+    PeriodError,
+    custom_period,
+    month_period,
+    months_between,
+    parse_period,
+    previous_period,
+    quarter_period,
+)
 
 DAYS_PER_MONTH = 30.4375      # amount, hour and count targets are per month of this length
 REFERENCE_MONTHS = 3          # drift reference: the model's first months of scoring
@@ -39,86 +47,9 @@ STATUSES = ("on track", "at risk", "off track", NOT_READABLE, "no target", "no d
 DECIDED = ("approve", "decline", "review")
 
 
-class ImpactError(ValueError):
-    """A period or a targets file that cannot be used; the message says what to fix."""
-
-
-# --------------------------------------------------------------------------- periods
-@dataclass(frozen=True)
-class Period:
-    kind: str          # month | quarter | custom
-    start: dt.date
-    end: dt.date       # inclusive
-    label: str
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def month_period(year: int, month: int) -> Period:
-    last = calendar.monthrange(year, month)[1]
-    return Period("month", dt.date(year, month, 1), dt.date(year, month, last), f"{year:04d}-{month:02d}")
-
-
-def quarter_period(year: int, quarter: int) -> Period:
-    first = 3 * (quarter - 1) + 1
-    last = calendar.monthrange(year, first + 2)[1]
-    return Period("quarter", dt.date(year, first, 1), dt.date(year, first + 2, last), f"{year:04d}-Q{quarter}")
-
-
-def custom_period(start: dt.date, end: dt.date) -> Period:
-    if end < start:
-        raise ImpactError(f"the period ends ({end}) before it starts ({start})")
-    return Period("custom", start, end, f"{start}..{end}")
-
-
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER_RE = re.compile(r"^(\d{4})-[Qq]([1-4])$")
-_CUSTOM_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.\.|:)(\d{4}-\d{2}-\d{2})$")
-
-
-def parse_period(text: str) -> Period:
-    """'2026-04' (month), '2026-Q2' (quarter) or '2026-04-01..2026-05-15' (custom, inclusive)."""
-    value = (text or "").strip()
-    if m := _MONTH_RE.match(value):
-        year, month = int(m.group(1)), int(m.group(2))
-        if not 1 <= month <= 12:
-            raise ImpactError(f"period {text!r}: month must be 01 to 12")
-        return month_period(year, month)
-    if m := _QUARTER_RE.match(value):
-        return quarter_period(int(m.group(1)), int(m.group(2)))
-    if m := _CUSTOM_RE.match(value):
-        try:
-            start, end = dt.date.fromisoformat(m.group(1)), dt.date.fromisoformat(m.group(2))
-        except ValueError as exc:
-            raise ImpactError(f"period {text!r}: {exc}") from None
-        return custom_period(start, end)
-    raise ImpactError(f"period {text!r} is not understood: use 2026-04 (month), 2026-Q2 (quarter) "
-                      "or 2026-04-01..2026-05-15 (custom dates, inclusive)")
-
-
-def previous_period(period: Period) -> Period:
-    """The month or quarter before, or the same number of days just before a custom period."""
-    if period.kind == "month":
-        year, month = (period.start.year, period.start.month - 1) if period.start.month > 1 \
-            else (period.start.year - 1, 12)
-        return month_period(year, month)
-    if period.kind == "quarter":
-        q = (period.start.month - 1) // 3 + 1
-        return quarter_period(period.start.year, q - 1) if q > 1 else quarter_period(period.start.year - 1, 4)
-    end = period.start - dt.timedelta(days=1)
-    return custom_period(end - dt.timedelta(days=period.days - 1), end)
-
-
-def months_between(first: dt.date, last: dt.date) -> list[Period]:
-    """Calendar months touching [first, last], oldest first."""
-    out = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append(month_period(year, month))
-        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
-    return out
+# A period or a targets file that cannot be used; the message says what to fix. Periods live in
+# analytics.periods; one exception type for both keeps every `except ImpactError` catching both.
+ImpactError = PeriodError
 
 
 # --------------------------------------------------------------------------- targets

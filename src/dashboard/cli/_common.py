@@ -1,29 +1,69 @@
-"""Helpers shared by the command modules: the store, progress bars, error printing."""
+"""Helpers shared by the command modules: exit codes, the store, windows, progress bars, messages.
+
+Imported by every command module to build the parser, so only the standard library at the top;
+the store and tqdm are imported when a command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from dashboard.analytics.periods import SYNTAX, Period, PeriodError, parse_period
 
-from dashboard.store import Store, StoreError, open_store
+if TYPE_CHECKING:
+    from dashboard.store import Store
+
+EXIT_OK = 0        # done
+EXIT_FOUND = 1     # a condition the user asked the command to detect (alert, drift, rejected rows, off track)
+EXIT_USAGE = 2     # bad usage or input: unknown model, bad window, no such store or file, nothing to report on
+EXIT_BUG = 70      # an unexpected failure (sysexits' EX_SOFTWARE), so a crash never reads as "found"
+
+WINDOW_HELP = f"{SYNTAX} (see \"Windows and periods\" in the README)"
 
 
 def store_from(args: argparse.Namespace, create: bool = True) -> Store:
+    from dashboard.store import open_store
+
     return open_store(getattr(args, "store", None), create=create)
 
 
-def fail(message: str, code: int = 1) -> int:
+def fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
+
+
+def unknown_model_message(wanted: Iterable[object], cards: Mapping[str, Any]) -> str | None:
+    """Which of the wanted model ids are not registered, and which are; None when all are."""
+    unknown = [m for m in wanted if m not in cards]
+    if not unknown:
+        return None
+    known = ", ".join(sorted(cards)) or "none yet: run `dashboard register-model CARD` first"
+    return f"unknown model {', '.join(repr(m) for m in unknown)}; registered models: {known}"
+
+
+def window_from(text: str, option: str, newest: dt.date | None) -> Period:
+    """`text` read in the one window syntax; `newest` (the newest day of data) anchors last-30d."""
+    try:
+        return parse_period(text, newest)
+    except PeriodError as exc:
+        raise PeriodError(f"{option} {exc}") from None
+
+
+def missing_files(paths: list[str] | list[Path]) -> list[str]:
+    return [str(p) for p in paths if not Path(p).is_file()]
 
 
 @contextmanager
 def progress_bar(desc: str, unit: str = "step") -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on stderr fed by (done, total) callbacks; quiet when not a terminal."""
+    from tqdm import tqdm
+
     bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
@@ -42,4 +82,5 @@ def progress_bar(desc: str, unit: str = "step") -> Iterator[Callable[[int, int],
             bar.close()
 
 
-__all__ = ["StoreError", "fail", "progress_bar", "store_from"]
+__all__ = ["EXIT_BUG", "EXIT_FOUND", "EXIT_OK", "EXIT_USAGE", "WINDOW_HELP", "fail", "missing_files",
+           "progress_bar", "store_from", "unknown_model_message", "window_from"]

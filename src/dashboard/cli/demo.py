@@ -9,7 +9,6 @@ from pathlib import Path
 
 from dashboard.cli import Command
 from dashboard.cli._common import fail, progress_bar, store_from
-from dashboard.ingest.demo import build_demo_store
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +17,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not args.sample.is_dir():   # checked before the store is created, so a typo leaves nothing behind
+        return fail(f"no sample portfolio at {args.sample}: make one with `dashboard sample --out {args.sample}`")
+    from dashboard.ingest.demo import build_demo_store
+
     store = store_from(args)
     if store.prediction_files():
         print(f"{store.root} already holds prediction logs; nothing to do")
@@ -27,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with progress_bar("building the demo store", "partition") as bar:
             report = build_demo_store(store, args.sample, bar, say=lambda m: print(f"- {m}", file=sys.stderr))
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:   # RegistrationError is a ValueError
         return fail(str(exc))
     for line in report:
         print(line)

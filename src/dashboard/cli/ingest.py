@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from dashboard.cli import Command
-from dashboard.cli._common import progress_bar, store_from
-from dashboard.ingest.service import IngestReport, ingest_outcome_files, ingest_prediction_files
+from dashboard.cli._common import EXIT_FOUND, fail, missing_files, progress_bar, store_from
+
+if TYPE_CHECKING:
+    from dashboard.ingest.service import IngestReport
+
+REJECTED = "rows rejected (the good rows of the same files are stored)"
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -22,19 +27,32 @@ def _finish(report: IngestReport) -> int:
         return 0
     print(f"some {report.kind} rows were rejected: fix them and ingest the file again "
           "(rows already stored are skipped)", file=sys.stderr)
-    return 1
+    return EXIT_FOUND
+
+
+def _missing(args: argparse.Namespace) -> int | None:
+    # Checked before anything is read, so a typo in one name ingests nothing rather than the rest.
+    gone = missing_files(args.files)
+    return fail(f"no such file: {', '.join(gone)}; nothing was ingested") if gone else None
 
 
 def _run_predictions(args: argparse.Namespace) -> int:
+    if (code := _missing(args)) is not None:
+        return code
+    from dashboard.ingest.service import ingest_prediction_files
+
     store = store_from(args)
     if not store.list_cards():
-        print("error: no model is registered; run `dashboard register-model CARD` first", file=sys.stderr)
-        return 1
+        return fail("no model is registered; run `dashboard register-model CARD` first")
     with progress_bar("rollups", "partition") as bar:
         return _finish(ingest_prediction_files(store, args.files, bar))
 
 
 def _run_outcomes(args: argparse.Namespace) -> int:
+    if (code := _missing(args)) is not None:
+        return code
+    from dashboard.ingest.service import ingest_outcome_files
+
     with progress_bar("rollups", "partition") as bar:
         return _finish(ingest_outcome_files(store_from(args), args.files, bar))
 
@@ -48,12 +66,13 @@ COMMANDS = [
             "Rows already stored (same prediction_id) are skipped; bad rows go to quarantine with\n"
             "their reason and the command exits 1.\n\n"
             "Example:\n  dashboard --store var/store ingest predictions logs/2025-06.csv logs/2025-07.parquet",
-            _configure, _run_predictions),
+            _configure, _run_predictions, detects=REJECTED),
     Command(("ingest", "outcomes"), "Load outcome (label) files.",
             "Load outcomes that arrived for past applications.\n\n"
             "Required columns: application_id, outcome_timestamp, label (1 = defaulted/bad, 0 = good);\n"
             "optional loan_amount, loss_amount. Rows already stored (same application_id and\n"
-            "outcome_timestamp) are skipped.\n\n"
+            "outcome_timestamp) are skipped; bad rows go to quarantine with their reason and the\n"
+            "command exits 1.\n\n"
             "Example:\n  dashboard ingest outcomes outcomes/2025-Q4.csv",
-            _configure, _run_outcomes),
+            _configure, _run_outcomes, detects=REJECTED),
 ]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from dashboard.cli import Command
 from dashboard.cli._common import fail, store_from
-from dashboard.ingest.registration import RegistrationError, register_model_files
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +18,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.ingest.registration import RegistrationError, register_model_files
+
     try:
         notes = register_model_files(store_from(args), args.card, args.artifact, args.reference)
     except RegistrationError as exc:

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from dashboard.cli import Command
-from dashboard.cli._common import fail, store_from
-from dashboard.store import StoreError
-from dashboard.store.policy import policy_export, policy_log
+from dashboard.cli._common import fail, store_from, unknown_model_message
 
 
 def _configure_show(parser: argparse.ArgumentParser) -> None:
@@ -28,18 +26,23 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace) -> list[str]:
+    from dashboard.store import StoreError
+
     store = store_from(args, create=False)
     cards = store.list_cards()
     if not cards:
         raise StoreError(f"no model is registered in {store.root}")
     wanted = args.model or sorted(cards)
-    unknown = [m for m in wanted if m not in cards]
-    if unknown:
-        raise StoreError(f"unknown model {', '.join(unknown)} (registered: {', '.join(sorted(cards))})")
+    problem = unknown_model_message(wanted, cards)
+    if problem:
+        raise StoreError(problem)
     return wanted
 
 
 def _run_show(args: argparse.Namespace) -> int:
+    from dashboard.store import StoreError
+    from dashboard.store.policy import policy_export, policy_log
+
     try:
         models = _models(args)
         store = store_from(args, create=False)
@@ -67,6 +70,9 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
+    from dashboard.store import StoreError
+    from dashboard.store.policy import policy_export
+
     try:
         data = policy_export(store_from(args, create=False), _models(args))
     except StoreError as exc:

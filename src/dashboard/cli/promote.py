@@ -7,18 +7,21 @@ import getpass
 
 from dashboard.cli import Command
 from dashboard.cli._common import fail, store_from
-from dashboard.store.files import LockTimeout
-from dashboard.store.registry import PROMOTERS, PromotionError, promote
+from dashboard.contracts import ROLES
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="id of the registered model to make champion")
     parser.add_argument("--rationale", required=True, help="why (stored with the promotion; required)")
-    parser.add_argument("--role", default="data_scientist", choices=PROMOTERS,
-                        help="the role you act as (default data_scientist)")
+    # Every role parses; the registry refuses one that may not promote and names those that may.
+    parser.add_argument("--role", default="data_scientist", choices=ROLES,
+                        help="the role you act as (default data_scientist; a role that may not promote is refused)")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.store.files import LockTimeout
+    from dashboard.store.registry import PromotionError, promote
+
     try:
         event = promote(store_from(args, create=False), args.model, args.rationale,
                         actor=f"cli:{getpass.getuser()}", role=args.role)

@@ -1,4 +1,4 @@
-"""dashboard report drift --model M [--reference A:B] [--current C:D] [--format json|html|md] [--fail-on-drift]"""
+"""dashboard report drift --model M [--reference WINDOW] [--current WINDOW] [--format json|html|md] [--fail-on-drift]"""
 
 from __future__ import annotations
 
@@ -6,38 +6,29 @@ import argparse
 import datetime as dt
 import html
 import json
+import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from dashboard.analytics.drift import DriftReport, compute_drift_report, validate_windows
 from dashboard.cli import Command
-from dashboard.cli._common import fail, store_from
-from dashboard.explain.importance import compute_importance_from_artifact
-from dashboard.store import Store, StoreError
-from dashboard.store.drift import load_drift_inputs, log_date_range
+from dashboard.cli._common import EXIT_FOUND, fail, store_from, unknown_model_message, window_from
+
+if TYPE_CHECKING:
+    from dashboard.analytics.drift import DriftReport
+    from dashboard.store import Store
 
 DEFAULT_CURRENT_DAYS = 30
 FEATURE_COLUMNS = ["feature", "type", "status", "psi", "js", "ks", "ks_pvalue", "wasserstein", "chi2",
                    "chi2_pvalue", "missing_ref", "missing_cur", "importance", "note"]
 
 
-def parse_window(text: str) -> tuple[dt.date, dt.date]:
-    """'2026-01-01:2026-01-31' -> two dates; a clear ValueError otherwise."""
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise ValueError(f"window {text!r} must be START:END, e.g. 2026-01-01:2026-01-31")
-    try:
-        start, end = (dt.date.fromisoformat(p.strip()) for p in parts)
-    except ValueError as exc:
-        raise ValueError(f"window {text!r}: dates must be YYYY-MM-DD ({exc})") from exc
-    return start, end
-
-
 def build_report(store: Store, model_id: str, reference: tuple[dt.date, dt.date] | None,
                  current: tuple[dt.date, dt.date] | None) -> DriftReport:
     """The drift report the command prints; raises ValueError with a message a person can act on."""
+    from dashboard.analytics.drift import compute_drift_report, validate_windows
+    from dashboard.explain.importance import compute_importance_from_artifact
+    from dashboard.store.drift import load_drift_inputs, log_date_range
+
     store.load_card(model_id)
     span = log_date_range(store, model_id)
     if span is None:
@@ -64,7 +55,7 @@ def build_report(store: Store, model_id: str, reference: tuple[dt.date, dt.date]
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -141,22 +132,39 @@ def render_html(report: DriftReport) -> str:
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model id")
-    parser.add_argument("--reference", default="training", metavar="A:B",
-                        help="reference window START:END, or 'training' (default): the model's reference data")
-    parser.add_argument("--current", metavar="C:D", help=f"current window START:END (default: the last "
-                        f"{DEFAULT_CURRENT_DAYS} days of logs)")
+    parser.add_argument("--reference", default="training", metavar="WINDOW",
+                        help="reference window, or 'training' (default): the reference data registered with the "
+                             "model")
+    parser.add_argument("--current", metavar="WINDOW", help=f"current window (default last-{DEFAULT_CURRENT_DAYS}d: "
+                        f"the last {DEFAULT_CURRENT_DAYS} days of logs)")
     parser.add_argument("--format", choices=("json", "html", "md"), default="md", help="output format (default md)")
     parser.add_argument("--fail-on-drift", action="store_true",
                         help="exit 1 when drift crosses a threshold or retraining is recommended")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.store import StoreError
+    from dashboard.store.drift import log_date_range
+
     try:
-        reference = None if args.reference in ("", "training") else parse_window(args.reference)
-        current = parse_window(args.current) if args.current else None
-        report = build_report(store_from(args, create=False), args.model, reference, current)
-    except (ValueError, StoreError) as exc:
-        return fail(str(exc), 2)
+        store = store_from(args, create=False)
+        if problem := unknown_model_message([args.model], store.list_cards()):
+            return fail(problem)
+        span = log_date_range(store, args.model)
+        if span is None:
+            return fail(f"model {args.model} has no prediction logs yet; ingest some first")
+        # last-30d and last-3m count back from the newest day of this model's logs.
+        reference = None
+        if args.reference.strip().lower() not in ("", "training"):
+            ref = window_from(args.reference, "--reference", span[1])
+            reference = (ref.start, ref.end)
+        current = None   # build_report's default: the last DEFAULT_CURRENT_DAYS days of logs
+        if args.current is not None:
+            cur = window_from(args.current, "--current", span[1])
+            current = (cur.start, cur.end)
+        report = build_report(store, args.model, reference, current)
+    except (ValueError, StoreError) as exc:   # a PeriodError is a ValueError
+        return fail(str(exc))
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
     elif args.format == "html":
@@ -165,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         print(render_markdown(report))
     if args.fail_on_drift and report.drifted:
         print(f"drift: {report.recommendation.headline}", file=sys.stderr)
-        return 1
+        return EXIT_FOUND
     return 0
 
 
@@ -173,8 +181,9 @@ COMMANDS = [Command(("report", "drift"), "Feature, prediction and concept drift 
                     "Drift of one model between a reference and a current window, from the rollups:\n"
                     "PSI (credit convention: <0.1 stable, 0.1-0.25 watch, >0.25 shifted), JS, KS,\n"
                     "Wasserstein, chi-square, missing shares; score drift; calibration (concept) drift;\n"
-                    "and a retrain recommendation with its reasons. Exit codes: 0 fine, 1 drift with\n"
-                    "--fail-on-drift, 2 bad input.\n\n"
-                    "Example:\n  dashboard report drift --model gbm_champion --reference training \\\n"
-                    "      --current 2026-04-01:2026-04-30 --format md --fail-on-drift",
-                    _configure, _run)]
+                    "and a retrain recommendation with its reasons.\n\n"
+                    "Examples:\n  dashboard report drift --model gbm_champion --reference training \\\n"
+                    "      --current 2026-04 --format md --fail-on-drift\n"
+                    "  dashboard report drift --model gbm_champion --reference 2025-Q4 --current last-30d",
+                    _configure, _run, detects="drift crosses a threshold or retraining is recommended, with "
+                                              "--fail-on-drift", windows=True)]

@@ -7,40 +7,30 @@ import json
 import sys
 from pathlib import Path
 
-from dashboard.analytics.impact import (
-    POINTS,
-    ImpactError,
-    Period,
-    month_period,
-    parse_period,
-    scorecard_frame,
-    scorecard_json,
-)
 from dashboard.cli import Command
-from dashboard.cli._common import StoreError, fail, store_from
-from dashboard.store.impact import load_data_span, load_impact
-from dashboard.store.registry import champion_id
-from dashboard.ui.impact_report import render_impact_html
+from dashboard.cli._common import EXIT_FOUND, fail, store_from, window_from
 
 FAIL_LEVELS = {"never": (), "off-track": ("off track",), "at-risk": ("off track", "at risk")}
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--period", default="latest",
-                        help="2026-04 (month), 2026-Q2 (quarter), 2026-04-01..2026-05-15 (custom, inclusive) "
-                             "or latest (the month of the newest data; default)")
+    parser.add_argument("--period", default="latest", metavar="PERIOD",
+                        help="the period to report on, or latest (default): the calendar month of the newest data")
     parser.add_argument("--format", choices=("html", "csv", "json"), default="json", dest="fmt",
                         help="html: the printable one-page report; csv: one row per figure; json (default)")
     parser.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     parser.add_argument("--fail-on", choices=tuple(FAIL_LEVELS), default="never",
-                        help="exit 3 when a point is off track (or at risk); default never")
-
-
-def _resolve_period(text: str, latest: Period) -> Period:
-    return latest if text.strip().lower() == "latest" else parse_period(text)
+                        help="exit 1 when a point is off track (or at risk); default never")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.analytics.impact import POINTS, month_period, scorecard_frame, scorecard_json
+    from dashboard.analytics.periods import PeriodError
+    from dashboard.store import StoreError
+    from dashboard.store.impact import load_data_span, load_impact
+    from dashboard.store.registry import champion_id
+    from dashboard.ui.impact_report import render_impact_html
+
     try:
         store = store_from(args, create=False)
     except StoreError as exc:
@@ -50,16 +40,16 @@ def _run(args: argparse.Namespace) -> int:
     if span is None:
         return fail("the store holds no prediction logs of a champion model yet: register a model and "
                     "ingest its logs (dashboard ingest predictions --help)")
-    latest = month_period(span[1].year, span[1].month)
     try:
-        period = _resolve_period(args.period, latest)
-    except ImpactError as exc:
-        return fail(str(exc), 2)
+        period = month_period(span[1].year, span[1].month) if args.period.strip().lower() == "latest" else \
+            window_from(args.period, "--period", span[1])
+    except PeriodError as exc:
+        return fail(str(exc))
     result = load_impact(store, period)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.scorecard is None:
-        return fail(result.message)
+        return fail(result.message)   # nothing to report on in that period, or unusable assumptions
     card = result.scorecard
     if args.fmt == "csv":
         text = scorecard_frame(card).to_csv(index=False)
@@ -76,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     bad = [POINTS[p][0] for p in POINTS if card.point_status(p) in FAIL_LEVELS[args.fail_on]]
     if bad:
         print(f"{', '.join(bad)}: {args.fail_on.replace('-', ' ')} or worse in {period.label}", file=sys.stderr)
-        return 3
+        return EXIT_FOUND
     return 0
 
 
@@ -89,6 +79,7 @@ COMMANDS = [
             "config/business.toml.\n\n"
             "Examples:\n  dashboard report impact --period 2026-04 --format json\n"
             "  dashboard report impact --period 2026-Q2 --format html --out impact-2026-Q2.html\n"
-            "  dashboard report impact --period 2026-04-01..2026-05-15 --format csv --fail-on off-track",
-            _configure, _run),
+            "  dashboard report impact --period 2026-04-01:2026-05-15 --format csv --fail-on off-track\n"
+            "  dashboard report impact --period last-3m",
+            _configure, _run, detects="a point is off track (or at risk) with --fail-on", windows=True),
 ]

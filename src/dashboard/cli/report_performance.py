@@ -8,12 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dashboard.analytics.alerts import AlertConfigError
 from dashboard.cli import Command
-from dashboard.cli._common import fail, store_from
-from dashboard.store import StoreError
-from dashboard.store.performance import load_alert_config, load_performance, performance_figures
-from dashboard.store.registry import champion_id
+from dashboard.cli._common import EXIT_FOUND, fail, store_from, unknown_model_message
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -58,16 +54,25 @@ def _markdown(fig: dict[str, Any]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.analytics.alerts import AlertConfigError
+    from dashboard.store import StoreError
+    from dashboard.store.performance import load_alert_config, load_performance, performance_figures
+    from dashboard.store.registry import champion_id
+
     try:
         store = store_from(args, create=False)
         config = load_alert_config(None if args.config is None else Path(args.config))
-    except (StoreError, AlertConfigError, OSError) as exc:
+    except (StoreError, AlertConfigError) as exc:
         return fail(str(exc))
-    model = args.model or champion_id(store)
+    except OSError as exc:
+        return fail(f"the alert rules cannot be read: {exc}")
     cards = store.list_cards()
-    if model is None or model not in cards:
-        known = ", ".join(sorted(cards)) or "none"
-        return fail(f"unknown model {model!r}; registered models: {known}")
+    model = args.model or champion_id(store)
+    if model is None:
+        return fail(f"no champion model in {store.root}; name one with --model "
+                    f"(registered: {', '.join(sorted(cards)) or 'none'})")
+    if problem := unknown_model_message([model], cards):
+        return fail(problem)
     if not store.prediction_files(model_id=model):
         return fail(f"model {model!r} has no prediction logs in {store.root}; ingest some first")
     view = load_performance(store, model, "month", config)
@@ -81,14 +86,15 @@ def _run(args: argparse.Namespace) -> int:
     if failing:
         print(f"{len(failing)} alert rule(s) fail for {model}: "
               + "; ".join(f"{a['rule']} ({a['severity']})" for a in failing), file=sys.stderr)
-        return 1
+        return EXIT_FOUND
     return 0
 
 
 COMMANDS = [Command(("report", "performance"), "Performance figures and alerts for one model.",
                     "Print realized metrics (approved loans with a matured outcome), the performance\n"
-                    "estimate for unlabelled months, PSI and latency per month, and the alerts in force.\n"
-                    "Exits 1 when a rule (config/alerts.toml) fires in the latest month, 0 otherwise.\n\n"
+                    "estimate for unlabelled months, PSI and latency per month, and the alerts in force\n"
+                    "(rules in config/alerts.toml).\n\n"
                     "Examples:\n  dashboard report performance --model gbm_champion --format md\n"
                     "  dashboard report performance --format json --fail-on critical > perf.json",
-                    _configure, _run)]
+                    _configure, _run, detects="an alert rule of at least the --fail-on severity fires in the "
+                                              "latest month")]

@@ -10,7 +10,7 @@ from dashboard.cli._common import progress_bar, store_from
 
 
 def _run(args: argparse.Namespace) -> int:
-    store = store_from(args, create=False)
+    store = store_from(args, create=False)   # no store: StoreError, a message and exit 2 (see cli.main)
     start = time.perf_counter()
     with progress_bar("rebuilding rollups", "partition") as bar:
         n = store.rebuild_rollups(bar)

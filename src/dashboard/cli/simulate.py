@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from dashboard.cli import Command
 from dashboard.cli._common import fail, store_from
-from dashboard.sample.simulator import BatchResult, Simulator, SimulatorError
-from dashboard.store import StoreError
+
+if TYPE_CHECKING:
+    from dashboard.sample.simulator import BatchResult
 
 
 def _positive(text: str) -> float:
@@ -22,12 +24,22 @@ def _positive(text: str) -> float:
     return value
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=_positive, default=5.0, help="applications per second (default 5)")
     parser.add_argument("--duration", type=_positive, default=60.0, help="seconds to run (default 60)")
     parser.add_argument("--interval", type=_positive, default=2.0,
                         help="seconds between writes; each write is one atomic batch (default 2)")
-    parser.add_argument("--outcome-delay", type=float, default=30.0, metavar="SECONDS",
+    parser.add_argument("--outcome-delay", type=_non_negative, default=30.0, metavar="SECONDS",
                         help="seconds until an approved loan's outcome is written: a compressed stand-in "
                              "for the 3 to 12 months a real outcome takes (default 30)")
     parser.add_argument("--wait-outcomes", action="store_true",
@@ -37,6 +49,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dashboard.sample.simulator import Simulator, SimulatorError
+    from dashboard.store import StoreError
+
     try:
         store = store_from(args, create=False)
     except StoreError as exc:

@@ -1,0 +1,7 @@
+"""python -m dashboard.cli"""
+
+import sys
+
+from dashboard.cli import main
+
+sys.exit(main())
