@@ -7,7 +7,6 @@ periods x score bins, never with the number of applications.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,18 +40,18 @@ from dashboard.analytics.performance import (
     cutoffs_for_periods,
     period_ends,
 )
+from dashboard.settings import config_path
 from dashboard.store.policy import policy_history, policy_in_force
 from dashboard.store.registry import current_roles
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
-DEFAULT_ALERTS_CONFIG = Path(__file__).resolve().parents[1] / "config" / "alerts.toml"
 MIN_VALIDATION_LABELS = 200
 MIN_RANKING_BADS = 10  # AUC, KS and Gini need this many bads (and goods) in a period to be shown
 
 
 def alerts_config_path() -> Path:
-    return Path(os.environ.get("DASHBOARD_ALERTS_CONFIG") or DEFAULT_ALERTS_CONFIG)
+    return config_path("DASHBOARD_ALERTS_CONFIG")
 
 
 def load_alert_config(path: Path | None = None) -> AlertConfig:
