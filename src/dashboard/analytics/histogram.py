@@ -106,3 +106,89 @@ def decile_psi(ref_fine: np.ndarray, cur_fine: np.ndarray, groups: int = 10) -> 
     cg = np.bincount(group, weights=c, minlength=groups)
     keep = rg > 0
     return psi(rg[keep], cg[keep])
+
+
+# The within-bin model of `wasserstein_from_bin_moments`: in a bin [lo, hi) a window's rows are
+# spread with the CDF u**k of their position u = (x - lo) / (hi - lo), k = m / (1 - m) for their
+# mean position m (a point mass at lo or hi in the limits), so each window's mean in each bin
+# is its true one. Clipped away from 0 and 1 so that k stays finite.
+_POSITION_CLIP = 1e-9
+_ROOT_STEPS = 52  # bisection steps on [0, 1]: the crossing found to 2**-52
+
+
+def _power_index(mean_pos: np.ndarray) -> np.ndarray:
+    m = np.clip(np.nan_to_num(np.asarray(mean_pos, dtype=float), nan=0.5), _POSITION_CLIP, 1 - _POSITION_CLIP)
+    return m / (1 - m)
+
+
+def _abs_integral(d: np.ndarray, pf: np.ndarray, kf: np.ndarray, pg: np.ndarray, kg: np.ndarray) -> np.ndarray:
+    """Exact integral over u in [0, 1] of |d + pf u**kf - pg u**kg|, per row.
+
+    The function's slope changes sign at most once (where pf kf u**(kf-1) = pg kg u**(kg-1)), so it
+    crosses zero at most twice: find each crossing by bisection on either side of that point, then
+    sum the absolute integrals of the pieces (closed form).
+    """
+    def value(u: np.ndarray) -> np.ndarray:
+        return d + pf * u**kf - pg * u**kg
+
+    def primitive(u: np.ndarray) -> np.ndarray:
+        return d * u + pf * u ** (kf + 1) / (kf + 1) - pg * u ** (kg + 1) / (kg + 1)
+
+    with np.errstate(all="ignore"):
+        turn = (pg * kg / (pf * kf)) ** (1 / (kf - kg))
+    turn = np.where((pf > 0) & (pg > 0) & (kf != kg) & np.isfinite(turn), turn, 0.5)
+    turn = np.clip(turn, 0.0, 1.0)
+    cuts = [np.zeros_like(d), np.ones_like(d)]
+    for a0, b0 in ((np.zeros_like(d), turn), (turn, np.ones_like(d))):
+        a, b, fa = a0.copy(), b0.copy(), value(a0)
+        crosses = fa * value(b0) < 0
+        for _ in range(_ROOT_STEPS):
+            mid = (a + b) / 2
+            fm = value(mid)
+            left = fa * fm <= 0
+            b = np.where(left, mid, b)
+            a = np.where(left, a, mid)
+            fa = np.where(left, fa, fm)
+        cuts.append(np.where(crosses, (a + b) / 2, 0.0))
+    edges = np.sort(np.stack(cuts), axis=0)
+    return np.abs(np.diff(primitive(edges), axis=0)).sum(axis=0)
+
+
+def wasserstein_from_bin_moments(lo: np.ndarray, hi: np.ndarray, ref_n: np.ndarray, ref_pos: np.ndarray,
+                                 cur_n: np.ndarray, cur_pos: np.ndarray) -> float | None:
+    """Wasserstein-1 distance (the integral of |F_ref - F_cur|) from counts and mean positions per bin.
+
+    `lo`/`hi`: the bins' intervals, sorted and not overlapping (gaps allowed: no rows there);
+    `*_n`: rows per bin; `*_pos`: their mean position in the bin, 0..1 (anything where n is 0).
+    Exact between bins and wherever the two CDFs do not cross inside a bin (any shift of a
+    distribution); inside a bin the rows follow the model above. Against scipy on the raw rows
+    it stays within 5% on ordinary and heavy-tailed (lognormal, Pareto) features, noise-only
+    windows included, given the tail sub-bins of `binning.feature_tail_offsets`.
+    """
+    rn, cn = np.asarray(ref_n, dtype=float), np.asarray(cur_n, dtype=float)
+    if rn.sum() == 0 or cn.sum() == 0:
+        return None
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    pf, pg = rn / rn.sum(), cn / cn.sum()
+    before_f = np.concatenate([[0.0], np.cumsum(pf)[:-1]])
+    before_g = np.concatenate([[0.0], np.cumsum(pg)[:-1]])
+    gap = before_f - before_g
+    between = float(np.abs(gap[1:]) @ np.maximum(lo[1:] - hi[:-1], 0.0))
+    inside = _abs_integral(gap, pf, _power_index(ref_pos), pg, _power_index(cur_pos))
+    return between + float(inside @ (hi - lo))
+
+
+def moments_from_bin_moments(lo: np.ndarray, hi: np.ndarray, n: np.ndarray,
+                             pos: np.ndarray) -> tuple[float | None, float | None]:
+    """Mean and standard deviation of one window under the same within-bin model (exact mean)."""
+    w = np.asarray(n, dtype=float)
+    if w.sum() == 0:
+        return None, None
+    lo, width = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float)
+    k = _power_index(pos)
+    m1 = k / (k + 1)  # E[u] and E[u^2] of the CDF u**k
+    m2 = k / (k + 2)
+    means = lo + width * m1
+    mean = float(np.average(means, weights=w))
+    var = float(np.average(width**2 * (m2 - m1**2) + (means - mean) ** 2, weights=w))
+    return mean, float(np.sqrt(var))

@@ -34,7 +34,9 @@ from dashboard.analytics.binning import (
     GROUP_SCORE_BINS,
     NULL_BIN,
     SCORE_BINS,
+    TAIL_BINS,
     assign_feature_bins,
+    assign_feature_positions,
     compute_reference_bins,
     latency_bin,
 )
@@ -322,12 +324,18 @@ class Store:
         return data
 
     def register_model(self, card: ModelCard, artifact: bytes | None = None,
-                       reference: pd.DataFrame | None = None, actor: str = "cli") -> list[str]:
+                       reference: pd.DataFrame | None = None, actor: str = "cli",
+                       reference_source: str | None = None) -> list[str]:
         """Store a card (and optionally its skops artifact and reference data).
 
         Returns notes for the user. Feature bins are fixed at the first registration with
-        reference data, so rollups stay comparable across re-registrations.
+        reference data, so rollups stay comparable across re-registrations. What the reference
+        data is (`reference_source`, its file name; its rows and own dates) goes to
+        reference.json, so drift can say what it compares with.
         """
+        # Imported here: analytics.drift loads scipy, which the store's other users need not wait for.
+        from dashboard.analytics.drift import describe_reference_data
+
         notes: list[str] = []
         if artifact is not None:
             load_model(artifact)  # refuse a non-skops or untrusted file before writing anything
@@ -341,6 +349,9 @@ class Store:
                 ref = reference.sample(n=min(len(reference), REFERENCE_ROWS), random_state=0) \
                     if len(reference) > REFERENCE_ROWS else reference
                 write_parquet_atomic(mdir / "reference.parquet", pa.Table.from_pandas(ref, preserve_index=False))
+                about = {"source": reference_source, **describe_reference_data(reference), "stored_rows": len(ref),
+                         "registered_on": dt.datetime.now(dt.UTC).date().isoformat()}
+                write_json_atomic(mdir / "reference.json", about)
                 if not (mdir / "bins.json").exists():
                     write_json_atomic(mdir / "bins.json", compute_reference_bins(reference, card))
                 else:
@@ -865,8 +876,8 @@ class Store:
             latency = _count_by_day(model_id, lat.column("date"), bins_of).drop_columns(["feature"])
         features = None
         if feat_table is not None and feat_table.num_rows:
-            features = _count_by_day(model_id, feat_table.column("date"),
-                                     {c: _feature_bin_index(feat_table.column(c), bins[c]) for c in feature_cols})
+            features = _feature_rollup(model_id, feat_table.column("date"),
+                                       {c: _feature_positions(feat_table.column(c), bins[c]) for c in feature_cols})
         return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
                 "groups": _arrow_table(groups) if groups is not None else None,
                 "features": features, "latency": latency, "shadow": _arrow_table(shadow)}
@@ -1028,6 +1039,17 @@ def _arrow_table(result: Any) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
+def _feature_positions(column: pa.ChunkedArray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin, tail sub-bin and position per row (`assign_feature_positions`; categorical: the
+    category's bin, tail and position 0), with Arrow kernels (no Python objects)."""
+    if spec["type"] == "numeric":
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
+        return assign_feature_positions(values, spec)
+    idx = _feature_bin_index(column, spec)
+    return idx, np.zeros(len(idx), dtype=np.int16), np.zeros(len(idx), dtype=np.int64)
+
+
 def _feature_bin_index(column: pa.ChunkedArray, spec: dict[str, Any]) -> np.ndarray:
     """`assign_feature_bins` on an Arrow column, with Arrow kernels (no Python objects)."""
     if spec["type"] == "numeric":
@@ -1049,13 +1071,14 @@ def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.n
     day_codes, n_days = days - first, int(days.max()) - first + 1
     cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "n": []}
     for name in sorted(bins_of):
-        idx = bins_of[name].astype(np.int64) + 1  # NULL_BIN -1 -> 0
+        low = int(bins_of[name].min())  # latency bins start at 10,000: count from the lowest one
+        idx = bins_of[name].astype(np.int64) - low
         width = int(idx.max()) + 1
         counts = np.bincount(day_codes * width + idx, minlength=n_days * width)
         nz = np.flatnonzero(counts)
         cols["date"].append(nz // width + first)
         cols["feature"].append(np.full(len(nz), name, dtype=object))
-        cols["bin"].append(nz % width - 1)
+        cols["bin"].append(nz % width + low)
         cols["n"].append(counts[nz])
     table = pa.table({"model_id": pa.array(np.full(sum(len(x) for x in cols["n"]), model_id, dtype=object), pa.string()),
                       "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
@@ -1063,6 +1086,56 @@ def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.n
                       "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
                       "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64())})
     return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending")])
+
+
+def _feature_rollup(model_id: str, dates: pa.ChunkedArray,
+                    positions_of: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pa.Table:
+    """Rows and summed positions per (date, feature, bin, tail), sorted so.
+
+    Rows inside the reference edges (nearly all) are summed with a bincount per feature; the few
+    in tail sub-bins are grouped apart. Position sums are sums of integers below 2**21 per row,
+    exact in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
+    """
+    days = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    first = int(days.min())
+    day_codes, n_days = days - first, int(days.max()) - first + 1
+    cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "tail": [], "n": [], "pos_sum": []}
+
+    def add(name: str, day: np.ndarray, b: np.ndarray, t: np.ndarray, n: np.ndarray, pos: np.ndarray) -> None:
+        cols["date"].append(day + first)
+        cols["feature"].append(np.full(len(day), name, dtype=object))
+        cols["bin"].append(b)
+        cols["tail"].append(t)
+        cols["n"].append(n)
+        cols["pos_sum"].append(pos)
+
+    for name in sorted(positions_of):
+        bins, tails, pos = positions_of[name]
+        idx = bins.astype(np.int64) + 1  # NULL_BIN -1 -> 0
+        width = int(idx.max()) + 1
+        key = day_codes * width + idx
+        body = tails == 0
+        counts = np.bincount(key[body], minlength=n_days * width)
+        sums = np.bincount(key[body], weights=pos[body].astype(np.float64), minlength=n_days * width)
+        nz = np.flatnonzero(counts)
+        add(name, nz // width, nz % width - 1, np.zeros(len(nz), dtype=np.int64), counts[nz],
+            sums[nz].astype(np.int64))
+        if not body.all():
+            tail_key = key[~body] * (TAIL_BINS + 1) + tails[~body]
+            uniq, inverse, n = np.unique(tail_key, return_inverse=True, return_counts=True)
+            tail_sums = np.bincount(inverse, weights=pos[~body].astype(np.float64), minlength=len(uniq))
+            cell = uniq // (TAIL_BINS + 1)
+            add(name, cell // width, cell % width - 1, uniq % (TAIL_BINS + 1), n, tail_sums.astype(np.int64))
+    total = sum(len(x) for x in cols["n"])
+    table = pa.table({"model_id": pa.array(np.full(total, model_id, dtype=object), pa.string()),
+                      "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
+                      "feature": pa.array(np.concatenate(cols["feature"]), pa.string()),
+                      "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
+                      "tail": pa.array(np.concatenate(cols["tail"]).astype(np.int16), pa.int16()),
+                      "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64()),
+                      "pos_sum": pa.array(np.concatenate(cols["pos_sum"]).astype(np.int64), pa.int64())})
+    return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending"),
+                          ("tail", "ascending")])
 
 
 _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
@@ -1080,8 +1153,12 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     "groups": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("attribute", pa.string()),
                          ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
                          ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),
+    # tail: sub-bin beyond the outer reference edges (0 inside); pos_sum: the rows' positions in
+    # their (sub-)bin summed, in 1/2**20ths of its width (binning.assign_feature_positions).
     "features": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("feature", pa.string()),
-                           ("bin", pa.int32()), ("n", pa.int64())]),
+                           ("bin", pa.int32()), ("tail", pa.int16()), ("n", pa.int64()),
+                           ("pos_sum", pa.int64())]),
+    # bin: binning.latency_bin (numbers below 10,000: the coarse bins of a rollup written before)
     "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
                           ("n", pa.int64())]),
     "shadow": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("application_id", pa.string()),
