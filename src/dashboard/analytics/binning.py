@@ -14,12 +14,12 @@ SCORE_BINS = 1000        # fixed equal-width bins of the score on [0, 1]
 GROUP_SCORE_BINS = 100   # coarser score bins for the per-group (fairness) rollup
 FEATURE_BINS = 100       # reference-quantile bins per numeric feature
 NULL_BIN = -1
-# Numeric features: values beyond the outermost reference edges also get geometric tail sub-bins
-# (`tail` 1, 2, ... away from the edge), so a heavy tail keeps its shape in the rollup; each
-# (bin, tail) keeps the sum of its rows' positions inside it, so the Wasserstein distance needs no
-# guess where the rows sit (see `histogram.wasserstein_from_bin_moments`).
-TAIL_RATIO = 1.25        # each tail sub-bin is 1.25 times as wide as the one before
-TAIL_BINS = 160          # sub-bins per tail: 1.25**160 (1e15) mean body bin widths beyond the edge
+# Numeric features: bins are also cut into sub-bins (`sub`): wide body bins into equal parts, and
+# beyond the outermost reference edges geometric tail sub-bins, so a heavy tail keeps its shape
+# in the rollup; each (bin, sub) keeps the sum of its rows' positions inside it, so the
+# Wasserstein distance needs no guess where the rows sit (see `histogram.wasserstein_from_bin_moments`).
+TAIL_RATIO = 1.1         # each tail sub-bin is 1.1 times as wide as the one before
+TAIL_BINS = 370          # sub-bins per tail: 1.1**370 (2e15) mean body bin widths beyond the edge
 POSITION_UNITS = 2**20   # a row's position in its (sub-)bin, in 1/2**20ths of the bin's width
 # Latency: 200 log-spaced bins per decade from 1 microsecond, numbered from LATENCY_BIN_BASE + 1
 # (LATENCY_BIN_BASE itself holds latencies under 1 microsecond, zero included). A percentile read
@@ -148,21 +148,24 @@ def feature_bin_centers(spec: Mapping[str, Any]) -> np.ndarray:
     return (bounds[:-1] + bounds[1:]) / 2
 
 
+def _feature_scale(edges: np.ndarray) -> float:
+    """The mean width of the body's bins (a width to measure tails in when there is no body)."""
+    if edges.size >= 2 and edges[-1] > edges[0]:
+        return float(edges[-1] - edges[0]) / (edges.size - 1)
+    if edges.size:
+        return abs(float(edges[0])) or 1.0
+    return 1.0
+
+
 def feature_tail_offsets(spec: Mapping[str, Any]) -> np.ndarray:
     """Distances from the outer reference edge where the tail sub-bins start (0 first).
 
     Sub-bin j of a tail holds the values at distance [t_j, t_j+1) from the edge, where
-    t_j = s x (1.25**j - 1) and s is the mean width of the body's bins. The powers are built by
+    t_j = s x (1.1**j - 1) and s is the mean width of the body's bins. The powers are built by
     repeated multiplication (exact IEEE products), so any engine that rebuilds the rollups gets
     the same floats.
     """
-    edges = np.asarray(spec.get("edges") or [], dtype=float)
-    if edges.size >= 2 and edges[-1] > edges[0]:
-        scale = float(edges[-1] - edges[0]) / (edges.size - 1)
-    elif edges.size:
-        scale = abs(float(edges[0])) or 1.0
-    else:
-        scale = 1.0
+    scale = _feature_scale(np.asarray(spec.get("edges") or [], dtype=float))
     powers = np.empty(TAIL_BINS + 1)
     p = 1.0
     for j in range(TAIL_BINS + 1):
@@ -171,68 +174,95 @@ def feature_tail_offsets(spec: Mapping[str, Any]) -> np.ndarray:
     return scale * (powers - 1.0)
 
 
+def feature_subbin_counts(spec: Mapping[str, Any]) -> np.ndarray:
+    """Sub-bins of each bin index -1 (missing), 0, 1, ..., of a feature.
+
+    Numeric: a body bin wider than the body's mean width s is cut into ceil(width / s) equal
+    parts (so all the body's parts number at most twice its bins); each tail has TAIL_BINS + 1.
+    Categorical: one each.
+    """
+    if spec["type"] != "numeric":
+        return np.ones(len(spec["categories"]) + 2, dtype=np.int64)
+    edges = np.asarray(spec.get("edges") or [], dtype=float)
+    if edges.size == 0:
+        return np.ones(2, dtype=np.int64)
+    body = np.maximum(np.ceil(np.diff(edges) / _feature_scale(edges)), 1).astype(np.int64)
+    return np.concatenate([[1, TAIL_BINS + 1], body, [TAIL_BINS + 1]]).astype(np.int64)
+
+
 def feature_bin_intervals(spec: Mapping[str, Any], bins: np.ndarray,
-                          tails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[lo, hi) of each numeric (bin, tail): body bins between reference edges, tail sub-bins beyond.
+                          subs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi) of each numeric (bin, sub-bin): parts of body bins between reference edges, tail
+    sub-bins beyond them.
 
     The last sub-bin of a tail is open; it is given the width it would have (values that far
-    out, 1e15 bin widths, have their position clipped to it). NaN without reference edges.
+    out, 2e15 bin widths, have their position clipped to it). NaN without reference edges.
     """
     edges = np.asarray(spec.get("edges") or [], dtype=float)
     b = np.asarray(bins, dtype=np.int64)
-    t = np.clip(np.asarray(tails, dtype=np.int64), 0, TAIL_BINS)
+    t = np.clip(np.asarray(subs, dtype=np.int64), 0, TAIL_BINS)
     if edges.size == 0:
         return np.full(b.shape, np.nan), np.full(b.shape, np.nan)
     offsets = feature_tail_offsets(spec)
     offsets_far = np.append(offsets[1:], offsets[-1] * TAIL_RATIO + offsets[1])
     near, far = offsets[t], offsets_far[t]
     k = edges.size
+    parts = feature_subbin_counts(spec)[np.clip(b, 0, k) + 1]
     inner_lo = edges[np.clip(b - 1, 0, k - 1)]
     inner_hi = edges[np.clip(b, 0, k - 1)]
-    lo = np.where(b == 0, edges[0] - far, np.where(b == k, edges[-1] + near, inner_lo))
-    hi = np.where(b == 0, edges[0] - near, np.where(b == k, edges[-1] + far, inner_hi))
+    width = inner_hi - inner_lo
+    part_lo = inner_lo + width * t / parts
+    part_hi = np.where(t + 1 >= parts, inner_hi, inner_lo + width * (t + 1) / parts)
+    lo = np.where(b == 0, edges[0] - far, np.where(b == k, edges[-1] + near, part_lo))
+    hi = np.where(b == 0, edges[0] - near, np.where(b == k, edges[-1] + far, part_hi))
     return lo, hi
 
 
 def assign_feature_positions(values: np.ndarray,
                              spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin, tail sub-bin and position of each numeric value, as the features rollup keeps them.
+    """Bin, sub-bin and position of each numeric value, as the features rollup keeps them.
 
-    bin: as `assign_feature_bins`; tail: 0 inside the reference edges, else the sub-bin of
-    `feature_tail_offsets` (0 the nearest the edge); position: where the value sits in its
-    (sub-)bin, (x - lo) / (hi - lo) in units of 1/POSITION_UNITS, rounded half up (floor(v + 0.5)),
-    clipped to [0, POSITION_UNITS]. Integers, so the rollup's sums are exact and do not depend
-    on the order of the rows. Missing values: NULL_BIN, tail 0, position 0.
+    bin: as `assign_feature_bins`; sub: the part of a body bin (`feature_subbin_counts`), or
+    beyond the outer edges the tail sub-bin of `feature_tail_offsets` (0 the nearest the edge);
+    position: where the value sits in its sub-bin, (x - lo) / (hi - lo) in units of
+    1/POSITION_UNITS, rounded half up (floor(v + 0.5)), clipped to [0, POSITION_UNITS]. Integers,
+    so the rollup's sums are exact and do not depend on the order of the rows. Missing values:
+    NULL_BIN, sub-bin 0, position 0.
     """
     x = np.asarray(values, dtype=float)
     edges = np.asarray(spec.get("edges") or [], dtype=float)
     bins = np.searchsorted(edges, x, side="right").astype(np.int32)
     missing = np.isnan(x)
     bins[missing] = NULL_BIN
-    tails = np.zeros(x.shape, dtype=np.int16)
+    subs = np.zeros(x.shape, dtype=np.int16)
     if edges.size == 0:
-        return bins, tails, np.zeros(x.shape, dtype=np.int64)
-    offsets = feature_tail_offsets(spec)
-    low, high = bins == 0, bins == edges.size
-    dist = np.where(low, edges[0] - x, np.where(high, x - edges[-1], 0.0))
+        return bins, subs, np.zeros(x.shape, dtype=np.int64)
+    k = edges.size
+    low, high = bins == 0, bins == k
     outer = (low | high) & ~missing
-    tails[outer] = np.searchsorted(offsets, dist[outer], side="right") - 1
-    lo, hi = feature_bin_intervals(spec, bins, tails)
+    inner = ~(low | high) & ~missing
+    dist = np.where(low, edges[0] - x, x - edges[-1])
+    subs[outer] = np.searchsorted(feature_tail_offsets(spec), dist[outer], side="right") - 1
+    b = bins[inner].astype(np.int64)
+    parts = feature_subbin_counts(spec)[b + 1]
+    share = (x[inner] - edges[b - 1]) / (edges[b] - edges[b - 1])
+    subs[inner] = np.clip(np.floor(share * parts), 0, parts - 1)
+    lo, hi = feature_bin_intervals(spec, bins, subs)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     pos = np.floor(frac * POSITION_UNITS + 0.5)
     pos[missing] = 0
-    return bins, tails, pos.astype(np.int64)
+    return bins, subs, pos.astype(np.int64)
 
 
 def compute_feature_histogram(values: pd.Series | np.ndarray, spec: Mapping[str, Any]) -> pd.DataFrame:
-    """bin, tail, n, pos_sum of one feature's values: what the features rollup keeps for a set of rows."""
+    """bin, sub, n, pos_sum of one feature's values: what the features rollup keeps for a set of rows."""
     if spec["type"] != "numeric":
         b, n = np.unique(assign_feature_bins(values, spec), return_counts=True)
-        return pd.DataFrame({"bin": b.astype(np.int64), "tail": np.zeros(len(b), dtype=np.int64),
+        return pd.DataFrame({"bin": b.astype(np.int64), "sub": np.zeros(len(b), dtype=np.int64),
                              "n": n.astype(np.int64), "pos_sum": np.zeros(len(b), dtype=np.int64)})
     num = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-    bins, tails, pos = assign_feature_positions(num, spec)
-    frame = pd.DataFrame({"bin": bins.astype(np.int64), "tail": tails.astype(np.int64), "pos": pos})
-    out = frame.groupby(["bin", "tail"], sort=True).agg(n=("pos", "size"), pos_sum=("pos", "sum")).reset_index()
+    bins, subs, pos = assign_feature_positions(num, spec)
+    frame = pd.DataFrame({"bin": bins.astype(np.int64), "sub": subs.astype(np.int64), "pos": pos})
+    out = frame.groupby(["bin", "sub"], sort=True).agg(n=("pos", "size"), pos_sum=("pos", "sum")).reset_index()
     return out.astype({"n": np.int64, "pos_sum": np.int64})

@@ -4,9 +4,9 @@ Feature histograms are counts per reference bin (numeric: 100 reference-quantile
 categorical: one bin per category plus "unseen"; bin -1 = missing). Distribution
 statistics compare the non-missing values; the missing share is compared on its own.
 PSI follows the credit convention on 10 reference deciles merged from the fine bins.
-Numeric rows may also carry `tail` (sub-bins beyond the outer edges) and `pos_sum` (where the
-rows sit inside their bin), which the Wasserstein distance uses; the other statistics add the
-tail rows into their bin.
+Numeric rows may also carry `sub` (parts of wide bins, and sub-bins beyond the outer edges) and
+`pos_sum` (where the rows sit inside their sub-bin), which the Wasserstein distance uses; the
+other statistics add the sub-bins into their bin.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dashboard.analytics.binning import (
     SCORE_BINS,
     feature_bin_centers,
     feature_bin_intervals,
+    feature_subbin_counts,
 )
 from dashboard.analytics.histogram import (
     PSI_EPS,
@@ -209,20 +210,28 @@ def chi_square(ref: np.ndarray, cur: np.ndarray) -> tuple[float | None, float | 
 
 def _has_positions(hist: pd.DataFrame) -> bool:
     """True when every numeric row says where its values sit (rollups written before do not)."""
-    return "pos_sum" in hist.columns and "tail" in hist.columns and not hist["pos_sum"].isna().any()
+    return "pos_sum" in hist.columns and "sub" in hist.columns and not hist["pos_sum"].isna().any()
 
 
-def _bin_moments(hist: pd.DataFrame) -> pd.DataFrame:
-    """Rows and summed positions per non-missing (bin, tail)."""
-    part = hist[hist["bin"].to_numpy() != NULL_BIN]
-    return part.groupby(["bin", "tail"]).agg(n=("n", "sum"), pos_sum=("pos_sum", "sum"))
+def _bin_moments(hist: pd.DataFrame, spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and summed positions per (bin, sub-bin), dense over the feature's sub-bin codes
+    (`feature_subbin_counts`; missing values left out)."""
+    starts = np.concatenate([[0], np.cumsum(feature_subbin_counts(spec))])
+    b = hist["bin"].to_numpy(dtype=np.int64)
+    sub = hist["sub"].to_numpy(dtype=np.int64)
+    keep = (b >= 0) & (b + 1 < starts.size - 1)
+    code = starts[b[keep] + 1] + sub[keep]
+    size = int(starts[-1])
+    n = np.bincount(code, weights=hist["n"].to_numpy(dtype=float)[keep], minlength=size)
+    pos = np.bincount(code, weights=hist["pos_sum"].to_numpy(dtype=float)[keep], minlength=size)
+    return n, pos
 
 
 def _wasserstein(spec: Mapping[str, Any], ref_hist: pd.DataFrame, cur_hist: pd.DataFrame,
                  ref: np.ndarray, cur: np.ndarray) -> tuple[float | None, float | None, bool]:
     """Wasserstein distance, also scaled by the reference std; and whether it used positions.
 
-    With positions (and tail sub-bins) it is within a few percent of the raw rows' distance (see
+    With positions (and sub-bins) it is within a few percent of the raw rows' distance (see
     `histogram.wasserstein_from_bin_moments`). A rollup written before has none: then each bin's
     mass sits at its center, which understates heavy tails (the caller says so).
     """
@@ -231,19 +240,19 @@ def _wasserstein(spec: Mapping[str, Any], ref_hist: pd.DataFrame, cur_hist: pd.D
     if _has_positions(ref_hist) and _has_positions(cur_hist):
         if not spec.get("edges"):
             return None, None, True
-        joined = _bin_moments(ref_hist).join(_bin_moments(cur_hist), how="outer", lsuffix="_ref",
-                                             rsuffix="_cur").fillna(0.0)
-        bins = joined.index.get_level_values("bin").to_numpy()
-        tails = joined.index.get_level_values("tail").to_numpy()
-        lo, hi = feature_bin_intervals(spec, bins, tails)
+        (n_ref, pos_ref), (n_cur, pos_cur) = _bin_moments(ref_hist, spec), _bin_moments(cur_hist, spec)
+        code = np.flatnonzero((n_ref + n_cur) > 0)
+        starts = np.concatenate([[0], np.cumsum(feature_subbin_counts(spec))])
+        owner = np.searchsorted(starts, code, side="right") - 1
+        lo, hi = feature_bin_intervals(spec, owner - 1, code - starts[owner])
         order = np.argsort(lo, kind="stable")
-        lo, hi, joined = lo[order], hi[order], joined.iloc[order]
-        n_ref, n_cur = joined["n_ref"].to_numpy(float), joined["n_cur"].to_numpy(float)
+        lo, hi, code = lo[order], hi[order], code[order]
+        n_ref, n_cur = n_ref[code], n_cur[code]
         with np.errstate(invalid="ignore", divide="ignore"):
-            pos_ref = joined["pos_sum_ref"].to_numpy(float) / (n_ref * POSITION_UNITS)
-            pos_cur = joined["pos_sum_cur"].to_numpy(float) / (n_cur * POSITION_UNITS)
-        w = wasserstein_from_bin_moments(lo, hi, n_ref, pos_ref, n_cur, pos_cur)
-        _, std = moments_from_bin_moments(lo, hi, n_ref, pos_ref)
+            m_ref = pos_ref[code] / (n_ref * POSITION_UNITS)
+            m_cur = pos_cur[code] / (n_cur * POSITION_UNITS)
+        w = wasserstein_from_bin_moments(lo, hi, n_ref, m_ref, n_cur, m_cur)
+        _, std = moments_from_bin_moments(lo, hi, n_ref, m_ref)
         return w, (w / std if w is not None and std else None), True
     centers = feature_bin_centers(spec)
     if centers.size != ref.size:

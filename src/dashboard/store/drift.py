@@ -39,7 +39,7 @@ _MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model loa
 class ReferenceProfile:
     """The model's stored reference data, histogrammed once on the rollup bins.
 
-    `features`: feature, bin, tail, n, pos_sum (as the features rollup). `scores`: the model's scores on the reference rows with
+    `features`: feature, bin, sub, n, pos_sum (as the features rollup). `scores`: the model's scores on the reference rows with
     their labels (None when the artifact is missing or cannot score the rows).
     """
 
@@ -59,22 +59,22 @@ def log_date_range(store: Store, model_id: str) -> tuple[dt.date, dt.date] | Non
 
 
 def _feature_position_columns(store: Store) -> str:
-    """tail and pos_sum of r_features, summed. A rollup written before has neither: pos_sum is then
+    """sub and pos_sum of r_features, summed. A rollup written before has neither: pos_sum is then
     NULL (NaN), also where only some of a group's days lack it, and drift falls back to bin
     centers for the Wasserstein distance, saying so."""
     present = set(store.sql("SELECT * FROM r_features LIMIT 0").columns)
     if "pos_sum" not in present:
-        return "0 AS tail, sum(n)::BIGINT AS n, NULL::DOUBLE AS pos_sum"
-    return ("coalesce(tail, 0)::INTEGER AS tail, sum(n)::BIGINT AS n, "
+        return "0 AS sub, sum(n)::BIGINT AS n, NULL::DOUBLE AS pos_sum"
+    return ("coalesce(sub, 0)::INTEGER AS sub, sum(n)::BIGINT AS n, "
             "CASE WHEN count(pos_sum) = count(*) THEN sum(pos_sum)::DOUBLE END AS pos_sum")
 
 
 def load_window_feature_histograms(store: Store, model_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Per feature, bin and tail sub-bin: rows in [start, end] and their summed positions (bin -1 = missing)."""
+    """Per feature, bin and sub-bin: rows in [start, end] and their summed positions (bin -1 = missing)."""
     return store.sql(f"""
         SELECT feature, bin, {_feature_position_columns(store)} FROM r_features
         WHERE model_id = ? AND date BETWEEN ? AND ?
-        GROUP BY ALL ORDER BY feature, bin, tail""", [model_id, start, end])
+        GROUP BY ALL ORDER BY feature, bin, sub""", [model_id, start, end])
 
 
 def load_feature_histograms_by_period(store: Store, model_id: str, period: str = "week") -> pd.DataFrame:
@@ -143,7 +143,7 @@ def load_reference_profile(store: Store, model_id: str) -> ReferenceProfile | No
     bins = store.feature_bins(model_id)
     parts = [compute_feature_histogram(reference[spec.name], bins[spec.name]).assign(feature=spec.name)
              for spec in card.features if spec.name in bins and spec.name in reference.columns]
-    features = pd.concat(parts, ignore_index=True)[["feature", "bin", "tail", "n", "pos_sum"]] if parts \
+    features = pd.concat(parts, ignore_index=True)[["feature", "bin", "sub", "n", "pos_sum"]] if parts \
         else _empty_features()
     scores, note = _score_reference(store, model_id, reference, card.feature_names)
     profile = ReferenceProfile(features=features, scores=scores, rows=len(reference), note=note,
@@ -332,7 +332,7 @@ def load_drift_inputs(store: Store, model_id: str, reference: tuple[dt.date, dt.
 
 def _empty_features() -> pd.DataFrame:
     return pd.DataFrame({"feature": pd.Series(dtype=str), "bin": pd.Series(dtype=np.int64),
-                         "tail": pd.Series(dtype=np.int64), "n": pd.Series(dtype=np.int64),
+                         "sub": pd.Series(dtype=np.int64), "n": pd.Series(dtype=np.int64),
                          "pos_sum": pd.Series(dtype=float)})
 
 

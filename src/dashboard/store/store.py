@@ -34,10 +34,10 @@ from dashboard.analytics.binning import (
     GROUP_SCORE_BINS,
     NULL_BIN,
     SCORE_BINS,
-    TAIL_BINS,
     assign_feature_bins,
     assign_feature_positions,
     compute_reference_bins,
+    feature_subbin_counts,
     latency_bin,
 )
 from dashboard.models.artifact import load_model
@@ -876,7 +876,7 @@ class Store:
             latency = _count_by_day(model_id, lat.column("date"), bins_of).drop_columns(["feature"])
         features = None
         if feat_table is not None and feat_table.num_rows:
-            features = _feature_rollup(model_id, feat_table.column("date"),
+            features = _feature_rollup(model_id, feat_table.column("date"), bins,
                                        {c: _feature_positions(feat_table.column(c), bins[c]) for c in feature_cols})
         return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
                 "groups": _arrow_table(groups) if groups is not None else None,
@@ -1040,8 +1040,8 @@ def _arrow_table(result: Any) -> pa.Table:
 
 
 def _feature_positions(column: pa.ChunkedArray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin, tail sub-bin and position per row (`assign_feature_positions`; categorical: the
-    category's bin, tail and position 0), with Arrow kernels (no Python objects)."""
+    """Bin, sub-bin and position per row (`assign_feature_positions`; categorical: the
+    category's bin, sub-bin 0 and position 0), with Arrow kernels (no Python objects)."""
     if spec["type"] == "numeric":
         values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
         values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
@@ -1088,54 +1088,46 @@ def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.n
     return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending")])
 
 
-def _feature_rollup(model_id: str, dates: pa.ChunkedArray,
+def _feature_rollup(model_id: str, dates: pa.ChunkedArray, bins: dict[str, Any],
                     positions_of: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pa.Table:
-    """Rows and summed positions per (date, feature, bin, tail), sorted so.
+    """Rows and summed positions per (date, feature, bin, sub-bin), sorted so; one bincount per feature.
 
-    Rows inside the reference edges (nearly all) are summed with a bincount per feature; the few
-    in tail sub-bins are grouped apart. Position sums are sums of integers below 2**21 per row,
-    exact in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
+    Each (bin, sub) of a feature gets a dense code (`feature_subbin_counts`), so a day's cells
+    are counted with one bincount. Position sums are sums of integers up to 2**20 per row: exact
+    in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
     """
     days = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
     first = int(days.min())
     day_codes, n_days = days - first, int(days.max()) - first + 1
-    cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "tail": [], "n": [], "pos_sum": []}
-
-    def add(name: str, day: np.ndarray, b: np.ndarray, t: np.ndarray, n: np.ndarray, pos: np.ndarray) -> None:
-        cols["date"].append(day + first)
-        cols["feature"].append(np.full(len(day), name, dtype=object))
-        cols["bin"].append(b)
-        cols["tail"].append(t)
-        cols["n"].append(n)
-        cols["pos_sum"].append(pos)
-
+    cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "sub": [], "n": [], "pos_sum": []}
     for name in sorted(positions_of):
-        bins, tails, pos = positions_of[name]
-        idx = bins.astype(np.int64) + 1  # NULL_BIN -1 -> 0
-        width = int(idx.max()) + 1
-        key = day_codes * width + idx
-        body = tails == 0
-        counts = np.bincount(key[body], minlength=n_days * width)
-        sums = np.bincount(key[body], weights=pos[body].astype(np.float64), minlength=n_days * width)
+        bin_idx, subs, pos = positions_of[name]
+        counts_per_bin = feature_subbin_counts(bins[name])
+        starts = np.concatenate([[0], np.cumsum(counts_per_bin)])
+        width = int(starts[-1])
+        cell = starts[bin_idx.astype(np.int64) + 1] + subs.astype(np.int64)  # NULL_BIN -1 -> the first code
+        key = day_codes * width + cell
+        counts = np.bincount(key, minlength=n_days * width)
+        sums = np.bincount(key, weights=pos.astype(np.float64), minlength=n_days * width)
         nz = np.flatnonzero(counts)
-        add(name, nz // width, nz % width - 1, np.zeros(len(nz), dtype=np.int64), counts[nz],
-            sums[nz].astype(np.int64))
-        if not body.all():
-            tail_key = key[~body] * (TAIL_BINS + 1) + tails[~body]
-            uniq, inverse, n = np.unique(tail_key, return_inverse=True, return_counts=True)
-            tail_sums = np.bincount(inverse, weights=pos[~body].astype(np.float64), minlength=len(uniq))
-            cell = uniq // (TAIL_BINS + 1)
-            add(name, cell // width, cell % width - 1, uniq % (TAIL_BINS + 1), n, tail_sums.astype(np.int64))
+        code = nz % width
+        owner = np.searchsorted(starts, code, side="right") - 1  # index into bins -1, 0, 1, ...
+        cols["date"].append(nz // width + first)
+        cols["feature"].append(np.full(len(nz), name, dtype=object))
+        cols["bin"].append(owner - 1)
+        cols["sub"].append(code - starts[owner])
+        cols["n"].append(counts[nz])
+        cols["pos_sum"].append(sums[nz].astype(np.int64))
     total = sum(len(x) for x in cols["n"])
     table = pa.table({"model_id": pa.array(np.full(total, model_id, dtype=object), pa.string()),
                       "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
                       "feature": pa.array(np.concatenate(cols["feature"]), pa.string()),
                       "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
-                      "tail": pa.array(np.concatenate(cols["tail"]).astype(np.int16), pa.int16()),
+                      "sub": pa.array(np.concatenate(cols["sub"]).astype(np.int16), pa.int16()),
                       "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64()),
                       "pos_sum": pa.array(np.concatenate(cols["pos_sum"]).astype(np.int64), pa.int64())})
     return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending"),
-                          ("tail", "ascending")])
+                          ("sub", "ascending")])
 
 
 _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
@@ -1153,10 +1145,11 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     "groups": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("attribute", pa.string()),
                          ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
                          ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),
-    # tail: sub-bin beyond the outer reference edges (0 inside); pos_sum: the rows' positions in
-    # their (sub-)bin summed, in 1/2**20ths of its width (binning.assign_feature_positions).
+    # sub: the part of a wide body bin, or beyond the outer reference edges the tail sub-bin;
+    # pos_sum: the rows' positions in their sub-bin summed, in 1/2**20ths of its width
+    # (binning.assign_feature_positions).
     "features": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("feature", pa.string()),
-                           ("bin", pa.int32()), ("tail", pa.int16()), ("n", pa.int64()),
+                           ("bin", pa.int32()), ("sub", pa.int16()), ("n", pa.int64()),
                            ("pos_sum", pa.int64())]),
     # bin: binning.latency_bin (numbers below 10,000: the coarse bins of a rollup written before)
     "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
