@@ -20,7 +20,7 @@ NULL_BIN = -1
 # Wasserstein distance needs no guess where the rows sit (see `histogram.wasserstein_from_bin_moments`).
 TAIL_RATIO = 1.1         # each tail sub-bin is 1.1 times as wide as the one before
 TAIL_BINS = 370          # sub-bins per tail: 1.1**370 (2e15) mean body bin widths beyond the edge
-POSITION_UNITS = 2**20   # a row's position in its (sub-)bin, in 1/2**20ths of the bin's width
+POSITION_UNITS = 2**8    # a row's position in its (sub-)bin, in 1/256ths of the bin's width
 # Latency: 200 log-spaced bins per decade from 1 microsecond, numbered from LATENCY_BIN_BASE + 1
 # (LATENCY_BIN_BASE itself holds latencies under 1 microsecond, zero included). A percentile read
 # from them lies within one bin width (1.16%) of the raw rows' one. Bin numbers below the base are

@@ -1093,7 +1093,7 @@ def _feature_rollup(model_id: str, dates: pa.ChunkedArray, bins: dict[str, Any],
     """Rows and summed positions per (date, feature, bin, sub-bin), sorted so; one bincount per feature.
 
     Each (bin, sub) of a feature gets a dense code (`feature_subbin_counts`), so a day's cells
-    are counted with one bincount. Position sums are sums of integers up to 2**20 per row: exact
+    are counted with one bincount. Position sums are sums of integers up to 256 per row: exact
     in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
     """
     days = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -1146,7 +1146,7 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
                          ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
                          ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),
     # sub: the part of a wide body bin, or beyond the outer reference edges the tail sub-bin;
-    # pos_sum: the rows' positions in their sub-bin summed, in 1/2**20ths of its width
+    # pos_sum: the rows' positions in their sub-bin summed, in 1/256ths of its width
     # (binning.assign_feature_positions).
     "features": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("feature", pa.string()),
                            ("bin", pa.int32()), ("sub", pa.int16()), ("n", pa.int64()),
