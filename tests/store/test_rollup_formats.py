@@ -90,6 +90,10 @@ def test_pages_do_not_break_on_old_rollups(old_store: Store) -> None:
     assert any("bin centers" in i.value for i in at.info)
     at = open_page(old_store.root, "data_scientist", "performance")
     assert errors(at) == []
+    at.session_state["perf_tab"] = "Latency"
+    at.run()
+    assert errors(at) == []
+    assert any("upper edge of its latency bin" in c.value and "rollup rebuild" in c.value for c in at.caption)
 
 
 def test_a_batch_ingested_on_old_month_files_keeps_both_readable(old_store: Store, small_portfolio_dir: Path) -> None:
