@@ -141,9 +141,9 @@ with tabs[0]:
     st.caption("Sorted by drift impact: drift (PSI, or the missing-share change when larger) x the feature's share "
                "of mean |SHAP| on the reference data. PSI on 10 reference deciles (credit convention: < 0.1 "
                "stable, 0.1-0.25 watch, > 0.25 shifted); JS and KS on the 100 reference-quantile bins of "
-               "non-missing values; Wasserstein from those bins, finer bins beyond the reference's outer edges and "
-               "where the rows sit inside each bin (within 5% of the distance on the raw rows, heavy tails "
-               "included); chi-square for categorical features. With tens of thousands of rows tiny differences "
+               "non-missing values; Wasserstein from those bins cut finer where they are wide and beyond the "
+               "reference's outer edges, with where the rows sit inside each (within 5% of the distance on the raw "
+               "rows, heavy tails included); chi-square for categorical features. With tens of thousands of rows tiny differences "
                "are significant: read p-values with the effect sizes.")
     shown = feats[["feature", "type", "status", "psi", "js", "ks", "ks_pvalue", "wasserstein", "wasserstein_norm",
                    "chi2", "chi2_pvalue", "missing_ref", "missing_cur", "missing_change", "importance", "impact",

@@ -255,14 +255,33 @@ def assign_feature_positions(values: np.ndarray,
     return bins, subs, pos.astype(np.int64)
 
 
+def feature_cell_starts(spec: Mapping[str, Any]) -> np.ndarray:
+    """First dense code of each bin index -1, 0, 1, ... (and the total last): code = start + sub.
+
+    One code per (bin, sub-bin) of a feature, so rows can be counted with a bincount."""
+    return np.concatenate([[0], np.cumsum(feature_subbin_counts(spec))]).astype(np.int64)
+
+
+def feature_cells(spec: Mapping[str, Any], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (bin, sub-bin) of each dense code of `feature_cell_starts`."""
+    starts = feature_cell_starts(spec)
+    owner = np.searchsorted(starts, np.asarray(codes, dtype=np.int64), side="right") - 1
+    return owner - 1, np.asarray(codes, dtype=np.int64) - starts[owner]
+
+
 def compute_feature_histogram(values: pd.Series | np.ndarray, spec: Mapping[str, Any]) -> pd.DataFrame:
     """bin, sub, n, pos_sum of one feature's values: what the features rollup keeps for a set of rows."""
     if spec["type"] != "numeric":
-        b, n = np.unique(assign_feature_bins(values, spec), return_counts=True)
-        return pd.DataFrame({"bin": b.astype(np.int64), "sub": np.zeros(len(b), dtype=np.int64),
-                             "n": n.astype(np.int64), "pos_sum": np.zeros(len(b), dtype=np.int64)})
-    num = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
-    bins, subs, pos = assign_feature_positions(num, spec)
-    frame = pd.DataFrame({"bin": bins.astype(np.int64), "sub": subs.astype(np.int64), "pos": pos})
-    out = frame.groupby(["bin", "sub"], sort=True).agg(n=("pos", "size"), pos_sum=("pos", "sum")).reset_index()
-    return out.astype({"n": np.int64, "pos_sum": np.int64})
+        bins = assign_feature_bins(values, spec)
+        subs, pos = np.zeros(len(bins), dtype=np.int64), np.zeros(len(bins), dtype=np.int64)
+    else:
+        num = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+        bins, subs, pos = assign_feature_positions(num, spec)
+    starts = feature_cell_starts(spec)
+    code = starts[bins.astype(np.int64) + 1] + subs.astype(np.int64)
+    n = np.bincount(code, minlength=int(starts[-1]))
+    pos_sum = np.bincount(code, weights=pos.astype(np.float64), minlength=int(starts[-1]))
+    present = np.flatnonzero(n)
+    cell_bin, cell_sub = feature_cells(spec, present)
+    return pd.DataFrame({"bin": cell_bin, "sub": cell_sub, "n": n[present].astype(np.int64),
+                         "pos_sum": pos_sum[present].astype(np.int64)})

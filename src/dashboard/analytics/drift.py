@@ -28,7 +28,8 @@ from dashboard.analytics.binning import (
     SCORE_BINS,
     feature_bin_centers,
     feature_bin_intervals,
-    feature_subbin_counts,
+    feature_cell_starts,
+    feature_cells,
 )
 from dashboard.analytics.histogram import (
     PSI_EPS,
@@ -214,9 +215,9 @@ def _has_positions(hist: pd.DataFrame) -> bool:
 
 
 def _bin_moments(hist: pd.DataFrame, spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and summed positions per (bin, sub-bin), dense over the feature's sub-bin codes
-    (`feature_subbin_counts`; missing values left out)."""
-    starts = np.concatenate([[0], np.cumsum(feature_subbin_counts(spec))])
+    """Rows and summed positions per (bin, sub-bin), dense over the feature's cell codes
+    (`feature_cell_starts`; missing values left out)."""
+    starts = feature_cell_starts(spec)
     b = hist["bin"].to_numpy(dtype=np.int64)
     sub = hist["sub"].to_numpy(dtype=np.int64)
     keep = (b >= 0) & (b + 1 < starts.size - 1)
@@ -242,9 +243,7 @@ def _wasserstein(spec: Mapping[str, Any], ref_hist: pd.DataFrame, cur_hist: pd.D
             return None, None, True
         (n_ref, pos_ref), (n_cur, pos_cur) = _bin_moments(ref_hist, spec), _bin_moments(cur_hist, spec)
         code = np.flatnonzero((n_ref + n_cur) > 0)
-        starts = np.concatenate([[0], np.cumsum(feature_subbin_counts(spec))])
-        owner = np.searchsorted(starts, code, side="right") - 1
-        lo, hi = feature_bin_intervals(spec, owner - 1, code - starts[owner])
+        lo, hi = feature_bin_intervals(spec, *feature_cells(spec, code))
         order = np.argsort(lo, kind="stable")
         lo, hi, code = lo[order], hi[order], code[order]
         n_ref, n_cur = n_ref[code], n_cur[code]

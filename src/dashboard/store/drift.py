@@ -39,8 +39,9 @@ _MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model loa
 class ReferenceProfile:
     """The model's stored reference data, histogrammed once on the rollup bins.
 
-    `features`: feature, bin, sub, n, pos_sum (as the features rollup). `scores`: the model's scores on the reference rows with
-    their labels (None when the artifact is missing or cannot score the rows).
+    `features`: feature, bin, sub, n, pos_sum (as the features rollup). `scores`: the model's
+    scores on the reference rows with their labels (None when the artifact is missing or cannot
+    score the rows).
     """
 
     features: pd.DataFrame

@@ -37,7 +37,8 @@ from dashboard.analytics.binning import (
     assign_feature_bins,
     assign_feature_positions,
     compute_reference_bins,
-    feature_subbin_counts,
+    feature_cell_starts,
+    feature_cells,
     latency_bin,
 )
 from dashboard.models.artifact import load_model
@@ -1092,7 +1093,7 @@ def _feature_rollup(model_id: str, dates: pa.ChunkedArray, bins: dict[str, Any],
                     positions_of: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pa.Table:
     """Rows and summed positions per (date, feature, bin, sub-bin), sorted so; one bincount per feature.
 
-    Each (bin, sub) of a feature gets a dense code (`feature_subbin_counts`), so a day's cells
+    Each (bin, sub) of a feature gets a dense code (`feature_cell_starts`), so a day's cells
     are counted with one bincount. Position sums are sums of integers up to 256 per row: exact
     in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
     """
@@ -1102,20 +1103,18 @@ def _feature_rollup(model_id: str, dates: pa.ChunkedArray, bins: dict[str, Any],
     cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "sub": [], "n": [], "pos_sum": []}
     for name in sorted(positions_of):
         bin_idx, subs, pos = positions_of[name]
-        counts_per_bin = feature_subbin_counts(bins[name])
-        starts = np.concatenate([[0], np.cumsum(counts_per_bin)])
+        starts = feature_cell_starts(bins[name])
         width = int(starts[-1])
         cell = starts[bin_idx.astype(np.int64) + 1] + subs.astype(np.int64)  # NULL_BIN -1 -> the first code
         key = day_codes * width + cell
         counts = np.bincount(key, minlength=n_days * width)
         sums = np.bincount(key, weights=pos.astype(np.float64), minlength=n_days * width)
         nz = np.flatnonzero(counts)
-        code = nz % width
-        owner = np.searchsorted(starts, code, side="right") - 1  # index into bins -1, 0, 1, ...
+        cell_bin, cell_sub = feature_cells(bins[name], nz % width)
         cols["date"].append(nz // width + first)
         cols["feature"].append(np.full(len(nz), name, dtype=object))
-        cols["bin"].append(owner - 1)
-        cols["sub"].append(code - starts[owner])
+        cols["bin"].append(cell_bin)
+        cols["sub"].append(cell_sub)
         cols["n"].append(counts[nz])
         cols["pos_sum"].append(sums[nz].astype(np.int64))
     total = sum(len(x) for x in cols["n"])
