@@ -54,7 +54,8 @@ def _markdown(fig: dict[str, Any]) -> str:
                      f"{_num(m['auc'])} | {_num(m['ks'])} | {_num(m['brier'], 4)} | {_num(m['expected_auc'])} "
                      f"(estimate) | {_pct(m['expected_bad_rate'])} (estimate) | {_num(m['psi'])} | "
                      f"{_latency(m)} |")
-    lines += ["", f"p95 latency {fig['latency_percentiles']}."]
+    if any(m["latency_p95"] is not None for m in fig["months"]):
+        lines += ["", f"p95 latency {fig['latency_percentiles']}."]
     marked = next((m["latency_note"] for m in fig["months"] if m.get("latency_note")), None)
     if marked:
         lines.append(f"\\* {marked[0].upper()}{marked[1:]}.")

@@ -64,7 +64,7 @@ def _feature_position_columns(store: Store) -> str:
     NULL (NaN), also where only some of a group's days lack it, and drift falls back to bin
     centers for the Wasserstein distance, saying so."""
     present = set(store.sql("SELECT * FROM r_features LIMIT 0").columns)
-    if "pos_sum" not in present:
+    if not {"sub", "pos_sum"} <= present:
         return "0 AS sub, sum(n)::BIGINT AS n, NULL::DOUBLE AS pos_sum"
     return ("coalesce(sub, 0)::INTEGER AS sub, sum(n)::BIGINT AS n, "
             "CASE WHEN count(pos_sum) = count(*) THEN sum(pos_sum)::DOUBLE END AS pos_sum")
