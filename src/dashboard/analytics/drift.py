@@ -34,6 +34,7 @@ from dashboard.analytics.binning import (
 from dashboard.analytics.histogram import (
     PSI_EPS,
     auc_from_histogram,
+    auc_standard_error,
     decile_psi,
     js_distance,
     moments_from_bin_moments,
@@ -534,16 +535,7 @@ def calibration_summary(hist: pd.DataFrame) -> dict[str, Any]:
             "observed_rate": observed / labelled if labelled else None,
             "expected_rate": expected / labelled if labelled else None,
             "ratio": ratio, "z": None if z is None else float(z), "auc": auc,
-            "auc_se": _auc_se(auc, int(observed), int(labelled - observed))}
-
-
-def _auc_se(auc: float | None, bads: int, goods: int) -> float | None:
-    """Hanley and McNeil's standard error of an AUC."""
-    if auc is None or bads == 0 or goods == 0:
-        return None
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    var = (auc * (1 - auc) + (bads - 1) * (q1 - auc**2) + (goods - 1) * (q2 - auc**2)) / (bads * goods)
-    return float(np.sqrt(max(var, 0.0)))
+            "auc_se": None if auc is None else auc_standard_error(auc, int(observed), int(labelled - observed))}
 
 
 def compute_calibration_by_band(ref_hist: pd.DataFrame, cur_hist: pd.DataFrame,

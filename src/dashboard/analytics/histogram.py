@@ -189,3 +189,12 @@ def moments_from_bin_moments(lo: np.ndarray, hi: np.ndarray, n: np.ndarray,
     mean = float(np.average(means, weights=w))
     var = float(np.average(width**2 * (m2 - m1**2) + (means - mean) ** 2, weights=w))
     return mean, float(np.sqrt(var))
+
+
+def auc_standard_error(auc: float, bads: int, goods: int) -> float | None:
+    """Hanley and McNeil (1982) standard error of an AUC: the sampling noise of realized AUC."""
+    if bads <= 0 or goods <= 0:
+        return None
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (bads - 1) * (q1 - auc**2) + (goods - 1) * (q2 - auc**2)) / (bads * goods)
+    return float(np.sqrt(max(var, 0.0)))
