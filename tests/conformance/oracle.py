@@ -8,7 +8,6 @@ conventions (PSI on 10 reference deciles, PD = midpoint of the score's 0.001 bin
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -314,11 +313,3 @@ def parse_money(value: Any) -> float | None:
         return None
     number = float(m.group(4).replace(",", "")) * {"": 1, "k": 1e3, "M": 1e6}[m.group(5)]
     return -number if (m.group(1) or m.group(3)) else number
-
-
-def close(actual: Any, expected: float | None, rel: float = 0.0, abs_: float = 0.0) -> bool:
-    if expected is None or (isinstance(expected, float) and math.isnan(expected)):
-        return actual is None
-    if actual is None:
-        return False
-    return abs(float(actual) - expected) <= max(abs_, rel * abs(expected))

@@ -297,9 +297,9 @@ def build_german(folder: Path, store: Path) -> Portfolio:
     s_champ, s_chal = _score(champion, apps, names), _score(challenger, apps, names)
     decision = _decide(s_champ, cutoff, None)
     window = ("2019-01-01", "2019-12-31")
-    for mid, role, model, algo, s in (
-            ("de_logit", "champion", champion, "LogisticRegression in a Pipeline", s_champ),
-            ("de_gbc", "challenger", challenger, "GradientBoostingClassifier in a Pipeline", s_chal)):
+    for mid, role, model, algo in (
+            ("de_logit", "champion", champion, "LogisticRegression in a Pipeline"),
+            ("de_gbc", "challenger", challenger, "GradientBoostingClassifier in a Pipeline")):
         _save_model(folder, mid, model, _card(mid, role, algo, features, ["sex", "age"], cutoff, window,
                                               _auc(hold["label"].to_numpy(), _score(model, hold, names)), train))
     lat = np.round(rng.lognormal(3.6, 0.25, n), 2)
@@ -452,9 +452,9 @@ def build_prairie(folder: Path, store: Path) -> Portfolio:
     decision = _decide(s_champ, cutoff, None)
     window = ("2022-06-01", "2024-05-31")
     protected: list[Any] = ["sex", {"name": "age", "bands": [30, 45, 60]}]
-    for mid, role, model, algo, s in (
-            ("us_hgb", "champion", champion, "HistGradientBoostingClassifier in a Pipeline", s_champ),
-            ("us_logit", "challenger", challenger, "LogisticRegression in a Pipeline", s_chal)):
+    for mid, role, model, algo in (
+            ("us_hgb", "champion", champion, "HistGradientBoostingClassifier in a Pipeline"),
+            ("us_logit", "challenger", challenger, "LogisticRegression in a Pipeline")):
         _save_model(folder, mid, model, _card(mid, role, algo, features, protected, cutoff, window,
                                               _auc(train["label"].to_numpy(), _score(model, train, names)), train))
     cols = [*names, "sex", "age"]
