@@ -77,6 +77,13 @@ class Portfolio:
     card_training_window: tuple[str, str]
     has_latency: bool
     notes: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)   # reports shared by the tests
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A report or computation made once per session (the store does not change)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def business(self) -> dict[str, Any]:

@@ -143,6 +143,10 @@ def _dates(text: str) -> tuple[dt.date, dt.date]:
 
 @pytest.fixture
 def impact(portfolio: Portfolio) -> tuple[pd.Period, str, dict, dict[str, Any]]:
+    return portfolio.cached("impact", lambda: _impact_and_expected(portfolio))
+
+
+def _impact_and_expected(portfolio: Portfolio) -> tuple[pd.Period, str, dict, dict[str, Any]]:
     period = impact_period(portfolio)
     text, data = _impact(portfolio, str(period).replace("Q", "-Q"))
     figs = figures(data)

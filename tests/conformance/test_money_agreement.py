@@ -39,6 +39,10 @@ def _input(inputs: dict[str, Any], *words: str) -> float | None:
 
 @pytest.fixture
 def places(portfolio: Portfolio) -> dict[str, Any]:
+    return portfolio.cached("money places", lambda: _places(portfolio))
+
+
+def _places(portfolio: Portfolio) -> dict[str, Any]:
     from dashboard.analytics.comparison import compute_row_money
     from dashboard.analytics.thresholds import compute_logged_figures
     from dashboard.store import Store

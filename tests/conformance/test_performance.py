@@ -46,7 +46,7 @@ def _report(p: Portfolio, model: str) -> dict:
 
 @pytest.fixture
 def reports(portfolio: Portfolio) -> dict[str, dict]:
-    return {m: _report(portfolio, m) for m in portfolio.models}
+    return {m: portfolio.cached(f"performance {m}", lambda m=m: _report(portfolio, m)) for m in portfolio.models}
 
 
 def _by_month(data: dict) -> dict[str, dict]:
