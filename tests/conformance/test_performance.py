@@ -95,8 +95,16 @@ def test_ranking_and_calibration(portfolio: Portfolio, reports: dict[str, dict],
             checks.value("Brier", where, got["brier"], float(brier_score_loss(y, s)), abs_=5e-4)
             bads, goods = int(y.sum()), int(len(y) - y.sum())
             if bads >= MIN_RANKING and goods >= MIN_RANKING:
-                checks.value("AUC", where, got["auc"], float(roc_auc_score(y, s)), abs_=1e-3)
-                checks.value("KS", where, got["ks"], float(ks_2samp(s[y == 1], s[y == 0]).statistic), abs_=0.01)
+                # What 0.001-wide bins can cost: half the good-bad pairs that share a bin (AUC),
+                # the largest good or bad mass in one bin (KS); named in a failure, not allowed.
+                b = matured["bin"].to_numpy()
+                per_bin = pd.crosstab(b, y).reindex(columns=[0, 1], fill_value=0).to_numpy(dtype=float)
+                ties = 0.5 * float((per_bin[:, 0] * per_bin[:, 1]).sum()) / (goods * bads)
+                mass = float(max((per_bin[:, 0] / goods).max(), (per_bin[:, 1] / bads).max()))
+                checks.value("AUC", f"{where} (bin ties could cost {ties:.4f})", got["auc"],
+                             float(roc_auc_score(y, s)), abs_=1e-3)
+                checks.value("KS", f"{where} (one bin holds up to {mass:.3f} of a class)", got["ks"],
+                             float(ks_2samp(s[y == 1], s[y == 0]).statistic), abs_=0.01)
             elif got["auc"] is not None:
                 # Shown on fewer labels than documented: still must be right.
                 checks.value("AUC", where, got["auc"], float(roc_auc_score(y, s)) if bads and goods else None,
