@@ -26,8 +26,8 @@ import pytest
 
 from tests.conformance import oracle
 from tests.conformance.conftest import Checks
-from tests.conformance.portfolios import Portfolio, cli
-from tests.conformance.test_impact import _window_money, figures, impact_period
+from tests.conformance.portfolios import Portfolio
+from tests.conformance.test_impact import _impact_and_expected, _window_money, figures
 
 
 def _input(inputs: dict[str, Any], *words: str) -> float | None:
@@ -50,12 +50,9 @@ def _places(portfolio: Portfolio) -> dict[str, Any]:
     from dashboard.store.challengers import load_shadow_rows
     from dashboard.store.thresholds import load_score_bins
 
-    period = impact_period(portfolio)
+    period, _, data, _ = portfolio.cached("impact", lambda: _impact_and_expected(portfolio))
     start, end = period.start_time.date(), period.end_time.date()
-    code, out, err = cli(portfolio.store, "report", "impact", "--period", str(period).replace("Q", "-Q"),
-                         "--format", "json")
-    assert code == 0, err
-    net = figures(oracle.loads_plain(out))["net_contribution"]["inputs"]
+    net = figures(data)["net_contribution"]["inputs"]
     store = Store(portfolio.store)
     a = assumptions_in_force(store)
     logged = compute_logged_figures(load_score_bins(store, portfolio.champion, start, end), a)

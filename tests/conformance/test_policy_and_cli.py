@@ -4,19 +4,30 @@ conventions of SPEC.md on the commands the battery uses (exit codes, one window 
 | check | expected |
 |---|---|
 | policy cutoff, review band | the card's cutoff, or the policy applied on Thresholds (alpine: 0.25 with review from 0.18, version 1) |
-| unknown model, bad window or period | exit 2 and a message naming the bad input |
+| unknown model, bad window or period (on one portfolio, thames: the conventions do not depend on the data) | exit 2 and a message naming the bad input |
 | `--current YYYY-MM`, `YYYY-Qn`, `last-30d` on report drift; `--period last-3m`, `YYYY-MM-DD:YYYY-MM-DD` on report impact | exit 0; the label names the window's first and last day |
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks
+from tests.conformance.conftest import Checks, Recorder, built_portfolio
 from tests.conformance.portfolios import Portfolio, cli
+
+
+@pytest.fixture
+def one(conformance_root: Path, monkeypatch: pytest.MonkeyPatch, record: Recorder) -> tuple[Portfolio, Checks]:
+    """The CLI conventions do not depend on the data: one portfolio (thames, GBP) is enough."""
+    p = built_portfolio("thames", conformance_root)
+    for key, value in p.env().items():
+        monkeypatch.setenv(key, value)
+    return p, Checks(record, p.name)
 
 
 def test_policy_show(portfolio: Portfolio, checks: Checks) -> None:
@@ -37,8 +48,8 @@ def _bad(p: Portfolio, checks: Checks, name: str, args: list[str], names: str) -
     checks.truth(f"message: {name}", " ".join(args), names in err, f"stderr does not name {names!r}: {err[:200]!r}")
 
 
-def test_bad_input_exits_2(portfolio: Portfolio, checks: Checks) -> None:
-    p = portfolio
+def test_bad_input_exits_2(one: tuple[Portfolio, Checks]) -> None:
+    p, checks = one
     _bad(p, checks, "unknown model (performance)", ["report", "performance", "--model", "typo_model", "--format", "json"],
          "typo_model")
     _bad(p, checks, "unknown model (drift)", ["report", "drift", "--model", "typo_model", "--format", "json"], "typo_model")
@@ -53,8 +64,8 @@ def _last_day(p: Portfolio) -> dt.date:
     return max(oracle.champion_rows(p)["date"])
 
 
-def test_one_window_syntax(portfolio: Portfolio, checks: Checks) -> None:
-    p = portfolio
+def test_one_window_syntax(one: tuple[Portfolio, Checks]) -> None:
+    p, checks = one
     last = _last_day(p)
     month = pd.Period(last, "M") - 1
     quarter = pd.Period(last, "Q") - 1
