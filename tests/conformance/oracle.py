@@ -146,6 +146,7 @@ def observed_counts(rows: pd.DataFrame) -> dict[str, int]:
     has_loss = mat["loss_amount"].notna()
     return {"matured": int(len(mat)), "amount_observed": int(has_amt.sum()), "amount_assumed": int((~has_amt).sum()),
             "loss_observed": int(has_loss.sum()),
+            "loss_observed_defaults": int((has_loss & (mat["outcome_label"] == 1)).sum()),
             "loss_assumed": int((~has_loss & (mat["outcome_label"] == 1)).sum())}
 
 
@@ -208,9 +209,11 @@ def adverse_impact(groups: pd.Series, approved: np.ndarray, decided: np.ndarray,
     frame = pd.DataFrame({"g": groups.to_numpy(), "a": approved.astype(float), "d": decided.astype(float)})
     agg = frame.groupby("g")[["a", "d"]].sum()
     agg = agg[agg["d"] > 0]
-    ok = agg[agg["d"] >= min_size]
+    # "(missing)" is not a protected group: listed, never compared (README, fairness).
+    counted = (agg["d"] >= min_size) & (agg.index != MISSING_GROUP)
+    ok = agg[counted]
     rates = {str(g): (float(r.d), float(r.a / r.d)) for g, r in ok.iterrows()}
-    left = sorted(str(g) for g in agg.index if agg.loc[g, "d"] < min_size)
+    left = sorted(str(g) for g in agg.index[~counted])
     if len(ok) < 2:
         return None, rates, left
     values = [r for _, r in rates.values()]

@@ -9,7 +9,7 @@ a matured good earns exposure x margin x term. An approved loan without an outco
 PD = the midpoint of its 0.001 score bin and the assumed average amount. Fairness: numeric
 protected attributes banded (declared bands; ages by [25, 35, 45, 55, 65]; otherwise reference
 quintiles rounded to 3 significant digits), groups below `[fairness] min_group_size` decided
-applications left out.
+applications, and "(missing)", left out of the ratio.
 
 | figure | tolerance | why |
 |---|---|---|
@@ -209,10 +209,16 @@ def test_impact_states_observed_and_assumed(portfolio: Portfolio, impact: tuple,
     text = json.dumps([f["inputs"] for f in _money_figures(data)] + [data.get("notes")]).lower()
     checks.truth("says what was observed", str(period), "observed" in text, "the word 'observed' is absent")
     checks.truth("says what was assumed", str(period), "assum" in text, "the word 'assumed' is absent")
-    for key in ("amount_observed", "loss_observed"):
-        n = counts[key]
-        checks.truth(f"count of matured loans with {key.replace('_', ' ')}", str(period),
-                     f"{n:,}" in text or f"{n}" in text, f"{n} ({key}) is not stated; counts {counts}")
+    def stated(n: int) -> bool:
+        return bool(re.search(rf"(?<![\d,.]){n:,}(?![\d,])", text) or re.search(rf"(?<![\d,.]){n}(?![\d,])", text))
+
+    n = counts["amount_observed"]
+    checks.truth("count of matured loans with an observed amount", str(period), stated(n),
+                 f"{n} is not stated; counts {counts}")
+    # Losses: the count over every matured loan or over the defaults (where a loss matters).
+    n, d = counts["loss_observed"], counts["loss_observed_defaults"]
+    checks.truth("count of matured loans with an observed loss", str(period), stated(n) or stated(d),
+                 f"neither {n} (matured loans) nor {d} (defaults) with an observed loss is stated; counts {counts}")
     checks.done()
 
 

@@ -7,7 +7,7 @@ good loans (exposure x margin x term), read from
 - Impact: `report impact --format json`, the inputs of Net contribution;
 - Thresholds: the logged policy's figures of the window (`compute_logged_figures` on
   `load_score_bins`, what the page's backtest shows as "logged");
-- Challengers: the shadow sample's per-loan money (`compute_row_money`, what the page's
+- Challengers: the shadow sample's per-loan money (`money.compute_loan_money`, what the page's
   profit figures add up), when the sample holds every application of the window (at most
   300 a day, which every conformance portfolio meets).
 
@@ -43,7 +43,10 @@ def places(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def _places(portfolio: Portfolio) -> dict[str, Any]:
-    from dashboard.analytics.comparison import compute_row_money
+    try:   # the money module's per-loan money, which the Challengers page adds up
+        from dashboard.analytics.money import compute_loan_money as compute_row_money
+    except ImportError:   # before the money module
+        from dashboard.analytics.comparison import compute_row_money
     from dashboard.analytics.thresholds import compute_logged_figures
     from dashboard.store import Store
     from dashboard.store.assumptions import assumptions_in_force

@@ -20,7 +20,7 @@ PD x LGD x average (loss) and (1 - PD) x average x margin x term (interest).
 | fairness: group applications | exact | counts |
 | fairness: group approval rate | the share of the group's applications in the 0.01-wide group bins that hold the cutoff and the review edge (0 when both are multiples of 0.01), + 1e-9 | groups use 100 score bins, interpolated linearly inside a bin |
 | fairness: adverse impact ratio | (tolerance of the group's rate + ratio x tolerance of the best group's rate) / best rate, + 1e-9 | the same, propagated through the ratio |
-| fairness: groups below `[fairness] min_group_size` | listed, with no ratio | SPEC.md |
+| fairness: groups below `[fairness] min_group_size`, and "(missing)" | listed, with no ratio | SPEC.md, README |
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def _match(frame: pd.DataFrame, attribute: str, group: str, n: int) -> pd.Series
     hit = part[part["group"].astype(str) == group]
     if len(hit) == 1:
         return hit.iloc[0]
-    by_count = part[part["applications"] == n]
+    sizes = part["decided"] if "decided" in part else part["applications"]
+    by_count = part[sizes.astype(float) == n]
     return by_count.iloc[0] if len(by_count) == 1 else None
 
 
@@ -136,7 +137,7 @@ def test_threshold_fairness(portfolio: Portfolio, page: dict[str, Any], checks: 
             frame = pd.DataFrame({"g": labels.to_numpy(), "w": w, "s": rows["score"].to_numpy()})
             stats = frame.groupby("g").agg(n=("w", "size"), approved=("w", "sum"))
             stats["rate"] = stats["approved"] / stats["n"]
-            eligible = stats[stats["n"] >= m.min_group_size]
+            eligible = stats[(stats["n"] >= m.min_group_size) & (stats.index != oracle.MISSING_GROUP)]
             best = eligible["rate"].max() if len(eligible) >= 2 else None
             for group, row in stats.iterrows():
                 where = f"cutoff {cutoff} {attribute}={group}"
@@ -145,10 +146,11 @@ def test_threshold_fairness(portfolio: Portfolio, page: dict[str, Any], checks: 
                                     f"no row for the group (groups shown: {sorted(table[table['attribute'] == attribute]['group'].astype(str))[:12]})"):
                     continue
                 tol = _interpolation_share(frame.loc[frame["g"] == group, "s"].to_numpy(), points) + 1e-9
-                checks.value("fairness applications", where, got["applications"], int(row["n"]))
+                shown = got["decided"] if "decided" in got else got["applications"]
+                checks.value("fairness applications", where, shown, int(row["n"]), abs_=1e-9)
                 checks.value("fairness approval rate", where, got["approval_rate"], float(row["rate"]), abs_=tol,
                              tolerance="0.01-bin interpolation")
-                air = float(row["rate"] / best) if best and row["n"] >= m.min_group_size else None
+                air = float(row["rate"] / best) if best and group in eligible.index else None
                 actual = got["adverse_impact_ratio"]
                 actual = None if actual is None or (isinstance(actual, float) and np.isnan(actual)) else actual
                 # Each rate is off by at most its interpolation share; the ratio by that, propagated.
