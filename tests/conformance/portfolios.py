@@ -12,7 +12,7 @@ every figure from the raw rows with pandas, scikit-learn and scipy.
 | german | 3,000 apps x 2 models, 8 months | the real UCI table (`Default` = 1 is GOOD); champion and challenger on the same applications; age in years (default bands); outcomes with `loan_amount`, no `loss_amount`; default config (EUR); CSV with missing cells |
 | alpine | 8,000 apps, 12 months | CHF; heavy-tailed (lognormal) amounts; single model; review band applied on Thresholds; `loss_amount` 0 for fully recovered defaults; missing ages; capital far below lending (capital deployed > 100%); Parquet in monthly files |
 | vistula | 6,000 apps, 10 months | PLN; scores all in 0.30-0.36; outcomes with `loss_amount`, no `loan_amount`; numeric protected attribute not named like age (quintile bands); reference file with its own dates; a channel unseen at registration; no latency; JSON Lines |
-| prairie | 14,000 apps x 2 models, 14 months | USD; outcomes with label only; corrected outcomes (a later row changes the label); age bands declared in the card; a protected group below the minimum group size (set to 50); review approval share 0.4; no latency |
+| prairie | 10,000 apps x 2 models, 14 months | USD; outcomes with label only; corrected outcomes (a later row changes the label); age bands declared in the card; a protected group below the minimum group size (set to 50); review approval share 0.4; no latency |
 | thames | 10,000 apps, 9 months | GBP; Pareto-tailed debt; input drift from month 6; `loan_amount` / `loss_amount` each missing on part of the outcomes; CSV in monthly files; outcomes for part of the approved loans only |
 """
 
@@ -446,12 +446,12 @@ def build_prairie(folder: Path, store: Path) -> Portfolio:
     rng = np.random.default_rng(404)
     features = GEN_FEATURES
     names = [f.name for f in features]
-    train = _object_cats(_applicants(rng, 6000), ["purpose", "housing"])
+    train = _object_cats(_applicants(rng, 4000), ["purpose", "housing"])
     champion = _fit("hgb", train, features, seed=2)
     challenger = _fit("logit", train, features)
-    n = 14000
+    n = 10000
     apps = _applicants(rng, n, timestamps=_timestamps(rng, n, "2024-06-01", 14))
-    apps["sex"] = np.where(rng.random(n) < 0.0012, "x", apps["sex"])   # a group far below the minimum size
+    apps["sex"] = np.where(rng.random(n) < 0.0015, "x", apps["sex"])   # a group far below the minimum size
     apps["application_id"] = [f"US-{i:06d}" for i in range(n)]
     apps = _object_cats(apps, ["purpose", "housing"])
     cutoff = 0.22
