@@ -16,7 +16,8 @@ import pandas as pd
 from dashboard.analytics.access import require_permission
 from dashboard.contracts import DECISIONS
 from dashboard.errors import DashboardError
-from dashboard.store.store import Store, quote, sql_literal
+from dashboard.store.engine import quote, sql_literal
+from dashboard.store.store import Store
 
 OVERRIDE = "override"
 OVERRIDE_TARGETS = ("approve", "decline")

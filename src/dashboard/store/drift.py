@@ -23,7 +23,8 @@ from dashboard.analytics.drift import (
     score_histogram_from_values,
 )
 from dashboard.models.artifact import ArtifactError, load_model, predict_scores
-from dashboard.store.store import Store, quote
+from dashboard.store.engine import quote
+from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
 PERIODS = {"week": "week", "month": "month"}
