@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.estimation import ESTIMATE_LIMITATION, auc_standard_error
+from dashboard.analytics.estimation import ESTIMATE_LIMITATION
+from dashboard.analytics.histogram import auc_standard_error
+from dashboard.analytics.performance import format_bounded
 from dashboard.store.performance import MIN_RANKING_BADS
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_volume_approval
@@ -87,7 +89,7 @@ def render_body() -> None:
     else:
         last = matured.iloc[-1]
         se = auc_standard_error(float(last["auc"]), int(last["bads"]), int(last["labelled"] - last["bads"]))
-        k3.metric("Realized AUC", _fmt3(last["auc"]),
+        k3.metric("Realized AUC", format_bounded(last["auc"], last.get("auc_bound"), "auc"),
                   f"{last['period']:%b %Y}" + ("" if se is None else f", +/- {2 * se:.3f} noise"), delta_color="off",
                   help=f"On {fmt_int(last['labelled'])} approved loans with an outcome ({fmt_int(last['bads'])} bad). "
                        + ("" if view.validation_auc is None else
