@@ -73,7 +73,7 @@ def render_live_controls(key: str) -> float | None:
                             "Turn off to pause (for example while reading a chart).")
     interval = right.number_input("Refresh every (seconds)", min_value=2, max_value=3600, step=1,
                                   value=refresh_default(), key=f"{key}_interval", disabled=not live,
-                                  help="Default 10 s; set DASHBOARD_REFRESH_SECONDS to change the default.")
+                                  help=f"Default {DEFAULT_REFRESH} s; set DASHBOARD_REFRESH_SECONDS to change the default.")
     return float(interval) if live else None
 
 
