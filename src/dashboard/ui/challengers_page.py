@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.comparison import compute_tradeoff, compute_tradeoff_sentences
-from dashboard.store import Store
 from dashboard.store.challengers import data_window
 from dashboard.store.files import LockTimeout
 from dashboard.store.registry import PROMOTERS, PromotionError, promote, promotion_history
@@ -29,6 +30,9 @@ from dashboard.ui.challengers import (
 )
 from dashboard.ui.challengers_charts import plotly_tradeoff
 from dashboard.ui.session import current_role, current_user
+
+if TYPE_CHECKING:
+    from dashboard.store import Store
 
 SECTIONS = ["Accuracy", "Profit and fairness", "Swap set", "Explainability", "Stability"]
 

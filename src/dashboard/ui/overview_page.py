@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +15,6 @@ from dashboard.analytics.overview import (
     describe_age,
 )
 from dashboard.models.card import ModelCard
-from dashboard.store import Store
 from dashboard.ui import data
 from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
 from dashboard.ui.overview_charts import vega_bad_rate_maturity, vega_volume_approval
@@ -26,6 +26,9 @@ from dashboard.ui.performance import (
     render_alerts,
     render_live_controls,
 )
+
+if TYPE_CHECKING:
+    from dashboard.store import Store
 
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Whole history": None}
 DEFAULT_PERIOD = "Last 30 days"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import Rule
 from dashboard.analytics.binning import LATENCY_BINS_PER_DECADE
 from dashboard.analytics.estimation import ESTIMATE_LIMITATION, auc_standard_error
-from dashboard.store.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS, PerformanceView
+from dashboard.store.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_volume_approval
 from dashboard.ui.format import fmt_int, fmt_pct
@@ -30,6 +32,9 @@ from dashboard.ui.performance_charts import (
     plotly_score_distribution,
     plotly_validation,
 )
+
+if TYPE_CHECKING:
+    from dashboard.store.performance import PerformanceView
 
 HEADLINE_MIN_BADS = 20  # the headline AUC is the latest month's with at least this many bads
 TABLE_COLUMNS = ["period", "applications", "approval_rate", "granted", "labelled", "label_maturity", "bad_rate",
