@@ -1,4 +1,4 @@
-"""The layers of DESIGN section 2, enforced: who may import duckdb and streamlit."""
+"""The layers of docs/ARCHITECTURE.md, enforced: who may import duckdb and streamlit."""
 
 from __future__ import annotations
 

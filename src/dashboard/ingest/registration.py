@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.errors import DashboardError
 from dashboard.models.artifact import ArtifactError, load_model, predict_scores
 from dashboard.models.card import CardError, parse_card_yaml
 from dashboard.store import Store
 from dashboard.store.reader import InputFileError, read_table
 
 
-class RegistrationError(ValueError):
+class RegistrationError(DashboardError, ValueError):
     pass
 
 
@@ -58,7 +59,8 @@ def register_model_files(store: Store, card_path: Path, artifact_path: Path | No
                 raise RegistrationError(
                     f"{artifact_path}: the model could not score the card's features "
                     f"({type(exc).__name__}: {exc})") from None
-    notes += store.register_model(card, artifact, reference, actor=actor)
+    notes += store.register_model(card, artifact, reference, actor=actor,
+                                  reference_source=reference_path.name if reference_path is not None else None)
     missing_fields = card.missing_recommended()
     if missing_fields:
         notes.append("card fields a reviewer will look for are empty: " + ", ".join(missing_fields[:10]))

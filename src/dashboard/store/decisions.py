@@ -15,6 +15,7 @@ import pandas as pd
 
 from dashboard.analytics.access import require_permission
 from dashboard.contracts import DECISIONS
+from dashboard.errors import DashboardError
 from dashboard.store.store import Store, quote, sql_literal
 
 OVERRIDE = "override"
@@ -31,7 +32,7 @@ APPROVED_SAMPLE_DAYS = 90
 MAX_PAGE_SIZE = 500
 
 
-class OverrideError(ValueError):
+class OverrideError(DashboardError, ValueError):
     """An override that cannot be recorded; the message says what to fix."""
 
 

@@ -7,7 +7,6 @@ periods x score bins, never with the number of applications.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from dashboard.analytics.estimation import (
 )
 from dashboard.analytics.performance import (
     GRAINS,
+    LATENCY_BOUND,
     HistogramCube,
     as_datetime,
     compute_calibration_curve,
@@ -41,18 +41,18 @@ from dashboard.analytics.performance import (
     cutoffs_for_periods,
     period_ends,
 )
+from dashboard.settings import config_path
 from dashboard.store.policy import policy_history, policy_in_force
 from dashboard.store.registry import current_roles
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
-DEFAULT_ALERTS_CONFIG = Path(__file__).resolve().parents[1] / "config" / "alerts.toml"
 MIN_VALIDATION_LABELS = 200
 MIN_RANKING_BADS = 10  # AUC, KS and Gini need this many bads (and goods) in a period to be shown
 
 
 def alerts_config_path() -> Path:
-    return Path(os.environ.get("DASHBOARD_ALERTS_CONFIG") or DEFAULT_ALERTS_CONFIG)
+    return config_path("DASHBOARD_ALERTS_CONFIG")
 
 
 def load_alert_config(path: Path | None = None) -> AlertConfig:
@@ -183,6 +183,7 @@ def _summary(store: Store, model_id: str, grain: str, history: list[tuple[str | 
         metrics["requests"] = np.nan
         metrics["latency_p50"] = np.nan
         metrics["latency_p95"] = np.nan
+        metrics["latency_note"] = None
     return metrics, cube, cutoffs
 
 
@@ -294,7 +295,8 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
     latest = m.iloc[-1] if not m.empty else None
     last_matured = matured.iloc[-1] if not matured.empty else None
     cols = ["period", "applications", "approval_rate", "labelled", "label_maturity", "bad_rate", "auc", "ks",
-            "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50", "latency_p95"]
+            "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50", "latency_p95",
+            "latency_note"]
     return {
         "model": view.model_id, "role": view.role, "cutoff_in_force": view.cutoff,
         "policy_version": view.policy_version, "validation_auc": view.validation_auc,
@@ -305,4 +307,5 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
         "alerts_now": [{k: clean(v) for k, v in r.items()} for r in view.current.to_dict("records")],
         "alerts_fired": int(len(view.alerts)),
         "estimate_note": view.estimate_note,
+        "latency_percentiles": LATENCY_BOUND,
     }

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.analytics.policy import Policy, validate_policy
+from dashboard.errors import DashboardError
 from dashboard.store.files import exclusive_lock
 from dashboard.store.store import Store
 
@@ -16,7 +17,7 @@ POLICY = "policy"
 POLICY_ROLES = ("data_scientist", "admin")
 
 
-class PolicyPermissionError(PermissionError):
+class PolicyPermissionError(DashboardError, PermissionError):
     """The acting role may not change policies."""
 
 

@@ -8,7 +8,6 @@ a banner, and lets the user pick a role.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from dashboard.analytics.access import (
     parse_role_mapping,
     role_for_claims,
 )
+from dashboard.settings import config_path
 from dashboard.store import StoreError
 from dashboard.store.audit import record_audit
 from dashboard.ui.data import get_store
@@ -39,7 +39,6 @@ from dashboard.ui.session import (
     set_identity,
 )
 
-DEFAULT_ROLES_FILE = Path(__file__).resolve().parents[1] / "config" / "roles.toml"
 LOCAL, OIDC = "local", "oidc"
 
 
@@ -57,7 +56,7 @@ class Identity:
 
 
 def roles_file() -> Path:
-    return Path(os.environ.get("DASHBOARD_ROLES_FILE") or DEFAULT_ROLES_FILE)
+    return config_path("DASHBOARD_ROLES_FILE")
 
 
 def load_role_mapping(path: Path | None = None) -> RoleMapping:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
+from dashboard.settings import SETTINGS, refresh_seconds
 from dashboard.store import open_store as _store_at
 from dashboard.store.performance import (
     PerformanceView,
@@ -19,15 +18,10 @@ from dashboard.store.performance import (
 )
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
-DEFAULT_REFRESH = 10   # seconds between live refreshes unless DASHBOARD_REFRESH_SECONDS says otherwise
 
 
 def refresh_default() -> int:
-    try:
-        value = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", DEFAULT_REFRESH))
-    except ValueError:
-        return DEFAULT_REFRESH
-    return min(max(value, 2), 3600)
+    return refresh_seconds()
 
 
 def config_key() -> str:
@@ -73,7 +67,8 @@ def render_live_controls(key: str) -> float | None:
                             "Turn off to pause (for example while reading a chart).")
     interval = right.number_input("Refresh every (seconds)", min_value=2, max_value=3600, step=1,
                                   value=refresh_default(), key=f"{key}_interval", disabled=not live,
-                                  help=f"Default {DEFAULT_REFRESH} s; set DASHBOARD_REFRESH_SECONDS to change the default.")
+                                  help=f"Default {SETTINGS['DASHBOARD_REFRESH_SECONDS'].default} s; set "
+                                       "DASHBOARD_REFRESH_SECONDS to change the default.")
     return float(interval) if live else None
 
 

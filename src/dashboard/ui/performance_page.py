@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import Rule
-from dashboard.analytics.binning import LATENCY_BINS_PER_DECADE
 from dashboard.analytics.estimation import ESTIMATE_LIMITATION, auc_standard_error
 from dashboard.store.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS
 from dashboard.ui import data
@@ -23,6 +22,7 @@ from dashboard.ui.performance import (
     render_live_controls,
 )
 from dashboard.ui.performance_charts import (
+    latency_caption,
     plotly_calibration,
     plotly_confusion,
     plotly_latency,
@@ -231,10 +231,7 @@ def render_latency_tab(view: PerformanceView, p95_rule: Rule) -> None:
         st.info("These logs carry no `latency_ms`: no latency figures.")
         return
     st.plotly_chart(plotly_latency(p, p95_rule.warning), width="stretch")
-    # A percentile is read as its bin's upper edge: at most one bin's width (a factor 10**(1/bins)) high.
-    high = 10 ** (1 / LATENCY_BINS_PER_DECADE) - 1
-    st.caption(f"Percentiles from the latency rollup ({LATENCY_BINS_PER_DECADE} bins per decade, upper edges: "
-               f"up to ~{high:.0%} high).")
+    st.caption(latency_caption(p))
 
 
 def render_table_tab(view: PerformanceView) -> None:
