@@ -61,7 +61,7 @@ def all_models_in(p: Portfolio, start: dt.date, end: dt.date) -> pd.DataFrame:
     return oracle.in_window(rows, start, end)
 
 
-def expectedimpact_report(p: Portfolio, period: pd.Period, reference: tuple[dt.date, dt.date]) -> dict[str, Any]:
+def expected_impact(p: Portfolio, period: pd.Period, reference: tuple[dt.date, dt.date]) -> dict[str, Any]:
     m = oracle.money_of(p)
     start, end = period.start_time.date(), period.end_time.date()
     prev = period - 1
@@ -71,7 +71,7 @@ def expectedimpact_report(p: Portfolio, period: pd.Period, reference: tuple[dt.d
     decided = rows[rows["decision"].isin(oracle.DECIDED)]
     air, detail = None, {}
     for attribute, groups in oracle.protected_groups(p, decided).items():
-        ratio, rates, left = oracle.adverseimpact_report(groups, (decided["decision"] == "approve").to_numpy(),
+        ratio, rates, left = oracle.adverse_impact(groups, (decided["decision"] == "approve").to_numpy(),
                                                    np.ones(len(decided)), m.min_group_size)
         detail[attribute] = (ratio, rates, left)
         if ratio is not None and (air is None or ratio < air):
@@ -117,4 +117,4 @@ def impact_and_expected(portfolio: Portfolio) -> tuple[pd.Period, str, dict, dic
     text, data = impact_report(portfolio, str(period).replace("Q", "-Q"))
     figs = figures(data)
     reference = reference_dates(str(figs["score_psi"]["inputs"].get("reference", "")))
-    return period, text, data, expectedimpact_report(portfolio, period, reference)
+    return period, text, data, expected_impact(portfolio, period, reference)
