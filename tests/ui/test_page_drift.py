@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from dashboard.ui.drift import evidently_jobs
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_page_shows_verdict_features_and_charts(small_store_dir: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from dashboard.store import Store
 from dashboard.store.assumptions import ASSUMPTIONS
 from dashboard.store.policy import POLICY, policy_in_force
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def _texts(elements: object) -> str:

@@ -11,7 +11,10 @@ import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
+    BASE_ODDS,
+    BASE_POINTS,
     METRICS,
+    PDO,
     Comparison,
     compute_comparison,
     compute_importance,
@@ -344,8 +347,8 @@ def render_explainability(infos: list[dict[str, Any]], tradeoff: pd.DataFrame, s
                 cols[1].caption("Monotonicity against the card")
                 cols[1].dataframe(info["monotonicity"], hide_index=True, width="stretch")
             if info.get("scorecard") is not None:
-                st.caption("Scorecard points (600 at 50:1 good:bad odds, 20 points to double the odds; more points, "
-                           "less risk). Each value's points are relative to a typical applicant.")
+                st.caption(f"Scorecard points ({BASE_POINTS:g} at {BASE_ODDS:g}:1 good:bad odds, {PDO:g} points to "
+                           "double the odds; more points, less risk). Each value's points are relative to a typical applicant.")
                 st.dataframe(info["scorecard"], hide_index=True, width="stretch")
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
-from dashboard.settings import refresh_seconds
+from dashboard.settings import SETTINGS, refresh_seconds
 from dashboard.store import open_store as _store_at
 from dashboard.store.performance import (
     PerformanceView,
@@ -67,7 +67,8 @@ def render_live_controls(key: str) -> float | None:
                             "Turn off to pause (for example while reading a chart).")
     interval = right.number_input("Refresh every (seconds)", min_value=2, max_value=3600, step=1,
                                   value=refresh_default(), key=f"{key}_interval", disabled=not live,
-                                  help="Default 10 s; set DASHBOARD_REFRESH_SECONDS to change the default.")
+                                  help=f"Default {SETTINGS['DASHBOARD_REFRESH_SECONDS'].default} s; set "
+                                       "DASHBOARD_REFRESH_SECONDS to change the default.")
     return float(interval) if live else None
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.binning import GROUP_SCORE_BINS
 from dashboard.analytics.fairness import compute_adverse_impact
 from dashboard.analytics.money import MoneyBasis
 from dashboard.analytics.policy import Policy
@@ -207,8 +208,8 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
     failing = fairness[fairness["four_fifths_ok"] == False]  # noqa: E712 (None means not in the ratio)
     if not failing.empty:
         names = ", ".join(f"{r.attribute} {r.group} ({r.adverse_impact_ratio:.2f})" for r in failing.itertuples())
-        st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from 100-bin group "
-                   "histograms (within 0.01 of the cutoff).")
+        st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from {GROUP_SCORE_BINS}-bin group "
+                   f"histograms (within {1 / GROUP_SCORE_BINS:g} of the cutoff).")
     air = compute_adverse_impact(fairness, a.min_group_size)
     if air.left_out:
         st.caption(f"Left out of the ratio (fewer than {a.min_group_size} applications, or unknown): "
