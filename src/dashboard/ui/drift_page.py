@@ -42,10 +42,6 @@ DATE_MIN = dt.date(2000, 1, 1)
 DEFAULT_REFERENCE_DAYS = 90  # the reference period of the logs the page starts from: the first days
 DEFAULT_CURRENT_DAYS = 30    # the current period it starts from: the last days
 TABS = ["Features", "PSI heatmap", "Drill-down", "Prediction drift", "Concept drift", "Evidently report"]
-FEATURE_COLUMNS = ["feature", "type", "status", "psi", "js", "ks", "ks_pvalue", "wasserstein", "wasserstein_norm",
-                   "chi2", "chi2_pvalue", "missing_ref", "missing_cur", "missing_change", "importance", "impact",
-                   "n_ref", "n_cur", "note"]
-
 
 def render() -> None:
     st.title("Drift")
@@ -201,6 +197,28 @@ def render_tabs(path: str, version: str, card: ModelCard, report: DriftReport, r
         render_evidently(path, version, card.id, ref_window, cur_window)
 
 
+# How each statistic is shown; a statistic that does not apply to a feature (KS for a category,
+# chi-square for a number) or cannot be computed reads "n/a", never "None".
+FEATURE_FORMATS: dict[str, tuple[str, str]] = {
+    "psi": ("PSI", "{:.3f}"), "js": ("JS distance", "{:.3f}"), "ks": ("KS", "{:.3f}"), "ks_pvalue": ("KS p", "{:.2g}"),
+    "wasserstein": ("Wasserstein", "{:.4g}"), "wasserstein_norm": ("Wasserstein / ref std", "{:.3f}"),
+    "chi2": ("chi-square", "{:.1f}"), "chi2_pvalue": ("chi-square p", "{:.2g}"),
+    "missing_ref": ("missing ref", "{:.1%}"), "missing_cur": ("missing cur", "{:.1%}"),
+    "missing_change": ("missing change", "{:+.1%}"), "importance": ("mean |SHAP| share", "{:.1%}"),
+    "impact": ("drift impact", "{:.4f}"), "n_ref": ("rows ref", "{:,.0f}"), "n_cur": ("rows cur", "{:,.0f}"),
+}
+
+
+def format_feature_table(feats: pd.DataFrame) -> pd.DataFrame:
+    """The features table as text, in the report's order: "n/a" where a statistic is missing."""
+    out = pd.DataFrame({"feature": feats["feature"], "type": feats["type"], "status": feats["status"]})
+    for column, (label, fmt) in FEATURE_FORMATS.items():
+        if column in feats:
+            out[label] = [fmt.format(v) if v is not None and pd.notna(v) else "n/a" for v in feats[column]]
+    out["note"] = feats["note"].fillna("").astype(str) if "note" in feats else ""
+    return out.reset_index(drop=True)
+
+
 def render_features_tab(feats: pd.DataFrame) -> None:
     st.caption("Sorted by drift impact: drift (PSI, or the missing-share change when larger) x the feature's share "
                f"of mean |SHAP| on the reference data. PSI on 10 reference deciles (credit convention: "
@@ -210,21 +228,7 @@ def render_features_tab(feats: pd.DataFrame) -> None:
                "with where the rows sit inside each (within 5% of the distance on the raw rows, heavy tails "
                "included); chi-square for categorical features. With tens of thousands of rows tiny differences "
                "are significant: read p-values with the effect sizes.")
-    st.dataframe(feats[FEATURE_COLUMNS], hide_index=True, width="stretch", column_config={
-        "psi": st.column_config.NumberColumn("PSI", format="%.3f"),
-        "js": st.column_config.NumberColumn("JS distance", format="%.3f"),
-        "ks": st.column_config.NumberColumn("KS", format="%.3f"),
-        "ks_pvalue": st.column_config.NumberColumn("KS p", format="%.2g"),
-        "wasserstein": st.column_config.NumberColumn("Wasserstein", format="%.4g"),
-        "wasserstein_norm": st.column_config.NumberColumn("Wasserstein / ref std", format="%.3f"),
-        "chi2": st.column_config.NumberColumn("chi-square", format="%.1f"),
-        "chi2_pvalue": st.column_config.NumberColumn("chi-square p", format="%.2g"),
-        "missing_ref": st.column_config.NumberColumn("missing ref", format="percent"),
-        "missing_cur": st.column_config.NumberColumn("missing cur", format="percent"),
-        "missing_change": st.column_config.NumberColumn("missing change", format="percent"),
-        "importance": st.column_config.NumberColumn("mean |SHAP| share", format="percent"),
-        "impact": st.column_config.NumberColumn("drift impact", format="%.4f"),
-    })
+    st.dataframe(format_feature_table(feats), hide_index=True, width="stretch")
 
 
 def render_heatmap_tab(path: str, version: str, model_id: str, report: DriftReport,

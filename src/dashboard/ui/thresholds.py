@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -221,10 +222,25 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
     return air.value
 
 
+def compute_curve_range(bins: ThresholdBins, marks: dict[str, float | None]) -> tuple[float, float]:
+    """Where the curves move: the window's scores (0.1% to 99.9% of them) and the marked cutoffs,
+    with a margin; a model whose scores all sit in 0.30-0.36 is drawn there, not over 0..1."""
+    counts = bins.scores.n.sum(axis=0)
+    points = [m for m in marks.values() if m is not None]
+    if counts.sum() > 0:
+        cum = np.cumsum(counts) / counts.sum()
+        edges = np.linspace(0.0, 1.0, len(counts) + 1)
+        points += [float(edges[int(np.searchsorted(cum, 0.001))]), float(edges[int(np.searchsorted(cum, 0.999)) + 1])]
+    if not points:
+        return 0.0, 1.0
+    lo, hi = min(points), max(points)
+    pad = max(0.01, 0.1 * (hi - lo))
+    return max(0.0, lo - pad), min(1.0, hi + pad)
+
+
 def render_curves(bins: ThresholdBins, a: BusinessAssumptions, width: float,
                   marks: dict[str, float | None], curves: pd.DataFrame) -> None:
-    hi = max(0.5, *(m + 0.1 for m in marks.values() if m is not None))
-    x_range = (0.0, min(1.0, hi))
+    x_range = compute_curve_range(bins, marks)
     left, right = st.columns(2)
     left.plotly_chart(plotly_threshold_curve(
         curves, [("approval_rate", "approval rate"), ("expected_bad_rate", "expected bad rate (approved)")],
