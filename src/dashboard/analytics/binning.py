@@ -34,7 +34,7 @@ OLD_LATENCY_MIN_EXP = -1
 
 
 def score_bin(scores: np.ndarray, bins: int = SCORE_BINS) -> np.ndarray:
-    return np.minimum(np.floor(np.asarray(scores, dtype=float) * bins), bins - 1).astype(np.int16)
+    return np.asarray(np.minimum(np.floor(np.asarray(scores, dtype=float) * bins), bins - 1), dtype=np.int16)
 
 
 def score_bin_edges(bins: int = SCORE_BINS) -> np.ndarray:
@@ -111,14 +111,14 @@ def assign_feature_bins(values: pd.Series | np.ndarray, spec: Mapping[str, Any])
     series = pd.Series(values)
     if spec["type"] == "numeric":
         num = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-        idx = np.searchsorted(np.asarray(spec["edges"], dtype=float), num, side="right").astype(np.int32)
-        idx[np.isnan(num)] = NULL_BIN
-        return idx
+        found: np.ndarray = np.searchsorted(np.asarray(spec["edges"], dtype=float), num, side="right").astype(np.int32)
+        found[np.isnan(num)] = NULL_BIN
+        return found
     cats = list(spec["categories"])
     present = series.notna().to_numpy()
     if not (series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")):
         series = series.astype(object).where(present, None).map(lambda v: None if v is None else str(v))
-    idx = pd.Categorical(series, categories=cats).codes.astype(np.int32)
+    idx: np.ndarray = np.asarray(pd.Categorical(series, categories=cats).codes, dtype=np.int32)
     idx[(idx == -1) & present] = len(cats)
     idx[~present] = NULL_BIN
     return idx
@@ -145,7 +145,7 @@ def feature_bin_centers(spec: Mapping[str, Any]) -> np.ndarray:
     lo = spec.get("min") if spec.get("min") is not None else edges[0]
     hi = spec.get("max") if spec.get("max") is not None else edges[-1]
     bounds = np.concatenate([[min(lo, edges[0])], edges, [max(hi, edges[-1])]])
-    return (bounds[:-1] + bounds[1:]) / 2
+    return np.asarray((bounds[:-1] + bounds[1:]) / 2, dtype=float)
 
 
 def _feature_scale(edges: np.ndarray) -> float:

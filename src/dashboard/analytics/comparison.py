@@ -194,7 +194,8 @@ class SwapSet:
 
 
 def compute_swap_kind(champion_approves: np.ndarray, challenger_approves: np.ndarray) -> np.ndarray:
-    return np.asarray(SWAP_KINDS, dtype=object)[_swap_codes(champion_approves, challenger_approves)]
+    kinds: np.ndarray = np.asarray(SWAP_KINDS, dtype=object)[_swap_codes(champion_approves, challenger_approves)]
+    return kinds
 
 
 def _swap_codes(champion_approves: np.ndarray, challenger_approves: np.ndarray) -> np.ndarray:

@@ -111,11 +111,12 @@ class DriftReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (no NaN, no numpy or pandas objects): what `report drift --format json` prints."""
-        return to_plain({"model_id": self.model_id, "reference": self.reference_label,
-                         "reference_data": self.reference_info, "current": self.current_label,
-                         "drifted": self.drifted, "recommendation": self.recommendation.to_dict(),
-                         "features": self.features, "score": self.score, "concept": self.concept,
-                         "calibration_by_band": self.calibration, "messages": list(self.messages)})
+        plain: dict[str, Any] = to_plain({
+            "model_id": self.model_id, "reference": self.reference_label, "reference_data": self.reference_info,
+            "current": self.current_label, "drifted": self.drifted, "recommendation": self.recommendation.to_dict(),
+            "features": self.features, "score": self.score, "concept": self.concept,
+            "calibration_by_band": self.calibration, "messages": list(self.messages)})
+        return plain
 
 
 def to_plain(value: Any) -> Any:
@@ -357,7 +358,7 @@ def psi_rows(ref: np.ndarray, cur: np.ndarray, eps: float = PSI_EPS) -> np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         pc = np.maximum(cur / np.where(totals > 0, totals, 1), eps)
         pc = pc / pc.sum(axis=1, keepdims=True)
-        out = np.sum((pc - pr) * np.log(pc / pr), axis=1)
+        out: np.ndarray = np.sum((pc - pr) * np.log(pc / pr), axis=1)
     out[totals[:, 0] == 0] = np.nan
     return out
 

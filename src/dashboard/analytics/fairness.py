@@ -120,7 +120,7 @@ def assign_groups(values: pd.Series, spec: GroupSpec) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     labels = np.asarray(spec.labels(), dtype=object)
     idx = np.searchsorted(np.asarray(spec.edges, dtype=float), numbers, side="right")
-    out = labels[np.clip(idx, 0, len(labels) - 1)]
+    out: np.ndarray = labels[np.clip(idx, 0, len(labels) - 1)]
     out[~np.isfinite(numbers)] = MISSING_GROUP
     return out
 

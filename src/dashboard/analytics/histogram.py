@@ -121,7 +121,7 @@ _GRID = 32  # points per bin where the CDFs are compared (midpoints)
 
 def _power_index(mean_pos: np.ndarray) -> np.ndarray:
     m = np.clip(np.nan_to_num(np.asarray(mean_pos, dtype=float), nan=0.5), _POSITION_CLIP, 1 - _POSITION_CLIP)
-    return m / (1 - m)
+    return np.asarray(m / (1 - m), dtype=float)
 
 
 def _within_bin_cdf(n: np.ndarray, mean_pos: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,8 @@ def override_day(event: Mapping[str, Any]) -> dt.date | None:
         value = event.get(key)
         if value:
             try:
-                return pd.Timestamp(value).date()
+                day: dt.date = pd.Timestamp(value).date()
+                return day
             except (ValueError, TypeError):
                 continue
     return None

@@ -53,7 +53,7 @@ class HistogramCube:
 
     @property
     def goods(self) -> np.ndarray:
-        return self.n_labelled - self.n_bad
+        return np.asarray(self.n_labelled - self.n_bad, dtype=float)
 
     def select(self, mask: np.ndarray) -> HistogramCube:
         idx = np.flatnonzero(mask)

@@ -156,12 +156,12 @@ def _cum_at(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Sum of a per-bin array below each score in `points` (linear inside a bin)."""
     edges = score_bin_edges(values.shape[-1])
     cum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
-    return np.interp(points, edges, cum)
+    return np.asarray(np.interp(points, edges, cum), dtype=float)
 
 
 def _midpoints(bins: int) -> np.ndarray:
     edges = score_bin_edges(bins)
-    return (edges[:-1] + edges[1:]) / 2
+    return np.asarray((edges[:-1] + edges[1:]) / 2, dtype=float)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def _dense(matrix: Any) -> np.ndarray:
     if sparse.issparse(matrix):
         return np.asarray(matrix.toarray(), dtype=float)
     if isinstance(matrix, pd.DataFrame):
-        return matrix.to_numpy(dtype=float)
+        return np.asarray(matrix.to_numpy(dtype=float), dtype=float)
     return np.asarray(matrix, dtype=float)
 
 
@@ -354,7 +354,7 @@ class _Codec:
 
 def _agnostic_backend(model: Any, codec: _Codec, background: np.ndarray) -> _Backend:
     def proba(matrix: np.ndarray) -> np.ndarray:
-        return np.clip(np.asarray(predict_scores(model, codec.decode(matrix)), dtype=float), _EPS, 1 - _EPS)
+        return np.asarray(np.clip(np.asarray(predict_scores(model, codec.decode(matrix)), dtype=float), _EPS, 1 - _EPS))
 
     masker = shap.maskers.Independent(background, max_samples=min(AGNOSTIC_BACKGROUND, len(background)))
     explainer = shap.explainers.Permutation(proba, masker, link=shap.links.logit, seed=0)

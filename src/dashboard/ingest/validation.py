@@ -95,13 +95,13 @@ def _is_text(series: pd.Series) -> bool:
 
 def _is_blank(series: pd.Series) -> np.ndarray:
     if series.dtype != object:
-        return series.isna().to_numpy()
+        return np.asarray(series.isna().to_numpy(), dtype=bool)
     if _is_text(series):
         # Arrow's kernels: a million cells in milliseconds instead of a Python loop.
         arr = pa.array(series, type=pa.string(), from_pandas=True)
         blank = pc.equal(pc.utf8_trim_whitespace(arr), "")
         return np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
-    return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy()
+    return np.asarray((series.isna() | (series.astype(str).str.strip() == "")).to_numpy(), dtype=bool)
 
 
 def _to_number(series: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -168,7 +168,7 @@ def true_default_probability(x: pd.DataFrame, month: np.ndarray | None = None) -
         shifted = month >= CONCEPT_DRIFT_MONTH
         # Stress: the same utilisation and debt now default more often.
         z = z + shifted * (0.45 + 1.6 * np.maximum(util - 0.5, 0) + 1.5 * np.maximum(dti - 0.35, 0))
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=float)
 
 
 def _preprocessor(scale: bool) -> ColumnTransformer:
@@ -254,7 +254,8 @@ def _develop(rng: np.random.Generator, seed: int, training_rows: int,
 
 
 def _period_end() -> dt.date:
-    return (pd.Timestamp(START) + pd.DateOffset(months=MONTHS)).date()
+    end: dt.date = (pd.Timestamp(START) + pd.DateOffset(months=MONTHS)).date()
+    return end
 
 
 def _timestamps(rng: np.random.Generator, applications: int) -> pd.DatetimeIndex:

@@ -153,4 +153,5 @@ def audit_log(store: Store, start: dt.date | None = None, end: dt.date | None = 
 
 def audit_csv(frame: pd.DataFrame) -> str:
     """CSV of the trail; cells a spreadsheet would run as a formula are quoted as text."""
-    return neutralize_formulas(frame).to_csv(index=False)
+    text: str = neutralize_formulas(frame).to_csv(index=False)
+    return text
