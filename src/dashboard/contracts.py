@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, TypedDict
 
 PREDICTION_REQUIRED = ("prediction_id", "model_id", "timestamp", "application_id", "score")
 PREDICTION_OPTIONAL = ("decision", "latency_ms")
@@ -29,3 +30,70 @@ def check_id(value: object, what: str = "model id") -> str:
             "starting with a letter or digit"
         )
     return str(value)
+
+
+# ---------------------------------------------------------------------------- events
+# Every event file holds the common fields and one kind's payload; `store.events` refuses a
+# payload key its kind does not declare, so an event's shape is this contract, not a habit.
+class EventFields(TypedDict):
+    id: str
+    kind: str
+    at: str            # ISO time (UTC, naive)
+    actor: str
+
+
+class OverridePayload(TypedDict, total=False):
+    application_id: str
+    model_id: str
+    from_decision: str | None
+    to_decision: str
+    reason: str
+    role: str
+
+
+class PolicyPayload(TypedDict, total=False):
+    model_id: str
+    cutoff: float
+    review_from: float | None
+    previous: dict[str, Any]         # cutoff, review_from, version replaced
+    rationale: str
+    effective_at: str
+    role: str
+
+
+class PromotionPayload(TypedDict, total=False):
+    model_id: str
+    previous_champion: str | None
+    rationale: str
+    role: str
+
+
+class AssumptionsPayload(TypedDict, total=False):
+    values: dict[str, float]         # every value that differs from the file, after the change
+    changed: dict[str, float]
+    previous: dict[str, float]
+    note: str
+    role: str
+
+
+class RegistrationPayload(TypedDict, total=False):
+    model_id: str
+    version: str
+    role: str
+    replaced: bool
+
+
+class AuditPayload(TypedDict, total=False):
+    role: str | None
+    action: str
+    model_id: str | None
+    application_id: str | None
+    detail: dict[str, str | None]
+
+
+EventPayload = (OverridePayload | PolicyPayload | PromotionPayload | AssumptionsPayload | RegistrationPayload
+                | AuditPayload)
+EVENT_PAYLOADS: dict[str, type] = {
+    "override": OverridePayload, "policy": PolicyPayload, "promotion": PromotionPayload,
+    "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload,
+}

@@ -321,3 +321,13 @@ def test_rollup_load_racing_a_writer_reads_again(store_copy: Store, monkeypatch:
     assert calls == ["daily", "daily"]
 
 
+
+
+def test_an_event_field_its_kind_does_not_declare_is_refused(empty_store: Store) -> None:
+    from dashboard.store import StoreError
+
+    with pytest.raises(StoreError, match="a policy event has no field cutof"):
+        empty_store.append_event("policy", {"model_id": "m", "cutof": 0.2}, actor="u")
+    assert empty_store.read_events("policy") == []
+    event = empty_store.append_event("policy", {"model_id": "m", "cutoff": 0.2}, actor="u")
+    assert {"id", "kind", "at", "actor", "model_id", "cutoff"} == set(event)

@@ -8,9 +8,11 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from dashboard.contracts import EVENT_PAYLOADS
+from dashboard.store.errors import StoreError
 from dashboard.store.files import write_json_atomic
 from dashboard.store.layout import Layout
 
@@ -22,9 +24,15 @@ class EventLog:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
 
-    def append(self, kind: str, payload: dict[str, Any], actor: str = "system",
+    def append(self, kind: str, payload: Mapping[str, Any], actor: str = "system",
                at: dt.datetime | None = None) -> dict[str, Any]:
-        """Write one immutable event file and return the event."""
+        """Write one immutable event file and return the event; a payload key its kind does not
+        declare (contracts.EVENT_PAYLOADS) is refused before anything is written."""
+        declared = EVENT_PAYLOADS.get(kind)
+        if declared is not None:
+            unknown = sorted(set(payload) - set(declared.__annotations__))
+            if unknown:
+                raise StoreError(f"a {kind} event has no field {', '.join(unknown)} (contracts.{declared.__name__})")
         when = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         event = {"id": uuid.uuid4().hex, "kind": kind, "at": when.isoformat(timespec="microseconds"),
                  "actor": actor, **payload}
