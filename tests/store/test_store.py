@@ -195,13 +195,13 @@ def test_events_are_immutable_and_ordered(empty_store: Store) -> None:
 
 
 def test_concurrent_events_all_stored(empty_store: Store) -> None:
-    threads = [threading.Thread(target=empty_store.append_event, args=("override", {"k": i}))
+    threads = [threading.Thread(target=empty_store.append_event, args=("override", {"reason": str(i)}))
                for i in range(20)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(e["k"] for e in empty_store.read_events("override")) == list(range(20))
+    assert sorted(int(e["reason"]) for e in empty_store.read_events("override")) == list(range(20))
 
 
 def test_model_ids_cannot_escape_the_store(empty_store: Store) -> None:
