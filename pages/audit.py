@@ -5,9 +5,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.store.audit import audit_csv, audit_log
 from dashboard.ui import data
-from dashboard.ui.auth import audit, can
+from dashboard.ui.auth import audit, audit_csv, audit_log, can
 
 st.title("Audit trail")
 if not can("view_audit"):

@@ -3,18 +3,22 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.comparison import compute_tradeoff, compute_tradeoff_sentences
-from dashboard.store.challengers import data_window
-from dashboard.store.files import LockTimeout
-from dashboard.store.registry import PROMOTERS, PromotionError, promote, promotion_history
 from dashboard.ui import data
 from dashboard.ui.challengers import (
     CARD_CUTOFF,
+    PROMOTERS,
     SAME_POLICY,
+    LockTimeout,
+    PromotionError,
+    compute_tradeoff,
+    compute_tradeoff_sentences,
+    data_window,
     explain_summary,
     load_comparison_cached,
     load_explainability,
     load_psi_cached,
+    promote,
+    promotion_history,
     render_explainability,
     render_history,
     render_metrics,

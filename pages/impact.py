@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard.analytics.impact import POINTS
 from dashboard.ui import data
 from dashboard.ui.impact import (
+    POINTS,
     config_signature,
     load_impact_cached,
     load_span_cached,

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard.analytics.model_card import compute_card_markdown, compute_missing_fields
 from dashboard.ui import data
 from dashboard.ui.model_cards import (
+    compute_card_markdown,
+    compute_missing_fields,
     load_live_facts_cached,
     render_card,
     render_live_facts,

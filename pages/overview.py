@@ -5,14 +5,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.overview import (
+from dashboard.ui import data
+from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
+from dashboard.ui.overview import (
     compute_model_table,
     compute_period_summary,
     compute_trend,
     describe_age,
 )
-from dashboard.ui import data
-from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
 from dashboard.ui.overview_charts import vega_bad_rate_maturity, vega_volume_approval
 from dashboard.ui.performance import (
     config_key,

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.estimation import ESTIMATE_LIMITATION, auc_standard_error
-from dashboard.store.performance import MIN_RANKING_BADS
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_volume_approval
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.performance import (
+    ESTIMATE_LIMITATION,
+    MIN_RANKING_BADS,
+    auc_standard_error,
     config_key,
     load_alert_config_safe,
     load_performance_cached,

@@ -3,17 +3,17 @@ and fairness move together; backtest it, apply it as a new policy version."""
 
 import streamlit as st
 
-from dashboard.analytics.fairness import compute_adverse_impact
-from dashboard.analytics.thresholds import (
+from dashboard.ui import data
+from dashboard.ui import thresholds as ui
+from dashboard.ui.session import current_role, current_user
+from dashboard.ui.thresholds import (
     ThresholdError,
     check_lever,
+    compute_adverse_impact,
     compute_fairness,
     compute_money_basis,
     compute_threshold_figures,
 )
-from dashboard.ui import data
-from dashboard.ui import thresholds as ui
-from dashboard.ui.session import current_role, current_user
 
 st.title("Thresholds")
 store = data.get_store()

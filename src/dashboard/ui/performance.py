@@ -8,8 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
-from dashboard.store import open_store as _store_at
-from dashboard.store.performance import (
+from dashboard.analytics.estimation import (  # noqa: F401 - for pages/performance.py, which imports only ui/
+    ESTIMATE_LIMITATION,
+    auc_standard_error,
+)
+from dashboard.services.performance import (
+    MIN_RANKING_BADS,  # noqa: F401 - for pages/performance.py, which imports only ui/
     PerformanceView,
     alert_model_ids,
     alerts_config_path,
@@ -17,6 +21,7 @@ from dashboard.store.performance import (
     load_alert_config,
     load_performance,
 )
+from dashboard.services.stores import open_store as _store_at
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
 DEFAULT_REFRESH = 10   # seconds between live refreshes unless DASHBOARD_REFRESH_SECONDS says otherwise

@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterator
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard.store import open_store, resolve_store_path
-from dashboard.store.layout import TABLE_KINDS
-from dashboard.store.registry import champion_id
+from dashboard.services.registry import champion_id
+from dashboard.services.stores import open_store, resolve_store_path, warm_rollup_tables
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -155,10 +154,7 @@ def warm_store() -> None:
     """Load every rollup table of the process's store handle, one table at a time, so a page's
     own query never waits long behind it. A store that cannot be opened is left to the pages."""
     try:
-        store = open_store(resolve_store_path())
-        for kind in TABLE_KINDS:
-            _wait_for_idle()
-            store.refresh([kind])
+        warm_rollup_tables(open_store(resolve_store_path()), _wait_for_idle)
     except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
         return
 

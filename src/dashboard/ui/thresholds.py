@@ -16,23 +16,25 @@ from dashboard.analytics.thresholds import (
     ThresholdBins,
     ThresholdError,
     ThresholdFigures,
+    check_lever,  # noqa: F401 - check_lever, compute_money_basis: for pages/thresholds.py (imports only ui/)
     compute_backtest,
     compute_calibration_gap,
     compute_fairness,
     compute_fairness_curves,
+    compute_money_basis,  # noqa: F401
     compute_profit_optimal,
     compute_selection_note,
     compute_threshold_curves,
     compute_threshold_figures,
     describe_sources,
 )
-from dashboard.store.assumptions import (
+from dashboard.services.assumptions import (
     assumptions_history,
     assumptions_in_force,
     change_assumptions,
 )
-from dashboard.store.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
-from dashboard.store.thresholds import load_score_dates, load_threshold_bins
+from dashboard.services.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
+from dashboard.services.thresholds import load_score_dates, load_threshold_bins
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct
