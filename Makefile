@@ -39,11 +39,13 @@ chromium:
 test: dev chromium
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_layers.py
 	$(BIN)/python -m pytest -q
 
 lint: dev
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_layers.py
 
 sample: venv
 	$(BIN)/dashboard sample --out data/sample
