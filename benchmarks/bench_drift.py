@@ -112,7 +112,7 @@ def main() -> int:
         "ratio_evidently_sample_over_ours": ev_med / med,
         "note": ("ours: all feature, score and concept statistics from rollups (cost grows with days x bins, not "
                  "rows); Evidently: DataDriftPreset on random samples of the same windows (features + score). "
-                 "Evidently at 1M+1M took 124-142 s on this machine (DESIGN.md section 7)."),
+                 "Evidently at 1M+1M took 124-142 s on this machine."),
         "verdict": first.recommendation.to_dict(),
     }
     out = ROOT / "benchmarks" / "results" / f"drift-{result['date']}.json"

@@ -1,4 +1,4 @@
-"""The data contracts of DESIGN section 4: column names, kinds and the id rule."""
+"""The data contracts (docs/ARCHITECTURE.md, "Contracts"): column names, kinds and the id rule."""
 
 from __future__ import annotations
 

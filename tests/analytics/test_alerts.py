@@ -13,7 +13,10 @@ from dashboard.analytics.alerts import (
     parse_alert_config,
     parse_alert_config_toml,
 )
-from dashboard.store.performance import DEFAULT_ALERTS_CONFIG, load_alert_config
+from dashboard.settings import CONFIG_DIR
+from dashboard.store.performance import load_alert_config
+
+DEFAULT_ALERTS_CONFIG = CONFIG_DIR / "alerts.toml"
 
 
 def _summary(**overrides: list) -> pd.DataFrame:  # type: ignore[type-arg]

@@ -271,8 +271,9 @@ def test_targets_not_set_show_no_target(tiny_store: Store) -> None:
                          targets=Targets())
     assert result.scorecard is not None
     statuses = {k: f.status for k, f in result.scorecard.figures.items()}
-    # the default smallest group (30) leaves the adverse impact ratio without data here
-    assert statuses.pop("adverse_impact_ratio") == "no data"
+    # the default smallest group (30) leaves the adverse impact ratio unreadable here, and it says why
+    assert statuses.pop("adverse_impact_ratio") == "n/a"
+    assert "fewer than two groups with at least 30" in result.scorecard.figures["adverse_impact_ratio"].unreadable
     assert set(statuses.values()) == {"no target"}
     assert any("No targets are set" in w for w in result.warnings)
 

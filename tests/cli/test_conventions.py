@@ -8,11 +8,10 @@ the parser.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -122,13 +121,14 @@ def _help_paths() -> list[tuple[str, ...]]:
 
 @pytest.mark.parametrize("path", _help_paths(), ids=lambda p: " ".join(p) or "dashboard")
 def test_help_is_fast(tmp_path: Path, path: tuple[str, ...]) -> None:
-    times = []
-    for _ in range(3):   # the median, so one slow run on a busy machine does not fail it
-        start = time.perf_counter()
-        done = _dashboard([*path, "--help"], tmp_path)
-        times.append(time.perf_counter() - start)
-        assert done.returncode == 0, done.stderr
-    assert statistics.median(times) < 0.5, times
+    # CPU seconds of the process, not wall time: what --help costs, whatever else the shared
+    # machine runs (wall time, about 0.1 s, is in the benchmarks).
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = _dashboard([*path, "--help"], tmp_path)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 0, done.stderr
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < 0.5, cpu
     assert "Exit status" in done.stdout
 
 

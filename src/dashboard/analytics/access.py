@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard.contracts import ROLES
+from dashboard.errors import DashboardError
 from dashboard.models.card import ModelCard
 
 # When one identity maps to several roles, the first of this order wins. Roles are not
@@ -49,7 +50,7 @@ ACTION_LABELS = {
 MASK = "•••• (masked)"
 
 
-class RoleMappingError(ValueError):
+class RoleMappingError(DashboardError, ValueError):
     """roles.toml is malformed; the message names the file and the key."""
 
 

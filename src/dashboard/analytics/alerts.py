@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.errors import DashboardError
+
 SEVERITIES = ("warning", "critical")
 
 
-class AlertConfigError(ValueError):
+class AlertConfigError(DashboardError, ValueError):
     """A bad value in the alert configuration, named by section and key."""
 
 

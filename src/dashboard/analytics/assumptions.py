@@ -7,12 +7,14 @@ import tomllib
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from dashboard.errors import DashboardError
+
 DEFAULT_CURRENCY = "EUR"
 DEFAULT_MIN_GROUP_SIZE = 30
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
-class AssumptionsError(ValueError):
+class AssumptionsError(DashboardError, ValueError):
     """Bad values in the business configuration, each named with its section and key."""
 
 

@@ -23,6 +23,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from dashboard.analytics.histogram import auc_from_histogram
 from dashboard.analytics.performance import MIDPOINTS, HistogramCube, compute_metrics_2d, cutoff_bin
+from dashboard.errors import DashboardError
 
 ESTIMATE_LIMITATION = (
     "The estimate assumes the score means what it meant in the reference period. It follows "
@@ -31,7 +32,7 @@ ESTIMATE_LIMITATION = (
 )
 
 
-class EstimationError(ValueError):
+class EstimationError(DashboardError, ValueError):
     """No usable reference to calibrate on; the message says what is missing."""
 
 

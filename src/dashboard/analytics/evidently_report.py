@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.errors import DashboardError
+
 MIN_ROWS = 30          # Evidently's statistical tests need a few rows per side
 MIN_LABELLED = 100     # and the classification preset a few labelled rows with both classes
 
@@ -28,7 +30,7 @@ class EvidentlyResult:
     notes: tuple[str, ...] = ()
 
 
-class EvidentlyInputError(ValueError):
+class EvidentlyInputError(DashboardError, ValueError):
     """The samples cannot be compared; the message says why."""
 
 

@@ -196,10 +196,10 @@ def scaled_target(target: Target, spec: FigureSpec, days: int) -> Target:
 def compute_status(value: float | None, target: Target | None, higher_is_better: bool,
                    unreadable: str = "") -> str:
     """on track / at risk / off track against the target; "n/a" when `unreadable` gives a reason."""
-    if value is None:
-        return "no data"
     if unreadable:
         return NOT_READABLE
+    if value is None:
+        return "no data"
     if target is None:
         return "no target"
     if higher_is_better:
@@ -454,7 +454,8 @@ def _responsibility(b: _Builder, w: WindowData, ctx: ImpactContext, a: BusinessA
           "for each protected attribute: min(group approval rate) / max(group approval rate), over groups "
           f"with at least {a.min_group_size} decided applications (numeric attributes in bands); the smallest "
           "ratio over attributes",
-          {**air_inputs, "decided applications": m.n_decided, "model": ctx.model_id})
+          {**air_inputs, "decided applications": m.n_decided, "model": ctx.model_id},
+          unreadable="" if air.value is not None else air.reason)
     period_overrides = [e for e in ctx.overrides if (d := override_day(e)) is not None
                         and period.start <= d <= period.end
                         and e.get("model_id") in (None, "", ctx.model_id)]

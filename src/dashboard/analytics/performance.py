@@ -4,7 +4,7 @@ Inputs are long frames of (period, bin, counts) read from `r_scores`; they are p
 dense period x bin matrices, and every metric is computed from those, so the cost grows
 with periods x bins and never with the number of applications.
 
-Populations (section 5 of DESIGN.md):
+Populations:
 - realized metrics use rows with a matured outcome; only granted loans ever get one, so
   the population is "approved applications whose outcome has arrived";
 - label maturity is that count over the loans granted in the period;

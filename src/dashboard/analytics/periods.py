@@ -17,10 +17,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from dashboard.errors import DashboardError
+
 SYNTAX = "YYYY-MM-DD:YYYY-MM-DD (inclusive), YYYY-MM, YYYY-Qn, last-30d or last-3m"
 
 
-class PeriodError(ValueError):
+class PeriodError(DashboardError, ValueError):
     """A window or period that cannot be read; the message says what to write instead."""
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from dashboard.errors import DashboardError
 
-class PolicyError(ValueError):
+
+class PolicyError(DashboardError, ValueError):
     pass
 
 

@@ -32,12 +32,13 @@ from dashboard.analytics.fairness import (
 )
 from dashboard.analytics.money import MONEY_COLUMNS, MoneyBasis, MoneySums, compute_money
 from dashboard.analytics.policy import validate_policy
+from dashboard.errors import DashboardError
 
 DECISION_ORDER = ("approve", "review", "decline", "none")
 CURVE_STEP = 0.001  # curves are evaluated on every score-bin edge
 
 
-class ThresholdError(ValueError):
+class ThresholdError(DashboardError, ValueError):
     """Input the lever cannot use; the message says what to change."""
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from dashboard import __version__
 from dashboard.cli._common import EXIT_BUG, EXIT_USAGE, WINDOW_HELP, fail
+from dashboard.errors import DashboardError
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _unexpected(exc: Exception) -> int:
-    """An error no command turned into a message: the store's and the system's are still the user's to fix."""
-    store = sys.modules.get("dashboard.store.store")   # loaded only when a command touched a store
-    if store is not None and isinstance(exc, store.StoreError):
+    """An error no command turned into a message: the project's own and the system's are the user's to fix."""
+    if isinstance(exc, DashboardError):   # the project's own errors: a message a person can act on
         return fail(str(exc))
     if isinstance(exc, BrokenPipeError):
         # The reader went away (`dashboard report ... | head`): stop quietly, as other tools do.

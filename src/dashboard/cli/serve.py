@@ -16,6 +16,7 @@ from typing import Any
 
 from dashboard.cli import Command
 from dashboard.cli._common import fail
+from dashboard.errors import DashboardError
 
 APP = Path(__file__).resolve().parents[3] / "app" / "streamlit_app.py"
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
@@ -30,7 +31,7 @@ def secrets_files(cwd: Path | None = None) -> list[Path]:
             APP.parent / ".streamlit" / "secrets.toml"]
 
 
-class SecretsError(ValueError):
+class SecretsError(DashboardError, ValueError):
     """secrets.toml exists but is unusable; the message names the file and the key."""
 
 

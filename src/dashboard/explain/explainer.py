@@ -21,6 +21,7 @@ import shap
 from scipy import sparse
 from scipy.special import expit, logit
 
+from dashboard.errors import DashboardError
 from dashboard.models.artifact import predict_scores
 from dashboard.models.card import ModelCard
 
@@ -37,7 +38,7 @@ LINKS = ("logit", "identity")
 LINK_LABELS = {"logit": "log-odds of the bad outcome", "identity": "probability of the bad outcome"}
 
 
-class ExplainError(ValueError):
+class ExplainError(DashboardError, ValueError):
     """A model or frame that cannot be explained; the message says why."""
 
 

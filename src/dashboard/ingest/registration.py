@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.errors import DashboardError
 from dashboard.models.artifact import ArtifactError, load_model, predict_scores
 from dashboard.models.card import CardError, parse_card_yaml
 from dashboard.store import Store
 from dashboard.store.reader import InputFileError, read_table
 
 
-class RegistrationError(ValueError):
+class RegistrationError(DashboardError, ValueError):
     pass
 
 

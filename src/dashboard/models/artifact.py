@@ -6,12 +6,14 @@ from typing import Any
 
 import skops.io as sio
 
+from dashboard.errors import DashboardError
+
 # Types the sample models need beyond what skops trusts by default; anything else in a
 # file is refused rather than loaded.
 _EXTRA_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
 
 
-class ArtifactError(ValueError):
+class ArtifactError(DashboardError, ValueError):
     """A model artifact that is not a loadable, trusted skops file."""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from dashboard.contracts import CARD_ROLES, check_id
+from dashboard.errors import DashboardError
 
 FEATURE_TYPES = ("numeric", "categorical")
 REQUIRED_FIELDS = (
@@ -19,7 +20,7 @@ RECOMMENDED_FIELDS = (
 )
 
 
-class CardError(ValueError):
+class CardError(DashboardError, ValueError):
     """A model card that cannot be used, with every problem found."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from dashboard.contracts import OUTCOME_REQUIRED, PREDICTION_OPTIONAL, PREDICTION_REQUIRED
+from dashboard.errors import DashboardError
 
 MAX_CATEGORIES = 50                  # more distinct values than this: categories are not listed
 AGE_BANDS = (25, 35, 45, 55, 65)     # the fairness pages' default bands for an attribute named like age
@@ -38,7 +39,7 @@ PERSONAL_HINTS: tuple[tuple[str, ...], ...] = (
 MEASURE_TOKENS = frozenset({"months", "month", "years", "year", "days", "day", "time", "since", "count", "changes"})
 
 
-class DraftError(ValueError):
+class DraftError(DashboardError, ValueError):
     """A log from which no card can be drafted; the message says why."""
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.errors import DashboardError
 from dashboard.models.artifact import load_model, predict_scores
 from dashboard.sample.generator import (
     FEATURE_NAMES,
@@ -36,7 +37,7 @@ from dashboard.store.registry import champion_id
 from dashboard.store.store import Store
 
 
-class SimulatorError(RuntimeError):
+class SimulatorError(DashboardError, RuntimeError):
     """The store cannot be simulated against; the message says what to do."""
 
 

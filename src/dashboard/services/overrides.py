@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dashboard.analytics.access import require_permission
+from dashboard.errors import DashboardError
 from dashboard.store.decisions import latest_overrides, override_history, write_override
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 OVERRIDE_TARGETS = ("approve", "decline")
 
 
-class OverrideError(ValueError):
+class OverrideError(DashboardError, ValueError):
     """An override that cannot be recorded; the message says what to fix."""
 
 

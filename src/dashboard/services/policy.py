@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from dashboard.analytics.policy import validate_policy
+from dashboard.errors import DashboardError
 from dashboard.store.policy import (
     policy_export,
     policy_in_force,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 POLICY_ROLES = ("data_scientist", "admin")
 
 
-class PolicyPermissionError(PermissionError):
+class PolicyPermissionError(DashboardError, PermissionError):
     """The acting role may not change policies."""
 
 

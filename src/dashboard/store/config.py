@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DEFAULT_BUSINESS_CONFIG = Path(__file__).resolve().parents[1] / "config" / "business.toml"
+from dashboard.settings import config_path
 
 
 def business_config_path() -> Path:
-    return Path(os.environ.get("DASHBOARD_BUSINESS_CONFIG") or DEFAULT_BUSINESS_CONFIG)
+    return config_path("DASHBOARD_BUSINESS_CONFIG")

@@ -15,6 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dashboard.errors import DashboardError
+
 
 def _tmp_name(target: Path) -> Path:
     # Same folder as the target so that rename is atomic; the dot hides it from globs.
@@ -54,7 +56,7 @@ def write_parquet_atomic(target: Path, table: pa.Table) -> None:
             tmp.unlink()
 
 
-class LockTimeout(RuntimeError):
+class LockTimeout(DashboardError, RuntimeError):
     pass
 
 

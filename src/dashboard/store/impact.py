@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,16 +19,16 @@ from dashboard.analytics.impact import (
     parse_targets_toml,
 )
 from dashboard.analytics.money import MONEY_COLUMNS
+from dashboard.settings import config_path
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
-DEFAULT_TARGETS = Path(__file__).resolve().parents[1] / "config" / "impact_targets.toml"
 OVERRIDE = "override"
 
 
 def impact_targets_path() -> Path:
-    return Path(os.environ.get("DASHBOARD_IMPACT_TARGETS") or DEFAULT_TARGETS)
+    return config_path("DASHBOARD_IMPACT_TARGETS")
 
 
 def load_impact_targets(path: Path | None = None) -> Targets:

@@ -1,4 +1,4 @@
-"""Where things live inside a store folder (DESIGN section 3)."""
+"""Where things live inside a store folder (docs/ARCHITECTURE.md, "The store")."""
 
 from __future__ import annotations
 

@@ -8,20 +8,18 @@ periods x score bins, never with the number of applications.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from dashboard.analytics.alerts import AlertConfig, parse_alert_config_toml
+from dashboard.settings import config_path
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
-DEFAULT_ALERTS_CONFIG = Path(__file__).resolve().parents[1] / "config" / "alerts.toml"
-
 
 def alerts_config_path() -> Path:
-    return Path(os.environ.get("DASHBOARD_ALERTS_CONFIG") or DEFAULT_ALERTS_CONFIG)
+    return config_path("DASHBOARD_ALERTS_CONFIG")
 
 
 def load_alert_config(path: Path | None = None) -> AlertConfig:

@@ -10,11 +10,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dashboard.errors import DashboardError
+
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".json": "jsonl"}
 
 
-class InputFileError(ValueError):
+class InputFileError(DashboardError, ValueError):
     """A whole file that cannot be read; the message says what to do."""
 
     def __init__(self, path: Path | str, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboard.errors import DashboardError
 from dashboard.store.files import exclusive_lock
 from dashboard.store.store import Store
 
@@ -30,7 +31,7 @@ def champion_id(store: Store) -> str | None:
 LOCK_WAIT = 120.0  # seconds to wait for a running ingest before giving up
 
 
-class PromotionError(ValueError):
+class PromotionError(DashboardError, ValueError):
     """A promotion that cannot go ahead; the message says why."""
 
 

@@ -39,8 +39,10 @@ from dashboard.analytics.binning import (
     latency_bin,
 )
 from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec, compute_group_spec
+from dashboard.errors import DashboardError
 from dashboard.models.artifact import load_model
 from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
+from dashboard.settings import store_path_text
 from dashboard.store.files import (
     exclusive_lock,
     write_bytes_atomic,
@@ -57,7 +59,6 @@ from dashboard.store.layout import (
     Layout,
 )
 
-DEFAULT_STORE = "var/store"
 PART_GLOB = "part-*.parquet"  # data files; temporary files start with a dot and never match
 NEW_PREFIX = ".new-"  # a data file written but not yet renamed into place
 UNVERSIONED_EVENTS = frozenset({"audit"})
@@ -72,13 +73,13 @@ Progress = Callable[[int, int], None]
 RollupChunk = tuple[str, list[str], dict[str, pa.Table | None]]  # model, days, table per kind
 
 
-class StoreError(RuntimeError):
+class StoreError(DashboardError, RuntimeError):
     """A store operation that cannot go ahead; the message says why."""
 
 
 def resolve_store_path(value: str | os.PathLike[str] | None = None) -> Path:
     """--store beats DASHBOARD_STORE beats the default var/store."""
-    chosen = value or os.environ.get("DASHBOARD_STORE") or DEFAULT_STORE
+    chosen = value or store_path_text()
     return Path(chosen).expanduser().resolve()
 
 

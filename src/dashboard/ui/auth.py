@@ -8,7 +8,6 @@ a banner, and lets the user pick a role.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from dashboard.services.audit import (  # noqa: F401 - audit_csv, audit_log: for
     record_audit,
 )
 from dashboard.services.stores import StoreError
+from dashboard.settings import config_path
 from dashboard.ui.data import get_store
 from dashboard.ui.navigation import PageSpec
 from dashboard.ui.session import (
@@ -43,7 +43,6 @@ from dashboard.ui.session import (
     set_identity,
 )
 
-DEFAULT_ROLES_FILE = Path(__file__).resolve().parents[1] / "config" / "roles.toml"
 LOCAL, OIDC = "local", "oidc"
 
 
@@ -61,7 +60,7 @@ class Identity:
 
 
 def roles_file() -> Path:
-    return Path(os.environ.get("DASHBOARD_ROLES_FILE") or DEFAULT_ROLES_FILE)
+    return config_path("DASHBOARD_ROLES_FILE")
 
 
 def load_role_mapping(path: Path | None = None) -> RoleMapping:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import streamlit as st
 
@@ -22,17 +20,13 @@ from dashboard.services.performance import (
     load_performance,
 )
 from dashboard.services.stores import open_store as _store_at
+from dashboard.settings import refresh_seconds
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
-DEFAULT_REFRESH = 10   # seconds between live refreshes unless DASHBOARD_REFRESH_SECONDS says otherwise
 
 
 def refresh_default() -> int:
-    try:
-        value = int(os.environ.get("DASHBOARD_REFRESH_SECONDS", DEFAULT_REFRESH))
-    except ValueError:
-        return DEFAULT_REFRESH
-    return min(max(value, 2), 3600)
+    return refresh_seconds()
 
 
 def config_key() -> str:

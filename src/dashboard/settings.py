@@ -1,0 +1,78 @@
+"""Every environment variable and configuration file the dashboard reads, in one place.
+
+Each setting has its name, default and help; modules ask here instead of reading
+`os.environ` themselves, and the README's configuration table is checked against SETTINGS
+(tests/test_settings.py).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str          # a path relative to the package's config folder, a number or a folder
+    help: str
+    is_config_file: bool = False
+
+    def default_text(self) -> str:
+        return f"src/dashboard/config/{self.default}" if self.is_config_file else self.default
+
+
+SETTINGS: dict[str, Setting] = {s.env: s for s in (
+    Setting("DASHBOARD_STORE", "var/store",
+            "the store folder every command and the app use (each command also takes --store DIR)"),
+    Setting("DASHBOARD_BUSINESS_CONFIG", "business.toml",
+            "business assumptions: currency, loan amount, margin, loss given default, review and serving "
+            "costs, baseline policy, capital, the smallest protected group counted in a fairness ratio",
+            is_config_file=True),
+    Setting("DASHBOARD_ALERTS_CONFIG", "alerts.toml", "alert rules and their thresholds", is_config_file=True),
+    Setting("DASHBOARD_IMPACT_TARGETS", "impact_targets.toml", "the Impact scorecard's targets",
+            is_config_file=True),
+    Setting("DASHBOARD_ROLES_FILE", "roles.toml", "who gets which role after an OpenID Connect login",
+            is_config_file=True),
+    Setting("DASHBOARD_REFRESH_SECONDS", "10",
+            "seconds between live refreshes of Overview and Performance (2 to 3600)"),
+)}
+
+
+def env_value(name: str) -> str | None:
+    """The environment's value of a known setting (None when unset or empty)."""
+    if name not in SETTINGS:
+        raise KeyError(f"unknown setting {name}")
+    return os.environ.get(name) or None
+
+
+def config_path(name: str) -> Path:
+    """A configuration file: the environment's path, else the packaged default."""
+    setting = SETTINGS[name]
+    if not setting.is_config_file:
+        raise KeyError(f"{name} is not a configuration file")
+    return Path(env_value(name) or CONFIG_DIR / setting.default)
+
+
+def store_path_text() -> str:
+    return env_value("DASHBOARD_STORE") or SETTINGS["DASHBOARD_STORE"].default
+
+
+def refresh_seconds() -> int:
+    """The live refresh interval, clamped to 2..3600 s; a non-number gives the default."""
+    default = int(SETTINGS["DASHBOARD_REFRESH_SECONDS"].default)
+    try:
+        value = int(env_value("DASHBOARD_REFRESH_SECONDS") or default)
+    except ValueError:
+        return default
+    return min(max(value, 2), 3600)
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from SETTINGS."""
+    rows = ["| environment variable | default | what it sets |", "|---|---|---|"]
+    rows += [f"| `{s.env}` | `{s.default_text()}` | {s.help} |" for s in SETTINGS.values()]
+    return "\n".join(rows)
