@@ -49,18 +49,18 @@ if span is None:
 first_day, last_day = span
 DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), last_day + dt.timedelta(days=366)
 
-training = card.training_window
 has_reference = store.read_reference(model_id) is not None
-options = (["Training data (model card)"] if has_reference else []) + ["Dates from the logs"]
+options = (["Reference data registered with the model"] if has_reference else []) + ["Dates from the logs"]
 left, right = st.columns(2)
+reference_caption = None
 with left:
     mode = st.radio("Reference", options, horizontal=True, key="drift_ref_mode",
-                    help="The training data is the model's stored reference sample from its card's training "
-                         "window (the logs do not reach back that far). Or compare any two periods of the logs.")
+                    help="The reference data given to `dashboard register-model --reference` (labelled as the "
+                         "training window only when its own dates lie inside the card's training window), or any "
+                         "period of the logs.")
     if mode == options[0] and has_reference:
         reference = None
-        st.caption(f"Training window {training[0]} to {training[1]}." if training else
-                   "The model's stored reference data.")
+        reference_caption = st.empty()  # filled with what the reference is, once the report says
     else:
         if not has_reference:
             st.caption("This model was registered without reference data: pick a reference period of the logs.")
@@ -87,6 +87,8 @@ if problems:
 
 report = load_drift_report_cached(path, version, model_id, ref_window, cur_window)
 feats = report.features
+if reference_caption is not None:
+    reference_caption.caption(report.reference_label[0].upper() + report.reference_label[1:] + ".")
 if report.score["n_cur"] == 0 and (feats.empty or feats["n_cur"].sum() == 0):
     st.info(f"The current window {cur_window[0]} to {cur_window[1]} holds no predictions of {model_id}; "
             f"its logs cover {first_day} to {last_day}.")
@@ -125,8 +127,8 @@ m3.metric("Realized / expected bad rate", f"{fmt_pct(cur['observed_rate'])} / {f
 m4.metric("AUC on matured labels", "n/a" if cur["auc"] is None else f"{cur['auc']:.3f}",
           None if cur["auc"] is None or concept["baseline_auc"] is None
           else f"{cur['auc'] - concept['baseline_auc']:+.3f} vs baseline",
-          help="Baseline: the reference's labelled rows (for the training data: rows scored below the cutoff, "
-               "like the approved population the logs label).")
+          help="Baseline: the reference's labelled rows (for the reference data registered with the model: rows "
+               "scored below the cutoff, like the approved population the logs label).")
 for message in report.messages:
     st.info(message)
 
@@ -138,9 +140,11 @@ tabs = st.tabs(["Features", "PSI heatmap", "Drill-down", "Prediction drift", "Co
 with tabs[0]:
     st.caption("Sorted by drift impact: drift (PSI, or the missing-share change when larger) x the feature's share "
                "of mean |SHAP| on the reference data. PSI on 10 reference deciles (credit convention: < 0.1 "
-               "stable, 0.1-0.25 watch, > 0.25 shifted); JS, KS and Wasserstein on the 100 reference-quantile bins "
-               "of non-missing values; chi-square for categorical features. With tens of thousands of rows tiny "
-               "differences are significant: read p-values with the effect sizes.")
+               "stable, 0.1-0.25 watch, > 0.25 shifted); JS and KS on the 100 reference-quantile bins of "
+               "non-missing values; Wasserstein from those bins cut finer where they are wide and beyond the "
+               "reference's outer edges, with where the rows sit inside each (within 5% of the distance on the raw "
+               "rows, heavy tails included); chi-square for categorical features. With tens of thousands of rows tiny differences "
+               "are significant: read p-values with the effect sizes.")
     shown = feats[["feature", "type", "status", "psi", "js", "ks", "ks_pvalue", "wasserstein", "wasserstein_norm",
                    "chi2", "chi2_pvalue", "missing_ref", "missing_cur", "missing_change", "importance", "impact",
                    "n_ref", "n_cur", "note"]]

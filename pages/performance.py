@@ -18,6 +18,7 @@ from dashboard.ui.performance import (
     render_live_controls,
 )
 from dashboard.ui.performance_charts import (
+    latency_caption,
     plotly_calibration,
     plotly_confusion,
     plotly_latency,
@@ -187,7 +188,7 @@ def render_body() -> None:
                 st.info("These logs carry no `latency_ms`: no latency figures.")
             else:
                 st.plotly_chart(plotly_latency(p, rules["latency_p95"].warning), width="stretch")
-                st.caption("Percentiles from the latency rollup (20 bins per decade, upper edges: up to ~12% high).")
+                st.caption(latency_caption(p))
     with tab_table:
         cols = ["period", "applications", "approval_rate", "granted", "labelled", "label_maturity", "bad_rate",
                 "auc", "ks", "gini", "brier", "precision", "recall", "expected_auc", "expected_bad_rate",

@@ -10,13 +10,13 @@ from sklearn.metrics import roc_auc_score
 from dashboard.analytics.binning import score_bin
 from dashboard.analytics.estimation import (
     EstimationError,
-    auc_standard_error,
     compute_expected_metrics,
     compute_validation,
     estimate_population,
     fit_calibration,
     pool_cube,
 )
+from dashboard.analytics.histogram import auc_standard_error
 from dashboard.analytics.performance import compute_cube
 from dashboard.services.performance import load_performance
 from dashboard.store import Store

@@ -113,9 +113,10 @@ def build_tiny_store(root: Path) -> Store:
     return store
 
 
-def _latency_upper_ms(ms: float) -> float:
-    """The upper edge of the log-spaced latency bin holding `ms` (20 bins per decade from 0.1 ms)."""
-    return 10 ** ((math.floor((math.log10(ms) + 1) * 20) + 1) / 20 - 1)
+def _latency_bin_middle_ms(ms: float) -> float:
+    """The geometric middle of the log-spaced latency bin holding `ms` (200 bins per decade from
+    1 microsecond): within 0.6% of `ms`."""
+    return 10 ** ((math.floor((math.log10(ms) + 3) * 200) + 0.5) / 200 - 3)
 
 
 def expected_tiny() -> dict[str, float]:
@@ -134,7 +135,7 @@ def expected_tiny() -> dict[str, float]:
     approved_amount = 10000 + 20000 + 8000 + 2 * amount
     # Time: 7 automatic decisions share the latency distribution of April's 8 scores; the median
     # lands on the 5th smallest latency (50 ms), p95 on the review (manual turnaround).
-    median = A.automated_turnaround_seconds + _latency_upper_ms(50) / 1000
+    median = A.automated_turnaround_seconds + _latency_bin_middle_ms(50) / 1000
     ref = np.zeros(1000)
     cur = np.zeros(1000)
     for _, ts, score, *_ in ROWS:

@@ -129,17 +129,48 @@ def test_calibration_curve_of_calibrated_scores_follows_the_diagonal() -> None:
     np.testing.assert_allclose(curve["observed"], curve["predicted"], atol=0.01)
 
 
-def test_latency_percentiles_are_within_one_bin_of_numpy() -> None:
+def _latency_frame(lat: np.ndarray, bins: np.ndarray | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame({"period": pd.Timestamp("2026-01-01"), "bin": latency_bin(lat) if bins is None else bins,
+                          "n": 1})
+    return frame.groupby(["period", "bin"], as_index=False)["n"].sum()
+
+
+@pytest.mark.parametrize("case", ["lognormal", "whole milliseconds with zeros", "heavy tail", "two modes",
+                                  "three rows", "one row"])
+def test_latency_percentiles_are_within_the_bound_of_numpy(case: str) -> None:
     rng = np.random.default_rng(5)
-    lat = rng.lognormal(3.4, 0.35, 50_000)
-    frame = pd.DataFrame({"period": pd.Timestamp("2026-01-01"), "bin": latency_bin(lat), "n": 1})
-    frame = frame.groupby(["period", "bin"], as_index=False)["n"].sum()
-    out = compute_latency_percentiles(frame)
-    for q, col in ((50, "p50"), (95, "p95")):
-        exact = np.percentile(lat, q)
-        assert exact <= out[col].iloc[0] <= exact * 10 ** (1 / 20) * 1.001
-    assert out["requests"].iloc[0] == 50_000
-    assert compute_latency_percentiles(frame.iloc[0:0]).empty
+    lat = {"lognormal": lambda: rng.lognormal(3.4, 0.35, 50_000),
+           "whole milliseconds with zeros": lambda: np.round(rng.exponential(3.0, 20_000)),
+           "heavy tail": lambda: (rng.pareto(1.3, 30_000) + 1) * 8.0,
+           "two modes": lambda: np.r_[rng.normal(12, 1, 9_000), rng.normal(480, 40, 1_000)],
+           "three rows": lambda: np.array([4.0, 9.5, 250.0]),
+           "one row": lambda: np.array([17.3])}[case]()
+    out = compute_latency_percentiles(_latency_frame(lat))
+    for q, col in ((0.5, "p50"), (0.95, "p95")):
+        exact = float(np.quantile(lat, q))
+        if exact < 0.001:  # under 1 microsecond: the first bin, [0, 1 us)
+            assert out[col].iloc[0] < 0.001
+        else:
+            assert out[col].iloc[0] == pytest.approx(exact, rel=10 ** (1 / 200) - 1)  # 1.16%, under 2%
+    assert out["requests"].iloc[0] == len(lat)
+    assert out["latency_note"].isna().all()
+    assert compute_latency_percentiles(_latency_frame(lat).iloc[0:0]).empty
+
+
+def test_latency_of_a_rollup_written_before_is_the_upper_bin_edge_with_a_note() -> None:
+    """Bins numbered below 10,000 are the old 20-per-decade ones (from 0.1 ms): the percentile is the
+    upper edge of its bin, at or above the true one and within one 12% bin, and says so; a period
+    holding old and new days is read on the old bins."""
+    rng = np.random.default_rng(8)
+    lat = rng.lognormal(3.7, 0.2, 5_000)
+    old_bins = np.floor((np.log10(np.clip(lat, 0.1, 1e7)) + 1) * 20).astype(int)  # the old numbering
+    half = len(lat) // 2
+    for bins in (old_bins, np.r_[old_bins[:half], latency_bin(lat[half:])]):
+        out = compute_latency_percentiles(_latency_frame(lat, bins))
+        for q, col in ((0.5, "p50"), (0.95, "p95")):
+            exact = float(np.quantile(lat, q))
+            assert exact <= out[col].iloc[0] <= exact * 10 ** (1 / 20)
+        assert "rollup rebuild" in out["latency_note"].iloc[0]
 
 
 def test_cutoff_in_force_follows_the_policy_history() -> None:

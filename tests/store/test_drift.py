@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.analytics.binning import assign_feature_bins
+from dashboard.analytics.binning import assign_feature_bins, compute_feature_histogram
 from dashboard.analytics.drift import SHIFTED, STABLE, compute_drift_report, compute_psi_by_period
 from dashboard.store import Store
 from dashboard.store.drift import (
@@ -41,8 +41,12 @@ def test_window_histograms_equal_raw_rows(small_store: Store) -> None:
     for name in names:
         idx = assign_feature_bins(raw[name], bins[name])
         v, n = np.unique(idx, return_counts=True)
-        got = hist[hist["feature"] == name].set_index("bin")["n"]
+        got = hist[hist["feature"] == name].groupby("bin")["n"].sum()
         assert dict(zip(v.tolist(), n.tolist(), strict=True)) == {int(k): int(c) for k, c in got.items()}
+        # The sub-bins and summed positions too: what the pure function gives on the raw rows.
+        cells = hist[hist["feature"] == name][["bin", "sub", "n", "pos_sum"]].astype("int64").reset_index(drop=True)
+        expected = compute_feature_histogram(raw[name], bins[name]).astype("int64")
+        pd.testing.assert_frame_equal(cells, expected[["bin", "sub", "n", "pos_sum"]])
 
 
 def test_samples_are_bounded_and_carry_labels(small_store: Store) -> None:

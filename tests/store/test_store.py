@@ -28,7 +28,7 @@ def _rollup_tables(store: Store) -> dict[str, pd.DataFrame]:
     out = {}
     for kind in ROLLUPS:
         frame = store.read_rollup(kind)
-        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "bin", "application_id")
+        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "bin", "sub", "application_id")
                 if c in frame]
         out[kind] = frame.sort_values(keys).reset_index(drop=True)
     return out

@@ -22,6 +22,11 @@ def test_page_shows_verdict_features_and_charts(small_store_dir: Path) -> None:
     assert len(table) == 18
     assert [t.label for t in at.tabs][:3] == ["Features", "PSI heatmap", "Drill-down"]
     assert at.selectbox(key="drift_feature").options
+    # The sample's training.parquet is dated inside its card's training window: said so, with its own dates.
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Training window 2023-01-01 to 2024-12-31 (training.parquet: 6,000 rows dated ")
+               for c in captions)
+    assert any("reference: training window 2023-01-01 to 2024-12-31" in b for b in boxes)
 
 
 def test_reference_after_current_and_empty_window(small_store_dir: Path) -> None:

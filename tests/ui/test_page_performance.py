@@ -28,6 +28,10 @@ def test_page_shows_realized_and_estimated_performance(small_store_dir: Path) ->
     captions = " ".join(c.value for c in at.caption)
     assert "only on approved applications whose outcome has matured" in captions
     assert "Cutoff in force" in captions
+    at.session_state["perf_tab"] = "Latency"
+    at.run()
+    assert errors(at) == []
+    assert any("bins per decade: within 1.2% of the raw latencies' percentile" in c.value for c in at.caption)
     assert [s.value for s in at.subheader] == ["Alerts"]
     assert at.toggle(key="perf_live").value is True
     assert at.number_input(key="perf_interval").value == 10

@@ -4,11 +4,16 @@ Feature histograms are counts per reference bin (numeric: 100 reference-quantile
 categorical: one bin per category plus "unseen"; bin -1 = missing). Distribution
 statistics compare the non-missing values; the missing share is compared on its own.
 PSI follows the credit convention on 10 reference deciles merged from the fine bins.
+Numeric rows may also carry `sub` (parts of wide bins, and sub-bins beyond the outer edges) and
+`pos_sum` (where the rows sit inside their sub-bin), which the Wasserstein distance uses; the
+other statistics add the sub-bins into their bin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +22,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dashboard.analytics.binning import NULL_BIN, SCORE_BINS, feature_bin_centers
-from dashboard.analytics.histogram import PSI_EPS, auc_from_histogram, decile_psi, js_distance, psi
+from dashboard.analytics.binning import (
+    NULL_BIN,
+    POSITION_UNITS,
+    SCORE_BINS,
+    feature_bin_centers,
+    feature_bin_intervals,
+    feature_cell_starts,
+    feature_cells,
+)
+from dashboard.analytics.histogram import (
+    PSI_EPS,
+    auc_from_histogram,
+    auc_standard_error,
+    decile_psi,
+    js_distance,
+    moments_from_bin_moments,
+    psi,
+    wasserstein_from_bin_moments,
+)
 from dashboard.analytics.performance import as_datetime
 
 STABLE, WATCH, SHIFTED = "stable", "watch", "shifted"
@@ -79,6 +101,7 @@ class DriftReport:
     concept: dict[str, Any]
     recommendation: Recommendation
     messages: list[str] = field(default_factory=list)
+    reference_info: dict[str, Any] = field(default_factory=dict)  # what the reference is (see load_drift_inputs)
 
     @property
     def drifted(self) -> bool:
@@ -87,26 +110,41 @@ class DriftReport:
         return shifted or self.score.get("status") == SHIFTED or self.recommendation.action == "retrain"
 
     def to_dict(self) -> dict[str, Any]:
-        feats = self.features.replace({np.nan: None}).to_dict(orient="records")
-        return {"model_id": self.model_id, "reference": self.reference_label, "current": self.current_label,
-                "drifted": self.drifted, "recommendation": self.recommendation.to_dict(),
-                "features": feats, "score": _jsonable(self.score), "concept": _jsonable(self.concept),
-                "calibration_by_band": self.calibration.replace({np.nan: None}).to_dict(orient="records"),
-                "messages": list(self.messages)}
+        """Plain JSON data (no NaN, no numpy or pandas objects): what `report drift --format json` prints."""
+        return to_plain({"model_id": self.model_id, "reference": self.reference_label,
+                         "reference_data": self.reference_info, "current": self.current_label,
+                         "drifted": self.drifted, "recommendation": self.recommendation.to_dict(),
+                         "features": self.features, "score": self.score, "concept": self.concept,
+                         "calibration_by_band": self.calibration, "messages": list(self.messages)})
 
 
-def _jsonable(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
+    """`value` as plain JSON data: frames as lists of records, missing and non-finite numbers as
+    None, dates as ISO text (a day when there is no time of day)."""
+    if isinstance(value, pd.DataFrame):
+        return [to_plain(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, (pd.Series, pd.Index, np.ndarray)):
+        return [to_plain(v) for v in value.tolist()]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_plain(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
         return int(value)
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return str(value)[:10]
-    return value
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    return str(value)
 
 
 def psi_status(value: float | None, thresholds: DriftThresholds = DriftThresholds()) -> str:
@@ -172,17 +210,57 @@ def chi_square(ref: np.ndarray, cur: np.ndarray) -> tuple[float | None, float | 
     return float(result.statistic), float(result.pvalue)
 
 
-def _wasserstein(spec: Mapping[str, Any], ref: np.ndarray, cur: np.ndarray) -> tuple[float | None, float | None]:
-    """Earth mover's distance with each bin's mass at its center; also scaled by the reference std."""
+def _has_positions(hist: pd.DataFrame) -> bool:
+    """True when every numeric row says where its values sit (rollups written before do not)."""
+    return "pos_sum" in hist.columns and "sub" in hist.columns and not hist["pos_sum"].isna().any()
+
+
+def _bin_moments(hist: pd.DataFrame, spec: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and summed positions per (bin, sub-bin), dense over the feature's cell codes
+    (`feature_cell_starts`; missing values left out)."""
+    starts = feature_cell_starts(spec)
+    b = hist["bin"].to_numpy(dtype=np.int64)
+    sub = hist["sub"].to_numpy(dtype=np.int64)
+    keep = (b >= 0) & (b + 1 < starts.size - 1)
+    code = starts[b[keep] + 1] + sub[keep]
+    size = int(starts[-1])
+    n = np.bincount(code, weights=hist["n"].to_numpy(dtype=float)[keep], minlength=size)
+    pos = np.bincount(code, weights=hist["pos_sum"].to_numpy(dtype=float)[keep], minlength=size)
+    return n, pos
+
+
+def _wasserstein(spec: Mapping[str, Any], ref_hist: pd.DataFrame, cur_hist: pd.DataFrame,
+                 ref: np.ndarray, cur: np.ndarray) -> tuple[float | None, float | None, bool]:
+    """Wasserstein distance, also scaled by the reference std; and whether it used positions.
+
+    With positions (and sub-bins) it is within a few percent of the raw rows' distance (see
+    `histogram.wasserstein_from_bin_moments`). A rollup written before has none: then each bin's
+    mass sits at its center, which understates heavy tails (the caller says so).
+    """
     if ref.sum() == 0 or cur.sum() == 0:
-        return None, None
+        return None, None, True
+    if _has_positions(ref_hist) and _has_positions(cur_hist):
+        if not spec.get("edges"):
+            return None, None, True
+        (n_ref, pos_ref), (n_cur, pos_cur) = _bin_moments(ref_hist, spec), _bin_moments(cur_hist, spec)
+        code = np.flatnonzero((n_ref + n_cur) > 0)
+        lo, hi = feature_bin_intervals(spec, *feature_cells(spec, code))
+        order = np.argsort(lo, kind="stable")
+        lo, hi, code = lo[order], hi[order], code[order]
+        n_ref, n_cur = n_ref[code], n_cur[code]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m_ref = pos_ref[code] / (n_ref * POSITION_UNITS)
+            m_cur = pos_cur[code] / (n_cur * POSITION_UNITS)
+        w = wasserstein_from_bin_moments(lo, hi, n_ref, m_ref, n_cur, m_cur)
+        _, std = moments_from_bin_moments(lo, hi, n_ref, m_ref)
+        return w, (w / std if w is not None and std else None), True
     centers = feature_bin_centers(spec)
     if centers.size != ref.size:
-        return None, None
+        return None, None, False
     w = float(stats.wasserstein_distance(centers, centers, ref, cur))
     mean = np.average(centers, weights=ref)
     std = float(np.sqrt(np.average((centers - mean) ** 2, weights=ref)))
-    return w, (w / std if std > 0 else None)
+    return w, (w / std if std > 0 else None), False
 
 
 def compute_feature_drift(ref_hist: pd.DataFrame, cur_hist: pd.DataFrame, bins: Mapping[str, Any],
@@ -204,7 +282,7 @@ def compute_feature_drift(ref_hist: pd.DataFrame, cur_hist: pd.DataFrame, bins: 
                                "wasserstein": None, "wasserstein_norm": None, "ks": None, "ks_pvalue": None,
                                "chi2": None, "chi2_pvalue": None, "missing_ref": None, "missing_cur": None,
                                "missing_change": None, "n_ref": 0, "n_cur": 0, "importance": share,
-                               "impact": None, "note": ""}
+                               "impact": None, "note": "", "wasserstein_estimate": None}
         spec = bins.get(name)
         in_ref, in_cur = name in ref_groups, name in cur_groups
         if spec is None:
@@ -230,7 +308,9 @@ def compute_feature_drift(ref_hist: pd.DataFrame, cur_hist: pd.DataFrame, bins: 
         elif ftype == "numeric":
             row["psi"] = decile_psi(ref, cur)
             row["ks"], row["ks_pvalue"] = ks_from_counts(ref, cur)
-            row["wasserstein"], row["wasserstein_norm"] = _wasserstein(spec, ref, cur)
+            row["wasserstein"], row["wasserstein_norm"], exact = _wasserstein(
+                spec, ref_groups[name], cur_groups[name], ref, cur)
+            row["wasserstein_estimate"] = "bin positions" if exact else "bin centers"
             if np.count_nonzero(ref + cur) == 1:
                 notes.append("constant in both windows")
         else:
@@ -455,16 +535,7 @@ def calibration_summary(hist: pd.DataFrame) -> dict[str, Any]:
             "observed_rate": observed / labelled if labelled else None,
             "expected_rate": expected / labelled if labelled else None,
             "ratio": ratio, "z": None if z is None else float(z), "auc": auc,
-            "auc_se": _auc_se(auc, int(observed), int(labelled - observed))}
-
-
-def _auc_se(auc: float | None, bads: int, goods: int) -> float | None:
-    """Hanley and McNeil's standard error of an AUC."""
-    if auc is None or bads == 0 or goods == 0:
-        return None
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    var = (auc * (1 - auc) + (bads - 1) * (q1 - auc**2) + (goods - 1) * (q2 - auc**2)) / (bads * goods)
-    return float(np.sqrt(max(var, 0.0)))
+            "auc_se": None if auc is None else auc_standard_error(auc, int(observed), int(labelled - observed))}
 
 
 def compute_calibration_by_band(ref_hist: pd.DataFrame, cur_hist: pd.DataFrame,
@@ -664,6 +735,7 @@ class DriftInputs:
     monthly_scores: pd.DataFrame
     ref_auc_population: pd.DataFrame | None = None
     messages: tuple[str, ...] = ()
+    reference_info: Mapping[str, Any] = field(default_factory=dict)
 
 
 def compute_drift_report(inputs: DriftInputs, importance: Mapping[str, float] | None = None,
@@ -684,10 +756,97 @@ def compute_drift_report(inputs: DriftInputs, importance: Mapping[str, float] | 
     calibration = compute_calibration_by_band(inputs.ref_scores, inputs.cur_scores)
     rec = compute_recommendation(features, onsets, score, concept, thresholds)
     messages = [*inputs.messages, *concept["messages"]]
+    centers = features[features["wasserstein_estimate"] == "bin centers"] if not features.empty else features
+    if not centers.empty:
+        messages.append(f"Wasserstein distance of {', '.join(centers['feature'])} estimated from bin centers, which "
+                        "understates heavy tails: the features rollup was written before bin positions were kept; "
+                        "run `dashboard rollup rebuild`")
     if importance is None:
         messages.append("feature importance (mean |SHAP|) is unavailable: features are ranked by drift alone")
     return DriftReport(inputs.model_id, inputs.reference_label, inputs.current_label, features, score,
-                       calibration, concept, rec, messages)
+                       calibration, concept, rec, messages, dict(inputs.reference_info))
+
+
+# ---------------------------------------------------------------------- what the reference is
+
+_DATE_NAME = re.compile(r"(^|_)(timestamp|datetime|date|time)($|_)|_at$", re.IGNORECASE)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        out = pd.to_datetime(values)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = pd.to_datetime(values, errors="coerce", format="ISO8601")
+            if out.notna().sum() < values.notna().sum():
+                out = pd.to_datetime(values, errors="coerce", format="mixed")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
+
+
+def describe_reference_data(frame: pd.DataFrame) -> dict[str, Any]:
+    """Rows of reference data and its own date range, when it has a timestamp column.
+
+    The column: `timestamp` when present, else the first column of dates, else the first text
+    column named like a date (`*_date`, `date_*`, `*_time`, `*_at`, ...) whose values (95% of
+    those present) read as dates. first/last: ISO days, None without such a column.
+    """
+    names = [c for c in frame.columns if str(c) == "timestamp"]
+    names += [c for c in frame.columns if c not in names and pd.api.types.is_datetime64_any_dtype(frame[c])]
+    names += [c for c in frame.columns if c not in names and _DATE_NAME.search(str(c))
+              and not pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    for name in names:
+        present = int(frame[name].notna().sum())
+        dates = _parse_dates(frame[name])
+        if present and dates.notna().sum() >= 0.95 * present:
+            return {"rows": int(len(frame)), "timestamp_column": str(name),
+                    "first": dates.min().date().isoformat(), "last": dates.max().date().isoformat()}
+    return {"rows": int(len(frame)), "timestamp_column": None, "first": None, "last": None}
+
+
+def _period_days(start: str, end: str) -> tuple[str, str] | None:
+    """A card's training window as two ISO days ('2024-01' ends on the month's last day)."""
+    try:
+        return (pd.Period(str(start)).start_time.date().isoformat(),
+                pd.Period(str(end)).end_time.date().isoformat())
+    except (ValueError, TypeError):
+        return None
+
+
+def label_reference_data(info: Mapping[str, Any], training_window: tuple[str, str] | None,
+                         training_data: str = "") -> dict[str, Any]:
+    """What the registered reference data is, in words: `info` plus `kind` and `label`.
+
+    `info`: source (file name), rows, stored_rows, registered_on, first, last (see
+    `describe_reference_data`). It is labelled as the training data ("training window A to B")
+    only when it is: its own dates lie inside the card's training window, or, undated, the card's
+    `training.data` names the file. Otherwise as the file: with its own date range, else as
+    "a file of N rows registered on DATE".
+    """
+    source, rows = info.get("source"), int(info.get("rows") or 0)
+    first, last = info.get("first"), info.get("last")
+    name = f"reference file {source}" if source else "reference data registered with the model"
+    window = _period_days(*training_window) if training_window else None
+    dated = bool(first and last)
+    inside = window is not None and dated and window[0] <= str(first) and str(last) <= window[1]
+    named = window is not None and not dated and bool(source) and str(source) in (training_data or "")
+    span = f" dated {first} to {last}" if dated else ""
+    if inside or named:
+        assert training_window is not None
+        kind = "training data"
+        label = (f"training window {training_window[0]} to {training_window[1]} "
+                 f"({source or 'reference data'}: {rows:,} rows{span})")
+    elif dated:
+        kind, label = "reference file", f"{name}: {rows:,} rows{span}"
+    else:
+        kind = "reference file"
+        label = f"{name}: a file of {rows:,} rows registered on {info.get('registered_on') or 'an unknown date'}"
+    stored = info.get("stored_rows")
+    if stored and int(stored) < rows:
+        label += f"; drift uses a random {int(stored):,} of them"
+    return {**dict(info), "kind": kind, "label": label}
 
 
 def validate_windows(reference: tuple[dt.date, dt.date] | None, current: tuple[dt.date, dt.date]) -> list[str]:

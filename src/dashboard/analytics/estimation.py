@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
-from dashboard.analytics.histogram import auc_from_histogram
+from dashboard.analytics.histogram import auc_from_histogram, auc_standard_error
 from dashboard.analytics.performance import MIDPOINTS, HistogramCube, compute_metrics_2d, cutoff_bin
 from dashboard.errors import DashboardError
 
@@ -132,15 +132,6 @@ def compute_estimates(cube: HistogramCube, calibration: Calibration, cutoffs: Se
         "expected_auc": pop["auc"], "expected_bad_rate": pop["bad_rate"], "expected_auc_all": ttd["auc"],
         "tp": tp, "fp": fp, "fn": fn, "tn": tn,
         "expected_precision": ttd["precision"], "expected_recall": ttd["recall"]})
-
-
-def auc_standard_error(auc: float, bads: int, goods: int) -> float | None:
-    """Hanley and McNeil (1982) standard error of an AUC: the sampling noise of realized AUC."""
-    if bads <= 0 or goods <= 0:
-        return None
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    var = (auc * (1 - auc) + (bads - 1) * (q1 - auc**2) + (goods - 1) * (q2 - auc**2)) / (bads * goods)
-    return float(np.sqrt(max(var, 0.0)))
 
 
 def pool_cube(cube: HistogramCube, keys: Sequence[str]) -> tuple[list[str], HistogramCube]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.binning import SCORE_BINS, latency_bin_upper
+from dashboard.analytics.binning import SCORE_BINS, latency_bin_value
 from dashboard.analytics.drift import psi_status
 from dashboard.analytics.fairness import compute_adverse_impact, compute_group_rates
 from dashboard.analytics.histogram import decile_psi
@@ -257,10 +257,11 @@ def _labor_and_time(b: _Builder, w: WindowData, a: BusinessAssumptions, m: _Mone
     manual_s = a.manual_turnaround_hours * 3600
     lat = w.latency
     if not lat.empty and lat["n"].sum() > 0 and n_auto > 0:
-        lat_s = latency_bin_upper(lat["bin"].to_numpy()) / 1000
+        lat_s = latency_bin_value(lat["bin"].to_numpy()) / 1000
         auto_values = a.automated_turnaround_seconds + lat_s
         auto_weights = lat["n"].to_numpy(dtype=float) / lat["n"].sum() * n_auto
-        latency_note = f"measured scoring latency of {int(lat['n'].sum()):,} scores (upper edge of its bin)"
+        latency_note = (f"measured scoring latency of {int(lat['n'].sum()):,} scores (the middle of its bin, "
+                        "within 0.6%)")
     else:
         auto_values, auto_weights = np.array([a.automated_turnaround_seconds]), np.array([float(n_auto)])
         latency_note = "no latency logged: the assumption alone"

@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import html
 import json
-import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -55,17 +54,35 @@ def build_report(store: Store, model_id: str, reference: tuple[dt.date, dt.date]
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
+    """A cell or figure as text; "n/a" for a missing value (never a blank, "nan" or "None")."""
+    import numpy as np  # here, not at the top: `dashboard --help` must not load numpy or pandas
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
         return f"{value:.4g}"
-    return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    text = str(value)
+    return text if text.strip() else "n/a"
 
 
 def _feature_rows(report: DriftReport) -> list[list[str]]:
     frame = report.features
     cols = [c for c in FEATURE_COLUMNS if c in frame.columns]
-    return [cols, *([_fmt(v) for v in row] for row in frame[cols].itertuples(index=False))]
+    rows = [[_fmt(v) for v in row] for row in frame[cols].itertuples(index=False)]
+    if "note" in cols:  # an empty note is no note, not a missing value
+        at = cols.index("note")
+        for row, note in zip(rows, frame["note"], strict=True):
+            row[at] = str(note) if isinstance(note, str) and note else "-"
+    return [cols, *rows]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: DriftReport) -> str:
@@ -84,17 +101,17 @@ def render_markdown(report: DriftReport) -> str:
     if len(rows) > 1:
         lines += ["## Features (sorted by drift x mean |SHAP|)", "",
                   "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+        lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows[1:]]
         lines.append("")
     s = report.score
-    lines += ["## Prediction drift", "", f"- Score PSI: {_fmt(s.get('psi'))} ({s.get('status')})",
+    lines += ["## Prediction drift", "", f"- Score PSI: {_fmt(s.get('psi'))} ({_fmt(s.get('status'))})",
               f"- Mean score: {_fmt(s.get('mean_ref'))} -> {_fmt(s.get('mean_cur'))}",
-              f"- Share below the cutoff {s.get('cutoff')}: {_fmt(s.get('below_cutoff_ref'))} -> "
+              f"- Share below the cutoff {_fmt(s.get('cutoff'))}: {_fmt(s.get('below_cutoff_ref'))} -> "
               f"{_fmt(s.get('below_cutoff_cur'))}", ""]
     c = report.concept
     cur = c.get("current") or {}
     lines += ["## Concept drift", "",
-              f"- Matured labels in the current window: {cur.get('labelled', 0):,}",
+              f"- Matured labels in the current window: {_fmt(cur.get('labelled', 0))}",
               f"- Realized vs expected bad rate: {_fmt(cur.get('observed_rate'))} vs {_fmt(cur.get('expected_rate'))}",
               f"- AUC on matured labels: {_fmt(cur.get('auc'))} (baseline {_fmt(c.get('baseline_auc'))})",
               f"- Relation changed: {'yes' if c.get('relation_changed') else 'no'}; "

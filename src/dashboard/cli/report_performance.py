@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,11 @@ def _pct(v: Any, digits: int = 1) -> str:
 
 
 def _num(v: Any, digits: int = 3) -> str:
-    return "n/a" if v is None else f"{v:.{digits}f}"
+    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _latency(m: dict[str, Any]) -> str:
+    return _num(m["latency_p95"], 0) + (" *" if m.get("latency_note") and m["latency_p95"] is not None else "")
 
 
 def _markdown(fig: dict[str, Any]) -> str:
@@ -44,7 +49,12 @@ def _markdown(fig: dict[str, Any]) -> str:
                      f"{m['labelled']:,} | {_pct(m['label_maturity'], 0)} | {_pct(m['bad_rate'])} | "
                      f"{_num(m['auc'])} | {_num(m['ks'])} | {_num(m['brier'], 4)} | {_num(m['expected_auc'])} "
                      f"(estimate) | {_pct(m['expected_bad_rate'])} (estimate) | {_num(m['psi'])} | "
-                     f"{_num(m['latency_p95'], 0)} |")
+                     f"{_latency(m)} |")
+    if any(m["latency_p95"] is not None for m in fig["months"]):
+        lines += ["", f"p95 latency {fig['latency_percentiles']}."]
+    marked = next((m["latency_note"] for m in fig["months"] if m.get("latency_note")), None)
+    if marked:
+        lines.append(f"\\* {marked[0].upper()}{marked[1:]}.")
     lines += ["", f"## Alerts in force ({len(fig['alerts_now'])}; {fig['alerts_fired']} fired over the history)", ""]
     if not fig["alerts_now"]:
         lines.append("No rule fails in the latest month.")

@@ -59,7 +59,8 @@ def register_model_files(store: Store, card_path: Path, artifact_path: Path | No
                 raise RegistrationError(
                     f"{artifact_path}: the model could not score the card's features "
                     f"({type(exc).__name__}: {exc})") from None
-    notes += store.register_model(card, artifact, reference, actor=actor)
+    notes += store.register_model(card, artifact, reference, actor=actor,
+                                  reference_source=reference_path.name if reference_path is not None else None)
     missing_fields = card.missing_recommended()
     if missing_fields:
         notes.append("card fields a reviewer will look for are empty: " + ", ".join(missing_fields[:10]))

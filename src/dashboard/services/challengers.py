@@ -15,13 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.comparison import (
-    Comparison,
-    compute_comparison,
+from dashboard.analytics.comparison import Comparison, compute_comparison, compute_psi_by_month
+from dashboard.analytics.explainability import (
     compute_importance,
     compute_model_type,
     compute_monotonicity,
-    compute_psi_by_month,
     compute_scorecard_points,
 )
 from dashboard.models.artifact import ArtifactError, load_model

@@ -25,6 +25,7 @@ from dashboard.analytics.estimation import (
 )
 from dashboard.analytics.performance import (
     GRAINS,
+    LATENCY_BOUND,
     HistogramCube,
     as_datetime,
     compute_calibration_curve,
@@ -131,6 +132,7 @@ def _summary(store: Store, model_id: str, grain: str, history: list[tuple[str | 
         metrics["requests"] = np.nan
         metrics["latency_p50"] = np.nan
         metrics["latency_p95"] = np.nan
+        metrics["latency_note"] = None
     return metrics, cube, cutoffs
 
 
@@ -229,7 +231,8 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
     latest = m.iloc[-1] if not m.empty else None
     last_matured = matured.iloc[-1] if not matured.empty else None
     cols = ["period", "applications", "approval_rate", "labelled", "label_maturity", "bad_rate", "auc", "ks",
-            "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50", "latency_p95"]
+            "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50", "latency_p95",
+            "latency_note"]
     return {
         "model": view.model_id, "role": view.role, "cutoff_in_force": view.cutoff,
         "policy_version": view.policy_version, "validation_auc": view.validation_auc,
@@ -240,6 +243,7 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
         "alerts_now": [{k: clean(v) for k, v in r.items()} for r in view.current.to_dict("records")],
         "alerts_fired": int(len(view.alerts)),
         "estimate_note": view.estimate_note,
+        "latency_percentiles": LATENCY_BOUND,
     }
 
 

@@ -7,6 +7,7 @@ samples for Evidently, which read only the date partitions of the chosen window.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.analytics.binning import assign_feature_bins
-from dashboard.analytics.drift import DriftInputs, score_histogram_from_values
+from dashboard.analytics.binning import compute_feature_histogram
+from dashboard.analytics.drift import (
+    DriftInputs,
+    describe_reference_data,
+    label_reference_data,
+    score_histogram_from_values,
+)
 from dashboard.models.artifact import ArtifactError, load_model, predict_scores
 from dashboard.store.store import Store, quote
 from dashboard.store.windows import window_source
@@ -33,14 +39,16 @@ _MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model loa
 class ReferenceProfile:
     """The model's stored reference data, histogrammed once on the rollup bins.
 
-    `features`: feature, bin, n. `scores`: the model's scores on the reference rows with
-    their labels (None when the artifact is missing or cannot score the rows).
+    `features`: feature, bin, sub, n, pos_sum (as the features rollup). `scores`: the model's
+    scores on the reference rows with their labels (None when the artifact is missing or cannot
+    score the rows).
     """
 
     features: pd.DataFrame
     scores: pd.DataFrame | None
     rows: int
     note: str
+    info: dict[str, Any]  # what the data is: label_reference_data's source, rows, dates, kind, label
 
 
 def log_date_range(store: Store, model_id: str) -> tuple[dt.date, dt.date] | None:
@@ -51,12 +59,23 @@ def log_date_range(store: Store, model_id: str) -> tuple[dt.date, dt.date] | Non
     return pd.Timestamp(frame["lo"].iloc[0]).date(), pd.Timestamp(frame["hi"].iloc[0]).date()
 
 
+def _feature_position_columns(store: Store) -> str:
+    """sub and pos_sum of r_features, summed. A rollup written before has neither: pos_sum is then
+    NULL (NaN), also where only some of a group's days lack it, and drift falls back to bin
+    centers for the Wasserstein distance, saying so."""
+    present = set(store.sql("SELECT * FROM r_features LIMIT 0").columns)
+    if not {"sub", "pos_sum"} <= present:
+        return "0 AS sub, sum(n)::BIGINT AS n, NULL::DOUBLE AS pos_sum"
+    return ("coalesce(sub, 0)::INTEGER AS sub, sum(n)::BIGINT AS n, "
+            "CASE WHEN count(pos_sum) = count(*) THEN sum(pos_sum)::DOUBLE END AS pos_sum")
+
+
 def load_window_feature_histograms(store: Store, model_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Per feature and bin, the count of rows in [start, end] (bin -1 = missing)."""
-    return store.sql("""
-        SELECT feature, bin, sum(n)::BIGINT AS n FROM r_features
+    """Per feature, bin and sub-bin: rows in [start, end] and their summed positions (bin -1 = missing)."""
+    return store.sql(f"""
+        SELECT feature, bin, {_feature_position_columns(store)} FROM r_features
         WHERE model_id = ? AND date BETWEEN ? AND ?
-        GROUP BY feature, bin ORDER BY feature, bin""", [model_id, start, end])
+        GROUP BY ALL ORDER BY feature, bin, sub""", [model_id, start, end])
 
 
 def load_feature_histograms_by_period(store: Store, model_id: str, period: str = "week") -> pd.DataFrame:
@@ -102,7 +121,7 @@ def load_decisions_by_period(store: Store, model_id: str, period: str = "week") 
 def _reference_signature(store: Store, model_id: str) -> tuple[float, ...]:
     mdir = store.layout.model_dir(model_id)
     out = []
-    for name in ("reference.parquet", "bins.json", "model.skops"):
+    for name in ("reference.parquet", "reference.json", "bins.json", "model.skops"):
         path = mdir / name
         out.append(path.stat().st_mtime if path.exists() else 0.0)
     return tuple(out)
@@ -123,19 +142,31 @@ def load_reference_profile(store: Store, model_id: str) -> ReferenceProfile | No
         return None
     card = store.load_card(model_id)
     bins = store.feature_bins(model_id)
-    parts = []
-    for spec in card.features:
-        if spec.name not in bins or spec.name not in reference.columns:
-            continue
-        idx = assign_feature_bins(reference[spec.name], bins[spec.name])
-        values, counts = np.unique(idx, return_counts=True)
-        parts.append(pd.DataFrame({"feature": spec.name, "bin": values.astype(np.int64), "n": counts.astype(np.int64)}))
-    features = pd.concat(parts, ignore_index=True) if parts else _empty_features()
+    parts = [compute_feature_histogram(reference[spec.name], bins[spec.name]).assign(feature=spec.name)
+             for spec in card.features if spec.name in bins and spec.name in reference.columns]
+    features = pd.concat(parts, ignore_index=True)[["feature", "bin", "sub", "n", "pos_sum"]] if parts \
+        else _empty_features()
     scores, note = _score_reference(store, model_id, reference, card.feature_names)
-    profile = ReferenceProfile(features=features, scores=scores, rows=len(reference), note=note)
+    profile = ReferenceProfile(features=features, scores=scores, rows=len(reference), note=note,
+                               info=_reference_info(store, model_id, reference))
     with _PROFILE_LOCK:
         _PROFILE_CACHE[key] = profile
     return profile
+
+
+def _reference_info(store: Store, model_id: str, reference: pd.DataFrame) -> dict[str, Any]:
+    """What the registered reference data is (reference.json, written at registration). A model
+    registered before that file existed: described from the stored rows, dated by the file."""
+    mdir = store.layout.model_dir(model_id)
+    try:
+        data = json.loads((mdir / "reference.json").read_text("utf-8"))
+        if isinstance(data, dict):
+            return data
+    except (OSError, ValueError):
+        pass
+    when = dt.datetime.fromtimestamp((mdir / "reference.parquet").stat().st_mtime, dt.UTC).date()
+    return {"source": None, **describe_reference_data(reference), "stored_rows": len(reference),
+            "registered_on": when.isoformat()}
 
 
 def clear_model_caches() -> None:
@@ -259,17 +290,21 @@ def load_drift_inputs(store: Store, model_id: str, reference: tuple[dt.date, dt.
     cur_features = load_window_feature_histograms(store, model_id, *current)
     cur_scores = load_window_score_histogram(store, model_id, *current)
     ref_auc_population = None
+    info: dict[str, Any]
     if reference is None:
         profile = load_reference_profile(store, model_id)
-        window = card.training_window
-        label = "training data" + (f" ({window[0]} to {window[1]})" if window else "")
         if profile is None:
+            label = "no reference data registered with the model"
+            info = {"kind": "none", "label": label}
             messages.append(f"model {model_id} was registered without reference data: pick a reference window "
                             "from the logs")
             ref_features = _empty_features()
             ref_scores = _empty_scores()
         else:
-            label += f", {profile.rows:,} reference rows"
+            info = label_reference_data(profile.info, card.training_window,
+                                        str(card.training.get("data") or "") if isinstance(card.training, dict)
+                                        else "")
+            label = info["label"]
             ref_features = profile.features
             if profile.scores is None:
                 messages.append(profile.note)
@@ -282,7 +317,9 @@ def load_drift_inputs(store: Store, model_id: str, reference: tuple[dt.date, dt.
                 below = s[s["score"] < card.cutoff]
                 ref_auc_population = score_histogram_from_values(below["score"].to_numpy(), below["label"].to_numpy())
     else:
-        label = f"{reference[0]} to {reference[1]}"
+        label = f"logs from {reference[0]} to {reference[1]}"
+        info = {"kind": "log window", "label": label, "first": reference[0].isoformat(),
+                "last": reference[1].isoformat()}
         ref_features = load_window_feature_histograms(store, model_id, *reference)
         ref_scores = load_window_score_histogram(store, model_id, *reference)
     return DriftInputs(
@@ -291,12 +328,13 @@ def load_drift_inputs(store: Store, model_id: str, reference: tuple[dt.date, dt.
         ref_features=ref_features, cur_features=cur_features, ref_scores=ref_scores, cur_scores=cur_scores,
         monthly_features=load_feature_histograms_by_period(store, model_id, "month"),
         monthly_scores=load_scores_by_period(store, model_id, "month"),
-        ref_auc_population=ref_auc_population, messages=tuple(messages))
+        ref_auc_population=ref_auc_population, messages=tuple(messages), reference_info=info)
 
 
 def _empty_features() -> pd.DataFrame:
     return pd.DataFrame({"feature": pd.Series(dtype=str), "bin": pd.Series(dtype=np.int64),
-                         "n": pd.Series(dtype=np.int64)})
+                         "sub": pd.Series(dtype=np.int64), "n": pd.Series(dtype=np.int64),
+                         "pos_sum": pd.Series(dtype=float)})
 
 
 def _empty_scores() -> pd.DataFrame:

@@ -35,7 +35,10 @@ from dashboard.analytics.binning import (
     NULL_BIN,
     SCORE_BINS,
     assign_feature_bins,
+    assign_feature_positions,
     compute_reference_bins,
+    feature_cell_starts,
+    feature_cells,
     latency_bin,
 )
 from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec, compute_group_spec
@@ -66,8 +69,9 @@ REFERENCE_ROWS = 50_000
 LOAD_ATTEMPTS = 4  # rollup table loads racing a writer's rename
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
 # What the rollup files hold; bumped when a change needs every rollup recomputed. Version 2:
-# the money model's sums in `scores` and protected attributes grouped (numeric ones in bands).
-ROLLUP_FORMAT = 2
+# the money model's sums in `scores` and protected attributes grouped (numeric ones in bands);
+# 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins.
+ROLLUP_FORMAT = 3
 GROUP_SPEC_ROWS = 200_000  # values read to fix an attribute's bands when it is first seen
 Progress = Callable[[int, int], None]
 RollupChunk = tuple[str, list[str], dict[str, pa.Table | None]]  # model, days, table per kind
@@ -329,12 +333,18 @@ class Store:
         return data
 
     def register_model(self, card: ModelCard, artifact: bytes | None = None,
-                       reference: pd.DataFrame | None = None, actor: str = "cli") -> list[str]:
+                       reference: pd.DataFrame | None = None, actor: str = "cli",
+                       reference_source: str | None = None) -> list[str]:
         """Store a card (and optionally its skops artifact and reference data).
 
         Returns notes for the user. Feature bins are fixed at the first registration with
-        reference data, so rollups stay comparable across re-registrations.
+        reference data, so rollups stay comparable across re-registrations. What the reference
+        data is (`reference_source`, its file name; its rows and own dates) goes to
+        reference.json, so drift can say what it compares with.
         """
+        # Imported here: analytics.drift loads scipy, which the store's other users need not wait for.
+        from dashboard.analytics.drift import describe_reference_data
+
         notes: list[str] = []
         if artifact is not None:
             load_model(artifact)  # refuse a non-skops or untrusted file before writing anything
@@ -348,6 +358,9 @@ class Store:
                 ref = reference.sample(n=min(len(reference), REFERENCE_ROWS), random_state=0) \
                     if len(reference) > REFERENCE_ROWS else reference
                 write_parquet_atomic(mdir / "reference.parquet", pa.Table.from_pandas(ref, preserve_index=False))
+                about = {"source": reference_source, **describe_reference_data(reference), "stored_rows": len(ref),
+                         "registered_on": dt.datetime.now(dt.UTC).date().isoformat()}
+                write_json_atomic(mdir / "reference.json", about)
                 if not (mdir / "bins.json").exists():
                     write_json_atomic(mdir / "bins.json", compute_reference_bins(reference, card))
                 else:
@@ -972,8 +985,8 @@ class Store:
             latency = _count_by_day(model_id, lat.column("date"), bins_of).drop_columns(["feature"])
         features = None
         if feat_table is not None and feat_table.num_rows:
-            features = _count_by_day(model_id, feat_table.column("date"),
-                                     {c: _feature_bin_index(feat_table.column(c), bins[c]) for c in feature_cols})
+            features = _feature_rollup(model_id, feat_table.column("date"), bins,
+                                       {c: _feature_positions(feat_table.column(c), bins[c]) for c in feature_cols})
         return {"daily": _arrow_table(daily), "scores": _arrow_table(scores),
                 "groups": _arrow_table(groups) if groups is not None else None,
                 "features": features, "latency": latency, "shadow": _arrow_table(shadow)}
@@ -1148,6 +1161,17 @@ def _arrow_table(result: Any) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
+def _feature_positions(column: pa.ChunkedArray, spec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin, sub-bin and position per row (`assign_feature_positions`; categorical: the
+    category's bin, sub-bin 0 and position 0), with Arrow kernels (no Python objects)."""
+    if spec["type"] == "numeric":
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.where(pc.is_null(column).to_numpy(zero_copy_only=False), np.nan, values)
+        return assign_feature_positions(values, spec)
+    idx = _feature_bin_index(column, spec)
+    return idx, np.zeros(len(idx), dtype=np.int16), np.zeros(len(idx), dtype=np.int64)
+
+
 def _feature_bin_index(column: pa.ChunkedArray, spec: dict[str, Any]) -> np.ndarray:
     """`assign_feature_bins` on an Arrow column, with Arrow kernels (no Python objects)."""
     if spec["type"] == "numeric":
@@ -1169,13 +1193,14 @@ def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.n
     day_codes, n_days = days - first, int(days.max()) - first + 1
     cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "n": []}
     for name in sorted(bins_of):
-        idx = bins_of[name].astype(np.int64) + 1  # NULL_BIN -1 -> 0
+        low = int(bins_of[name].min())  # latency bins start at 10,000: count from the lowest one
+        idx = bins_of[name].astype(np.int64) - low
         width = int(idx.max()) + 1
         counts = np.bincount(day_codes * width + idx, minlength=n_days * width)
         nz = np.flatnonzero(counts)
         cols["date"].append(nz // width + first)
         cols["feature"].append(np.full(len(nz), name, dtype=object))
-        cols["bin"].append(nz % width - 1)
+        cols["bin"].append(nz % width + low)
         cols["n"].append(counts[nz])
     table = pa.table({"model_id": pa.array(np.full(sum(len(x) for x in cols["n"]), model_id, dtype=object), pa.string()),
                       "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
@@ -1183,6 +1208,46 @@ def _count_by_day(model_id: str, dates: pa.ChunkedArray, bins_of: dict[str, np.n
                       "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
                       "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64())})
     return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending")])
+
+
+def _feature_rollup(model_id: str, dates: pa.ChunkedArray, bins: dict[str, Any],
+                    positions_of: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> pa.Table:
+    """Rows and summed positions per (date, feature, bin, sub-bin), sorted so; one bincount per feature.
+
+    Each (bin, sub) of a feature gets a dense code (`feature_cell_starts`), so a day's cells
+    are counted with one bincount. Position sums are sums of integers up to 256 per row: exact
+    in float64 (under 2**53) for fewer than 2**32 rows a day, so they are exact integers.
+    """
+    days = dates.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    first = int(days.min())
+    day_codes, n_days = days - first, int(days.max()) - first + 1
+    cols: dict[str, list[np.ndarray]] = {"date": [], "feature": [], "bin": [], "sub": [], "n": [], "pos_sum": []}
+    for name in sorted(positions_of):
+        bin_idx, subs, pos = positions_of[name]
+        starts = feature_cell_starts(bins[name])
+        width = int(starts[-1])
+        cell = starts[bin_idx.astype(np.int64) + 1] + subs.astype(np.int64)  # NULL_BIN -1 -> the first code
+        key = day_codes * width + cell
+        counts = np.bincount(key, minlength=n_days * width)
+        sums = np.bincount(key, weights=pos.astype(np.float64), minlength=n_days * width)
+        nz = np.flatnonzero(counts)
+        cell_bin, cell_sub = feature_cells(bins[name], nz % width)
+        cols["date"].append(nz // width + first)
+        cols["feature"].append(np.full(len(nz), name, dtype=object))
+        cols["bin"].append(cell_bin)
+        cols["sub"].append(cell_sub)
+        cols["n"].append(counts[nz])
+        cols["pos_sum"].append(sums[nz].astype(np.int64))
+    total = sum(len(x) for x in cols["n"])
+    table = pa.table({"model_id": pa.array(np.full(total, model_id, dtype=object), pa.string()),
+                      "date": pa.array(np.concatenate(cols["date"]).astype(np.int32), pa.int32()).cast(pa.date32()),
+                      "feature": pa.array(np.concatenate(cols["feature"]), pa.string()),
+                      "bin": pa.array(np.concatenate(cols["bin"]).astype(np.int32), pa.int32()),
+                      "sub": pa.array(np.concatenate(cols["sub"]).astype(np.int16), pa.int16()),
+                      "n": pa.array(np.concatenate(cols["n"]).astype(np.int64), pa.int64()),
+                      "pos_sum": pa.array(np.concatenate(cols["pos_sum"]).astype(np.int64), pa.int64())})
+    return table.sort_by([("date", "ascending"), ("feature", "ascending"), ("bin", "ascending"),
+                          ("sub", "ascending")])
 
 
 _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
@@ -1203,8 +1268,13 @@ _EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     "groups": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("attribute", pa.string()),
                          ("grp", pa.string()), ("decision", pa.string()), ("bin", pa.int16()),
                          ("n", pa.int64()), ("n_labelled", pa.int64()), ("n_bad", pa.int64())]),
+    # sub: the part of a wide body bin, or beyond the outer reference edges the tail sub-bin;
+    # pos_sum: the rows' positions in their sub-bin summed, in 1/256ths of its width
+    # (binning.assign_feature_positions).
     "features": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("feature", pa.string()),
-                           ("bin", pa.int32()), ("n", pa.int64())]),
+                           ("bin", pa.int32()), ("sub", pa.int16()), ("n", pa.int64()),
+                           ("pos_sum", pa.int64())]),
+    # bin: binning.latency_bin (numbers below 10,000: the coarse bins of a rollup written before)
     "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
                           ("n", pa.int64())]),
     "shadow": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("application_id", pa.string()),

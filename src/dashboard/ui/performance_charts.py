@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.analytics.performance import LATENCY_BOUND
 from dashboard.ui.charts import LAYOUT, Overlays, figure, two_axes
 
 REALIZED = "#1f4e79"
@@ -83,8 +84,20 @@ def plotly_psi(periods: pd.DataFrame, warning: float, critical: float,
                   _layout(title, yaxis={"rangemode": "tozero", "title": {"text": "PSI"}}), marks)
 
 
+def latency_caption(periods: pd.DataFrame) -> str:
+    """How the latency percentiles were read, and their bound (periods: latency_note per row)."""
+    text = f"Percentiles of the scoring latency {LATENCY_BOUND} (1 microsecond and above)."
+    notes = periods["latency_note"].dropna() if "latency_note" in periods else pd.Series(dtype=object)
+    if not notes.empty:
+        months = ", ".join(f"{pd.Timestamp(p):%Y-%m-%d}" for p in periods.loc[notes.index, "period"])
+        text += f" Periods starting {months}: {notes.iloc[0]}."
+    return text
+
+
 def plotly_latency(periods: pd.DataFrame, warning: float | None = None,
                    title: str = "Scoring latency") -> go.Figure:
+    if "latency_note" in periods and periods["latency_note"].notna().any():
+        title += " (some periods: upper bin edges, see below)"
     marks = Overlays()
     if warning is not None:
         marks.hline(warning, {"color": "#f39c12", "dash": "dot"}, f"p95 warning {warning:g} ms")
