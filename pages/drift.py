@@ -5,15 +5,17 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.drift import SHIFTED, WATCH, validate_windows
 from dashboard.ui import data
 from dashboard.ui.drift import (
+    SHIFTED,
+    WATCH,
     load_drift_report_cached,
     load_feature_overlay_cached,
     load_log_span_cached,
     load_prediction_drift_cached,
     load_psi_heatmap_cached,
     render_evidently,
+    validate_windows,
 )
 from dashboard.ui.drift_charts import (
     plotly_approval_trend,

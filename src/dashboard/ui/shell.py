@@ -135,7 +135,7 @@ def warm_champion() -> None:
     """Load the champion's model, the profile of its reference data and its feature importance
     into the caches Drift's default view reads (about 0.6 s of its first view otherwise)."""
     try:
-        from dashboard.store.drift import load_reference_profile
+        from dashboard.services.drift import load_reference_profile
         from dashboard.ui.drift import load_importance_cached
 
         store = open_store(resolve_store_path())
