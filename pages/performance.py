@@ -11,6 +11,7 @@ from dashboard.ui.performance import (
     MIN_RANKING_BADS,
     auc_standard_error,
     config_key,
+    format_bounded,
     load_alert_config_safe,
     load_performance_cached,
     refreshed_caption,
@@ -88,7 +89,7 @@ def render_body() -> None:
     else:
         last = matured.iloc[-1]
         se = auc_standard_error(float(last["auc"]), int(last["bads"]), int(last["labelled"] - last["bads"]))
-        k3.metric("Realized AUC", _fmt3(last["auc"]),
+        k3.metric("Realized AUC", format_bounded(last["auc"], last.get("auc_bound"), "auc"),
                   f"{last['period']:%b %Y}" + ("" if se is None else f", +/- {2 * se:.3f} noise"), delta_color="off",
                   help=f"On {fmt_int(last['labelled'])} approved loans with an outcome ({fmt_int(last['bads'])} bad). "
                        + ("" if view.validation_auc is None else

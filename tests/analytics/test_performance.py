@@ -219,3 +219,31 @@ def test_page_figures_match_sklearn_on_the_raw_rows_of_a_store(small_store: Stor
             assert -1e-9 <= ks - row["ks"] <= one_bin + 1e-9
             checked += 1
     assert checked >= 6
+
+
+def test_ranking_bounds_hold_for_a_model_whose_scores_sit_in_a_narrow_band() -> None:
+    """Scores in 0.30-0.36 fill 60 of the 1,000 bins: the binned AUC and KS move, and the bounds
+    the report states must hold the exact figures (scikit-learn, scipy)."""
+    from scipy.stats import ks_2samp
+    from sklearn.metrics import roc_auc_score
+
+    from dashboard.analytics.performance import compute_metrics_2d, format_bounded
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        n = int(rng.integers(200, 3000))
+        s = rng.uniform(0.30, 0.36, n)
+        y = (rng.random(n) < 0.2 + (s - 0.30) * 3).astype(int)
+        b = np.minimum((s * 1000).astype(int), 999)
+        goods = np.bincount(b[y == 0], minlength=1000)[None, :]
+        bads = np.bincount(b[y == 1], minlength=1000)[None, :]
+        m = compute_metrics_2d(goods, bads, [0.5])
+        auc, ks = roc_auc_score(y, s), ks_2samp(s[y == 1], s[y == 0]).statistic
+        assert abs(m["auc"][0] - auc) <= m["auc_bound"][0] + 1e-12
+        assert m["ks"][0] - 1e-12 <= ks <= m["ks"][0] + m["ks_bound"][0] + 1e-12
+        g, d = goods[0].astype(float), bads[0].astype(float)
+        assert m["auc_bound"][0] == pytest.approx(0.5 * (g * d).sum() / (g.sum() * d.sum()))
+    assert format_bounded(0.5724, 0.0263, "auc") == "0.572 +-0.026"
+    assert format_bounded(0.5724, 0.0001, "auc") == "0.572"
+    assert format_bounded(0.1576, 0.113, "ks") == "0.158 (up to +0.113)"
+    assert format_bounded(None, None, "auc") == "n/a"

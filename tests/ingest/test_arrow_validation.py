@@ -42,14 +42,12 @@ CARDS: dict[str, ModelCard] = {
 
 
 class _CardStore(Store):
-    """A store whose registered cards are given: all `_typed_predictions` needs."""
+    """A store whose registered cards are given: all `writer.typed_predictions` needs."""
 
     def __init__(self, root: Path, cards: Mapping[str, ModelCard]) -> None:
         super().__init__(root)
-        self._given_cards = dict(cards)
-
-    def load_card(self, model_id: str) -> ModelCard:
-        return self._given_cards[model_id]
+        given = dict(cards)
+        self.models.load_card = given.__getitem__  # type: ignore[method-assign]
 
 
 def _pandas_path(table: pa.Table, cards: Mapping[str, ModelCard],
@@ -60,7 +58,7 @@ def _pandas_path(table: pa.Table, cards: Mapping[str, ModelCard],
     if good.empty:
         return result, None
     store = _CardStore(root, cards)
-    parts = [store._typed_predictions(m, good[good["model_id"] == m])
+    parts = [store.writer.typed_predictions(m, good[good["model_id"] == m])
              for m in sorted(good["model_id"].unique())]
     return result, pa.concat_tables(parts, promote_options="default")
 

@@ -65,6 +65,10 @@ def test_writes_appear_in_the_trail(store_copy: Store) -> None:
     policy = log[log["action"] == "apply_policy"].iloc[0]
     assert "-> 0.31" in policy["detail"] and "tighter after drift" in policy["detail"]
     assert list(log["at"]) == sorted(log["at"], reverse=True)  # newest first
+    # a band where there was none reads as such, never "None"
+    apply_policy(store_copy, "gbm_champion", 0.25, 0.18, "a review band", "dan", role="data_scientist")
+    details = " | ".join(audit_log(store_copy, TODAY, TODAY)["detail"])
+    assert "review from no band -> 0.18" in details and "None" not in details
 
 
 def test_filters(empty_store: Store) -> None:

@@ -51,9 +51,9 @@ def test_rollup_sample_equals_the_raw_logs_when_days_are_small(small_store: Stor
 
 
 def test_daily_sample_is_bounded_and_paired(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboard.store.store as store_module
+    import dashboard.store.rollups.builders as builders
 
-    monkeypatch.setattr(store_module, "SHADOW_PER_DAY", 3)
+    monkeypatch.setattr(builders, "SHADOW_PER_DAY", 3)
     store_copy.rebuild_rollups()
     store = Store(store_copy.root)
     shadow = load_shadow_rows(store, MODELS)

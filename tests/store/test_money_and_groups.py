@@ -13,7 +13,7 @@ import pytest
 from dashboard.analytics.money import MONEY_COLUMNS
 from dashboard.models.card import parse_card
 from dashboard.store import Store
-from dashboard.store.store import ROLLUP_FORMAT
+from dashboard.store.rollups.writer import ROLLUP_FORMAT
 
 N = 3_000
 

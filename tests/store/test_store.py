@@ -251,17 +251,17 @@ def test_process_writers_do_not_interleave(store_copy: Store) -> None:
 def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches on existing days, on new days (computed from memory) and both at once, then
     outcomes: the incremental rollups equal a rebuild, and each update computed only its days."""
-    import dashboard.store.store as store_module
+    from dashboard.store.rollups.compute import RollupComputer
 
     computed: list[tuple[str, list[str], list[str]]] = []
-    original = store_module.Store._compute_rollups
+    original = RollupComputer.compute
 
-    def spy(self: Store, model_id: str, days: list[str], outcomes: str | None, rows: object = None,
+    def spy(self: RollupComputer, model_id: str, days: list[str], outcomes: str | None, rows: object = None,
             fresh_days: set[str] | None = None) -> object:
         computed.append((model_id, list(days), sorted(fresh_days or ())))
         return original(self, model_id, days, outcomes, rows, fresh_days)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_module.Store, "_compute_rollups", spy)
+    monkeypatch.setattr(RollupComputer, "compute", spy)
     existing = _batch(store_copy, 0, 200)
     future = _batch(store_copy, 1000, 200)
     future["timestamp"] = future["timestamp"] + pd.Timedelta(days=800)  # days no file holds yet
@@ -289,9 +289,9 @@ def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, m
 
 
 def test_shadow_sample_is_bounded_paired_and_lowest_hash(store_copy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboard.store.store as store_module
+    import dashboard.store.rollups.builders as builders
 
-    monkeypatch.setattr(store_module, "SHADOW_PER_DAY", 2)
+    monkeypatch.setattr(builders, "SHADOW_PER_DAY", 2)
     store_copy.rebuild_rollups()
     store = Store(store_copy.root)
     shadow = store.read_rollup("shadow")
@@ -315,17 +315,19 @@ def test_rollup_load_racing_a_writer_reads_again(store_copy: Store, monkeypatch:
     """A month file replaced while DuckDB reads it fails that read; the load lists and reads again."""
     import duckdb
 
+    from dashboard.store.rollup_tables import RollupTables
+
     reader = Store(store_copy.root)
-    original = Store._load_rollup_table
+    original = RollupTables._load
     calls: list[str] = []
 
-    def flaky(self: Store, kind: str, files: list[str]) -> None:
+    def flaky(self: RollupTables, kind: str, files: list[str]) -> None:
         calls.append(kind)
         if len(calls) == 1:
             raise duckdb.Error("TProtocolException: Invalid data")
         original(self, kind, files)
 
-    monkeypatch.setattr(Store, "_load_rollup_table", flaky)
+    monkeypatch.setattr(RollupTables, "_load", flaky)
     assert _count_predictions(reader) > 0
     assert calls == ["daily", "daily"]
 

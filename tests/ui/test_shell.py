@@ -24,7 +24,7 @@ def test_warming_loads_every_rollup_table(small_store_dir: Path, monkeypatch: py
     monkeypatch.setenv("DASHBOARD_STORE", str(small_store_dir))
     warm_store()
     store = open_store(small_store_dir)
-    assert {"r_daily", "r_scores", "r_groups", "r_features", "r_latency", "r_shadow", "r_outcomes"} <= store._registered
+    assert {"r_daily", "r_scores", "r_groups", "r_features", "r_latency", "r_shadow", "r_outcomes"} <= store.tables.registered
     assert int(store.sql("SELECT count(*) AS n FROM r_features")["n"].iloc[0]) > 0
 
 

@@ -128,6 +128,62 @@ def _alert(row: dict[str, Any], model_id: str, rule: Rule, severity: str, value:
             "severity": severity, "value": float(value), "threshold": threshold, "message": text}
 
 
+Row = dict[str, Any]
+
+
+def _auc_drop(row: Row, model_id: str, rule: Rule, validation_auc: float | None) -> Row | None:
+    if (validation_auc is None or pd.isna(row.get("auc")) or row.get("bads", 0) < rule.options.get("min_bad_labels", 0)
+            or pd.isna(row.get("expected_auc")) or pd.isna(row.get("expected_auc_all"))):
+        return None
+    # Carry the validation AUC over to the approved population: truncating the score range
+    # lowers AUC by (expected AUC through the door - expected AUC on approved).
+    baseline = validation_auc - (row["expected_auc_all"] - row["expected_auc"])
+    drop = baseline - row["auc"]
+    sev = rule.severity(drop)
+    return _alert(row, model_id, rule, sev, drop,
+                  f"realized AUC {row['auc']:.3f} on {int(row['bads'])} matured bads vs {baseline:.3f} expected "
+                  f"from the validation AUC {validation_auc:.3f}") if sev else None
+
+
+def _score_psi(row: Row, model_id: str, rule: Rule) -> Row | None:
+    if row.get("in_reference", False) or pd.isna(row.get("psi")) \
+            or row.get("applications", 0) < rule.options.get("min_applications", 0):
+        return None
+    sev = rule.severity(row["psi"])
+    return _alert(row, model_id, rule, sev, row["psi"], f"score PSI {row['psi']:.3f} against the reference window") \
+        if sev else None
+
+
+def _approval_change(row: Row, prev: Row, model_id: str, rule: Rule) -> Row | None:
+    if row.get("decided", 0) <= 0 or prev.get("decided", 0) <= 0 or pd.isna(row.get("approval_rate")) \
+            or pd.isna(prev.get("approval_rate")):
+        return None
+    change = abs(row["approval_rate"] - prev["approval_rate"])
+    sev = rule.severity(change)
+    return _alert(row, model_id, rule, sev, change, f"approval rate {row['approval_rate']:.1%} vs "
+                  f"{prev['approval_rate']:.1%} the month before") if sev else None
+
+
+def _volume_drop(row: Row, prev: Row, model_id: str, rule: Rule) -> Row | None:
+    if row.get("days", 0) <= 0 or prev.get("days", 0) <= 0:
+        return None
+    now_rate, before = row["applications"] / row["days"], prev["applications"] / prev["days"]
+    if before <= 0:
+        return None
+    fall = max(0.0, 1 - now_rate / before)
+    sev = rule.severity(fall)
+    return _alert(row, model_id, rule, sev, fall, f"{now_rate:,.0f} applications a day vs {before:,.0f} the month "
+                  "before") if sev else None
+
+
+def _latency(row: Row, model_id: str, rule: Rule) -> Row | None:
+    if pd.isna(row.get("latency_p95")):
+        return None
+    sev = rule.severity(row["latency_p95"])
+    return _alert(row, model_id, rule, sev, row["latency_p95"], f"p95 latency {row['latency_p95']:,.0f} ms") \
+        if sev else None
+
+
 def evaluate_alerts(summary: pd.DataFrame, model_id: str, config: AlertConfig,
                     validation_auc: float | None) -> pd.DataFrame:
     """Fired alerts, one row each, from a monthly summary of one model.
@@ -135,61 +191,19 @@ def evaluate_alerts(summary: pd.DataFrame, model_id: str, config: AlertConfig,
     `summary` columns: period, last_ts, days, applications, decided, approval_rate, bads,
     auc, expected_auc, expected_auc_all, psi, in_reference, latency_p95.
     """
-    out: list[dict[str, Any]] = []
     if summary.empty:
         return pd.DataFrame(columns=ALERT_COLUMNS)
     rules = config.rules
     rows = summary.sort_values("period").reset_index(drop=True).to_dict("records")
+    found: list[Row | None] = []
     for i, row in enumerate(rows):
-        rule = rules["auc_drop"]
-        if (validation_auc is not None and pd.notna(row.get("auc"))
-                and row.get("bads", 0) >= rule.options.get("min_bad_labels", 0)
-                and pd.notna(row.get("expected_auc")) and pd.notna(row.get("expected_auc_all"))):
-            # Carry the validation AUC over to the approved population: truncating the score
-            # range lowers AUC by (expected AUC through the door - expected AUC on approved).
-            baseline = validation_auc - (row["expected_auc_all"] - row["expected_auc"])
-            drop = baseline - row["auc"]
-            sev = rule.severity(drop)
-            if sev:
-                out.append(_alert(row, model_id, rule, sev, drop,
-                                  f"realized AUC {row['auc']:.3f} on {int(row['bads'])} matured bads vs "
-                                  f"{baseline:.3f} expected from the validation AUC {validation_auc:.3f}"))
-        rule = rules["score_psi"]
-        if (not row.get("in_reference", False) and pd.notna(row.get("psi"))
-                and row.get("applications", 0) >= rules["score_psi"].options.get("min_applications", 0)):
-            sev = rule.severity(row["psi"])
-            if sev:
-                out.append(_alert(row, model_id, rule, sev, row["psi"],
-                                  f"score PSI {row['psi']:.3f} against the reference window"))
-        if i == 0:
-            continue
-        prev = rows[i - 1]
-        rule = rules["approval_rate_change"]
-        if row.get("decided", 0) > 0 and prev.get("decided", 0) > 0 and pd.notna(row.get("approval_rate")) \
-                and pd.notna(prev.get("approval_rate")):
-            change = abs(row["approval_rate"] - prev["approval_rate"])
-            sev = rule.severity(change)
-            if sev:
-                out.append(_alert(row, model_id, rule, sev, change,
-                                  f"approval rate {row['approval_rate']:.1%} vs {prev['approval_rate']:.1%} "
-                                  "the month before"))
-        rule = rules["volume_drop"]
-        if row.get("days", 0) > 0 and prev.get("days", 0) > 0:
-            now_rate, before = row["applications"] / row["days"], prev["applications"] / prev["days"]
-            if before > 0:
-                fall = max(0.0, 1 - now_rate / before)
-                sev = rule.severity(fall)
-                if sev:
-                    out.append(_alert(row, model_id, rule, sev, fall,
-                                      f"{now_rate:,.0f} applications a day vs {before:,.0f} the month before"))
-    rule = rules["latency_p95"]
-    for row in rows:
-        if pd.notna(row.get("latency_p95")):
-            sev = rule.severity(row["latency_p95"])
-            if sev:
-                out.append(_alert(row, model_id, rule, sev, row["latency_p95"],
-                                  f"p95 latency {row['latency_p95']:,.0f} ms"))
-    frame = pd.DataFrame(out, columns=ALERT_COLUMNS)
+        found += [_auc_drop(row, model_id, rules["auc_drop"], validation_auc),
+                  _score_psi(row, model_id, rules["score_psi"])]
+        if i > 0:
+            found += [_approval_change(row, rows[i - 1], model_id, rules["approval_rate_change"]),
+                      _volume_drop(row, rows[i - 1], model_id, rules["volume_drop"])]
+    found += [_latency(row, model_id, rules["latency_p95"]) for row in rows]
+    frame = pd.DataFrame([a for a in found if a is not None], columns=ALERT_COLUMNS)
     return frame.sort_values(["time", "rule"], ascending=[False, True]).reset_index(drop=True)
 
 

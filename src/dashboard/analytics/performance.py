@@ -133,6 +133,21 @@ def _ratio_rows(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+RANKING = ("auc", "ks", "gini", "auc_bound", "ks_bound")
+BOUND_SHOWN = {"auc": 0.0005, "ks": 0.005}   # a bound is shown where it exceeds the figure's last digit
+
+
+def format_bounded(value: float | None, bound: float | None, metric: str, digits: int = 3) -> str:
+    """A ranking figure with its bin bound where the bound matters: "0.572 +-0.026", "0.158 (up to
+    +0.113)"; "n/a" for a missing value."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    if bound is None or not np.isfinite(bound) or bound <= BOUND_SHOWN[metric]:
+        return text
+    return f"{text} +-{bound:.{digits}f}" if metric == "auc" else f"{text} (up to +{bound:.{digits}f})"
+
+
 def compute_metrics_2d(goods: np.ndarray, bads: np.ndarray, cutoffs: Sequence[float]) -> dict[str, np.ndarray]:
     """`compute_metrics` for every row of periods x bins matrices at once (NaN where undefined)."""
     g = np.asarray(goods, dtype=float)
@@ -148,9 +163,16 @@ def compute_metrics_2d(goods: np.ndarray, bads: np.ndarray, cutoffs: Sequence[fl
     c = np.array([cutoff_bin(x, g.shape[1]) for x in cutoffs], dtype=np.int64)
     above = np.arange(g.shape[1])[None, :] >= c[:, None]
     tp, fp = (b * above).sum(axis=1), (g * above).sum(axis=1)
+    # How far the exact figures can lie from these (the scores' order inside a bin is unknown):
+    # AUC within +-0.5 x the share of good-bad pairs sharing a bin; the exact KS at least the
+    # binned one and at most one bin's share of a class above it. A model whose scores sit in a
+    # narrow band fills few bins, and its bounds say so.
+    auc_bound = 0.5 * _ratio_rows((g * b).sum(axis=1), ng * nb)
+    ks_bound = np.maximum(_ratio_rows(g, ng[:, None]), _ratio_rows(b, nb[:, None])).max(axis=1, initial=0.0)
     return {"auc": np.where(both, auc, np.nan), "ks": np.where(both, ks, np.nan),
             "gini": np.where(both, 2 * auc - 1, np.nan), "brier": brier, "bad_rate": _ratio_rows(nb, total),
-            "precision": _ratio_rows(tp, tp + fp), "recall": _ratio_rows(tp, nb)}
+            "precision": _ratio_rows(tp, tp + fp), "recall": _ratio_rows(tp, nb),
+            "auc_bound": np.where(both, auc_bound, np.nan), "ks_bound": np.where(both, ks_bound, np.nan)}
 
 
 def compute_period_metrics(cube: HistogramCube, cutoffs: Sequence[float], granted: Sequence[float] | None = None,
@@ -182,7 +204,7 @@ def compute_period_metrics(cube: HistogramCube, cutoffs: Sequence[float], grante
     bads = cube.n_bad.sum(axis=1)
     ranked = enough & (bads >= max(min_bads, 1)) & (labelled - bads >= max(min_bads, 1))
     for name, values in metrics.items():
-        frame[name] = np.where(ranked if name in ("auc", "ks", "gini") else enough, values, np.nan)
+        frame[name] = np.where(ranked if name in RANKING else enough, values, np.nan)
     return frame
 
 

@@ -35,6 +35,11 @@ def _latency(m: dict[str, Any]) -> str:
 
 
 def _markdown(fig: dict[str, Any]) -> str:
+    from dashboard.analytics.performance import (  # heavy: only when it runs
+        BOUND_SHOWN,
+        format_bounded,
+    )
+
     lines = [f"# Performance report: {fig['model']} ({fig['role']})", "",
              f"- cutoff in force: {fig['cutoff_in_force']:.3f} (policy version {fig['policy_version']})",
              f"- validation AUC (model card): {_num(fig['validation_auc'])}",
@@ -47,9 +52,14 @@ def _markdown(fig: dict[str, Any]) -> str:
     for m in fig["months"]:
         lines.append(f"| {str(m['period'])[:7]} | {m['applications']:,} | {_pct(m['approval_rate'])} | "
                      f"{m['labelled']:,} | {_pct(m['label_maturity'], 0)} | {_pct(m['bad_rate'])} | "
-                     f"{_num(m['auc'])} | {_num(m['ks'])} | {_num(m['brier'], 4)} | {_num(m['expected_auc'])} "
+                     f"{format_bounded(m['auc'], m.get('auc_bound'), 'auc')} | "
+                     f"{format_bounded(m['ks'], m.get('ks_bound'), 'ks')} | {_num(m['brier'], 4)} | "
+                     f"{_num(m['expected_auc'])} "
                      f"(estimate) | {_pct(m['expected_bad_rate'])} (estimate) | {_num(m['psi'])} | "
                      f"{_latency(m)} |")
+    if any(m.get("auc_bound") is not None and m["auc_bound"] > BOUND_SHOWN["auc"] for m in fig["months"]):
+        lines += ["", "AUC +-x: the exact AUC lies within x (scores tied in a 0.001 bin: the model's scores fill few "
+                  "bins); KS (up to +x): the exact KS lies between the figure and the figure + x."]
     if any(m["latency_p95"] is not None for m in fig["months"]):
         lines += ["", f"p95 latency {fig['latency_percentiles']}."]
     marked = next((m["latency_note"] for m in fig["months"] if m.get("latency_note")), None)

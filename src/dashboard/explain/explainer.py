@@ -10,6 +10,7 @@ the next, more general explainer is used.
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ _EPS = 1e-9
 
 LINKS = ("logit", "identity")
 LINK_LABELS = {"logit": "log-odds of the bad outcome", "identity": "probability of the bad outcome"}
+
+log = logging.getLogger(__name__)
 
 
 class ExplainError(DashboardError, ValueError):
@@ -154,8 +157,8 @@ def _output_names(transform: Any, width: int) -> list[str]:
         names = [str(n) for n in transform.get_feature_names_out()]
         if len(names) == width:
             return names
-    except Exception:  # many transformers cannot name their outputs
-        pass
+    except Exception as exc:  # noqa: BLE001  (many transformers cannot name their outputs)
+        log.debug("the transform cannot name its outputs (%s): numbering them", exc)
     return [f"x{i}" for i in range(width)]
 
 
@@ -204,7 +207,8 @@ def compute_group_weights(transform: Any, sample: pd.DataFrame, raw: list[str],
         else:
             try:
                 block = _dense(transform.transform(trial))
-            except Exception:  # this variant tells nothing
+            except Exception as exc:  # noqa: BLE001  (the user's transform may refuse a variant: it tells nothing)
+                log.debug("variant %d of the dependency probe refused (%s)", k, exc)
                 continue
         if block.shape != base.shape:
             continue
@@ -394,7 +398,7 @@ def load_explainer(model: Any, card: ModelCard, background: pd.DataFrame) -> Gro
     check = prepared.head(CHECK_ROWS)
     try:
         expected = np.asarray(predict_scores(model, check), dtype=float)
-    except Exception as exc:  # a user's model may fail in many ways on its own inputs
+    except Exception as exc:  # noqa: BLE001  (a user's model may fail in many ways on its own inputs)
         raise ExplainError(f"model {card.id} could not score its reference rows "
                            f"({type(exc).__name__}: {exc})") from exc
 
@@ -431,7 +435,7 @@ def load_explainer(model: Any, card: ModelCard, background: pd.DataFrame) -> Gro
                 backend, transform = build()
                 rows = check.head(AGNOSTIC_CHECK_ROWS) if name == "model-agnostic" else check
                 values, base = backend.explain(transform(rows))
-        except Exception as exc:  # shap refuses unsupported models with assorted errors
+        except Exception as exc:  # noqa: BLE001  (shap refuses unsupported models with assorted errors)
             problems.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         link = _find_link(base + values.sum(axis=1), expected[:len(values)])

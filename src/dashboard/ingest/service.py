@@ -13,7 +13,7 @@ from dashboard.ingest.arrow_validation import compute_typed_predictions
 from dashboard.ingest.validation import ValidationResult, validate_outcomes, validate_predictions
 from dashboard.store import Store
 from dashboard.store.reader import InputFileError, read_arrow_table, read_table
-from dashboard.store.store import WriteStats
+from dashboard.store.writer import WriteStats
 
 Progress = Callable[[int, int], None]
 

@@ -200,11 +200,7 @@ def _protected_from(raw: Any, problems: list[str]) -> tuple[list[str], dict[str,
     return names, bands
 
 
-def parse_card(data: Any, source: str = "model card") -> ModelCard:
-    """Validate a card mapping; raise CardError naming every problem at once."""
-    if not isinstance(data, dict):
-        raise CardError(source, ["the card must be a YAML mapping of field: value"])
-    problems: list[str] = []
+def _check_identity(data: dict[str, Any], problems: list[str]) -> None:
     for name in REQUIRED_FIELDS:
         if data.get(name) in (None, "", [], {}):
             problems.append(f"required field '{name}' is missing")
@@ -215,56 +211,56 @@ def parse_card(data: Any, source: str = "model card") -> ModelCard:
             problems.append(str(exc))
     if data.get("role") not in (None, "") and data.get("role") not in CARD_ROLES:
         problems.append(f"role must be one of {', '.join(CARD_ROLES)}, got {data.get('role')!r}")
-    raw_features = data.get("features") or []
-    features: list[FeatureSpec] = []
+
+
+def _features_from(raw_features: Any, problems: list[str]) -> list[FeatureSpec]:
     if not isinstance(raw_features, list):
         problems.append("features must be a list")
-        raw_features = []
-    for i, raw in enumerate(raw_features):
-        spec = _feature_from(raw, i, problems)
-        if spec is not None:
-            features.append(spec)
+        return []
+    features = [spec for i, raw in enumerate(raw_features) if (spec := _feature_from(raw, i, problems)) is not None]
     names = [f.name for f in features]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         problems.append(f"features listed twice: {', '.join(dupes)}")
+    return features
+
+
+def _mapping(data: dict[str, Any], key: str, what: str, problems: list[str]) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        problems.append(f"{key} must be a mapping ({what})")
+        return {}
+    return value
+
+
+def parse_card(data: Any, source: str = "model card") -> ModelCard:
+    """Validate a card mapping; raise CardError naming every problem at once."""
+    if not isinstance(data, dict):
+        raise CardError(source, ["the card must be a YAML mapping of field: value"])
+    problems: list[str] = []
+    _check_identity(data, problems)
+    features = _features_from(data.get("features") or [], problems)
     protected, bands = _protected_from(data.get("protected_attributes"), problems)
-    used = sorted(set(protected) & set(names))
+    used = sorted(set(protected) & {f.name for f in features})
     if used:
         problems.append(f"protected attributes must not be model features: {', '.join(used)}")
     cutoff = data.get("cutoff", 0.5)
     if not isinstance(cutoff, (int, float)) or not 0 <= float(cutoff) <= 1:
         problems.append(f"cutoff must be a number between 0 and 1, got {cutoff!r}")
         cutoff = 0.5
-    metrics = data.get("validation_metrics") or {}
-    if not isinstance(metrics, dict):
-        problems.append("validation_metrics must be a mapping of metric: value")
-        metrics = {}
-    training = data.get("training") or {}
-    if not isinstance(training, dict):
-        problems.append("training must be a mapping (window: {start, end}, data: ...)")
-        training = {}
+    metrics = _mapping(data, "validation_metrics", "metric: value", problems)
+    training = _mapping(data, "training", "window: {start, end}, data: ...", problems)
     if problems:
         raise CardError(source, problems)
     known = set(REQUIRED_FIELDS) | set(RECOMMENDED_FIELDS) | {"personal_columns"}
     return ModelCard(
-        id=str(data["id"]),
-        name=str(data["name"]),
-        version=str(data["version"]),
-        role=str(data["role"]),
-        algorithm=str(data["algorithm"]),
-        owner=str(data["owner"]),
-        training=training,
-        target=str(data["target"]),
-        features=tuple(features),
-        protected_attributes=tuple(protected),
-        protected_bands=bands,
+        id=str(data["id"]), name=str(data["name"]), version=str(data["version"]), role=str(data["role"]),
+        algorithm=str(data["algorithm"]), owner=str(data["owner"]), training=training, target=str(data["target"]),
+        features=tuple(features), protected_attributes=tuple(protected), protected_bands=bands,
         personal_columns=tuple(str(p) for p in data.get("personal_columns") or []),
         validation_metrics={str(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
-        intended_use=str(data.get("intended_use") or ""),
-        limitations=str(data.get("limitations") or ""),
-        cutoff=float(cutoff),
-        extra={k: v for k, v in data.items() if k not in known},
+        intended_use=str(data.get("intended_use") or ""), limitations=str(data.get("limitations") or ""),
+        cutoff=float(cutoff), extra={k: v for k, v in data.items() if k not in known},
     )
 
 

@@ -230,9 +230,9 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
     matured = m[m["auc"].notna()] if not m.empty else m
     latest = m.iloc[-1] if not m.empty else None
     last_matured = matured.iloc[-1] if not matured.empty else None
-    cols = ["period", "applications", "approval_rate", "labelled", "label_maturity", "bad_rate", "auc", "ks",
-            "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50", "latency_p95",
-            "latency_note"]
+    cols = ["period", "applications", "approval_rate", "labelled", "label_maturity", "bad_rate", "auc", "auc_bound",
+            "ks", "ks_bound", "gini", "brier", "expected_auc", "expected_bad_rate", "psi", "latency_p50",
+            "latency_p95", "latency_note"]
     return {
         "model": view.model_id, "role": view.role, "cutoff_in_force": view.cutoff,
         "policy_version": view.policy_version, "validation_auc": view.validation_auc,
@@ -244,6 +244,8 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
         "alerts_fired": int(len(view.alerts)),
         "estimate_note": view.estimate_note,
         "latency_percentiles": LATENCY_BOUND,
+        "ranking_bounds": "auc_bound: the exact AUC lies within +-auc_bound of auc (score pairs tied in a 0.001 "
+                          "bin); ks_bound: the exact KS lies between ks and ks + ks_bound",
     }
 
 

@@ -79,20 +79,27 @@ def _read(store: Store, kind: str, start: dt.date | None, end: dt.date | None) -
     return events
 
 
+def _shown(value: Any, missing: str = "none") -> str:
+    """A value of an event as a person reads it: "none" (or `missing`), never "None"."""
+    return missing if value is None or value == "" else str(value)
+
+
 def _write_detail(kind: str, e: dict[str, Any]) -> str:
     if kind == "override":
-        return f"{e.get('from_decision') or 'none'} -> {e.get('to_decision')}: {e.get('reason', '')}"
+        return f"{_shown(e.get('from_decision'))} -> {_shown(e.get('to_decision'))}: {e.get('reason', '')}"
     if kind == "policy":
         prev = e.get("previous") or {}
-        return (f"cutoff {prev.get('cutoff')} -> {e.get('cutoff')}, review from {prev.get('review_from')} -> "
-                f"{e.get('review_from')}, effective {e.get('effective_at')}: {e.get('rationale', '')}")
+        return (f"cutoff {_shown(prev.get('cutoff'))} -> {_shown(e.get('cutoff'))}, review from "
+                f"{_shown(prev.get('review_from'), 'no band')} -> {_shown(e.get('review_from'), 'no band')}, "
+                f"effective {_shown(e.get('effective_at'))}: {e.get('rationale', '')}")
     if kind == "assumptions":
         changed = e.get("changed") or {}
         prev = e.get("previous") or {}
-        moves = "; ".join(f"{k}: {prev.get(k)} -> {v}" for k, v in changed.items())
+        moves = "; ".join(f"{k}: {_shown(prev.get(k))} -> {_shown(v)}" for k, v in changed.items())
         return f"{moves}: {e.get('note', '')}".strip(": ")
     if kind == "promotion":
-        return f"champion {e.get('previous_champion')} -> {e.get('model_id')}: {e.get('rationale', '')}"
+        return (f"champion {_shown(e.get('previous_champion'))} -> {_shown(e.get('model_id'))}: "
+                f"{e.get('rationale', '')}")
     if kind == "registration":
         return f"version {e.get('version')}"
     return ""

@@ -20,7 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dashboard.store.store import SHADOW_PER_DAY, Store, _parquet_list, quote, sql_literal
+from dashboard.store.engine import parquet_list, quote, sql_literal
+from dashboard.store.rollups.builders import SHADOW_PER_DAY
+from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
 DEFAULT_MAX_APPLICATIONS = 300_000
@@ -187,7 +189,7 @@ def _source(store: Store, files: list[Path], fast: bool) -> str | None:
         return None
     if not fast:
         return store.predictions_source(files)
-    return f"read_parquet({_parquet_list(files)}, hive_partitioning=true, hive_types={{'date': 'DATE'}})"
+    return f"read_parquet({parquet_list(files)}, hive_partitioning=true, hive_types={{'date': 'DATE'}})"
 
 
 def _shadow_query(store: Store, model_ids: list[str], start: dt.date | None, end: dt.date | None,

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from dashboard.contracts import DECISIONS
-from dashboard.store.store import Store, quote, sql_literal
+from dashboard.store.engine import quote, sql_literal
+from dashboard.store.store import Store
 
 OVERRIDE = "override"
 QUEUE_COLUMNS = ("timestamp", "application_id", "decision", "score", "model_id", "prediction_id")

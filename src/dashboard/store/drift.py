@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.store.store import Store, quote
+from dashboard.store.engine import quote
+from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
 PERIODS = {"week": "week", "month": "month"}

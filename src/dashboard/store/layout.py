@@ -69,6 +69,15 @@ class Layout:
     def prediction_model_dir(self, model_id: str) -> Path:
         return self.predictions / f"model_id={check_id(model_id)}"
 
+    def rollup_files(self, kind: str) -> list[Path]:
+        """A rollup's month files (every model), written ones only."""
+        base = self.rollups / kind
+        if not base.is_dir():
+            return []
+        # pathlib's glob matches dot files: skip the writers' half-written .tmp-* files.
+        pattern = "*.parquet" if kind == OUTCOME_ROLLUP else "*/*.parquet"
+        return sorted(p for p in base.glob(pattern) if not p.name.startswith("."))
+
     def rollup_file(self, kind: str, model_id: str, month: str) -> Path:
         return self.rollups / kind / check_id(model_id) / f"{month}.parquet"
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dashboard.store.engine import parquet_list
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
-from dashboard.store.store import Store, _parquet_list
+from dashboard.store.store import Store
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -77,7 +78,7 @@ def window_source(store: Store, kind: str, start: dt.date | None = None,
         assert lo is not None and hi is not None
         files = store.rollup_files_of_months(kind, _months_of(lo, hi))
         if files:
-            parts.append(_range(f"read_parquet({_parquet_list(files)}, union_by_name=true)", lo, hi))
+            parts.append(_range(f"read_parquet({parquet_list(files)}, union_by_name=true)", lo, hi))
     if not parts:  # no rows: an empty relation with the table's columns
         parts.append((f"SELECT * FROM {month_table} WHERE false", []))
     sql = " UNION ALL BY NAME ".join(f"({q})" for q, _ in parts)

@@ -8,8 +8,9 @@ import streamlit as st
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
 from dashboard.analytics.estimation import (  # noqa: F401 - for pages/performance.py, which imports only ui/
     ESTIMATE_LIMITATION,
-    auc_standard_error,
 )
+from dashboard.analytics.histogram import auc_standard_error  # noqa: F401 - for pages/performance.py
+from dashboard.analytics.performance import format_bounded  # noqa: F401 - for pages/performance.py
 from dashboard.services.performance import (
     MIN_RANKING_BADS,  # noqa: F401 - for pages/performance.py, which imports only ui/
     PerformanceView,
