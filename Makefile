@@ -1,5 +1,6 @@
 # make run: serve the app on http://localhost:8501 with the demo store.
-# make test: the whole suite, browser tests included.
+# make test: the whole suite, browser tests included, with the 20 slowest tests named.
+# make test-fast: no browser, no slow store builds, plus ruff, mypy and the layer check (about a minute).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ STORE  ?= $(or $(DASHBOARD_STORE),var/store)
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test lint venv dev demo sample bench clean chromium
+.PHONY: run test test-fast lint venv dev demo sample bench clean chromium
 
 $(BIN)/dashboard: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +41,13 @@ test: dev chromium
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_layers.py
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
+
+test-fast: dev
+	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python scripts/check_layers.py
+	$(BIN)/python -m pytest -q -m "not e2e and not slow" --durations=10
 
 lint: dev
 	$(BIN)/ruff check src app pages tests benchmarks

@@ -12,10 +12,28 @@ from dashboard.ingest.demo import build_demo_store
 from dashboard.sample.generator import generate_portfolio
 from dashboard.store import Store
 from dashboard.store.portfolio import write_portfolio
+from tests.support.env import undo_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "data" / "sample"
 SMALL_APPLICATIONS = 6_000
+# Fixtures that build a store from a generated or the committed sample portfolio (20 to 70 s here):
+# every test that uses one, directly or through another fixture, is marked slow, so that
+# `make test-fast` (pytest -m "not e2e and not slow") builds none.
+STORE_BUILDS = {"small_portfolio_dir", "small_store_dir", "demo_store_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STORE_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def restore_environment() -> Iterator[None]:
+    """Undo after each test what helpers set in the environment (tests/support/env.py)."""
+    yield
+    undo_env()
 
 
 @pytest.fixture(scope="session")

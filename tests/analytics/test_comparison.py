@@ -321,6 +321,7 @@ def _by_metric(diffs: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
     return {r.metric: (r.difference, r.lo, r.hi) for r in diffs.itertuples()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "rows"), [(600, BOOTSTRAP_ROWS), (1200, 300)])
 def test_paired_interval_covers_the_true_difference_at_its_nominal_rate(n: int, rows: int) -> None:
     # rows=300 < n: the KS bootstrap's m-out-of-n path, rescaled to n, must cover as well.
@@ -339,6 +340,7 @@ def test_paired_interval_covers_the_true_difference_at_its_nominal_rate(n: int, 
         assert 0.90 <= hit / replications <= 0.99, (metric, hit / replications)
 
 
+@pytest.mark.slow
 def test_paired_interval_is_narrower_than_the_unpaired_comparison() -> None:
     rng = np.random.default_rng(3)
     n = 3000
@@ -370,6 +372,7 @@ def test_paired_interval_is_narrower_than_the_unpaired_comparison() -> None:
     assert pd.isna(got.loc["a", "auc_diff"]) and got.loc["a", "auc_verdict"] is None
 
 
+@pytest.mark.slow
 def test_delong_standard_error_matches_a_paired_row_bootstrap() -> None:
     rng = np.random.default_rng(5)
     n = 2500
@@ -384,6 +387,7 @@ def test_delong_standard_error_matches_a_paired_row_bootstrap() -> None:
     assert se == pytest.approx(np.std(draws, ddof=1), rel=0.1)
 
 
+@pytest.mark.slow
 def test_ks_and_brier_intervals_match_a_paired_row_bootstrap() -> None:
     rng = np.random.default_rng(9)
     n = 2000

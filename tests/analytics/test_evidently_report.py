@@ -17,6 +17,7 @@ def _sample(rng: np.random.Generator, n: int, shift: float, labelled: float) -> 
     return frame
 
 
+@pytest.mark.slow
 def test_report_with_and_without_labels() -> None:
     rng = np.random.default_rng(1)
     ref, cur = _sample(rng, 1500, 0.0, 1.0), _sample(rng, 1500, 0.5, 0.4)

@@ -119,6 +119,7 @@ def _help_paths() -> list[tuple[str, ...]]:
     return [(), *sorted({p[:1] for p in paths if len(p) == 2}), *sorted(paths)]
 
 
+@pytest.mark.slow  # three processes per command: about 10 s in all
 @pytest.mark.parametrize("path", _help_paths(), ids=lambda p: " ".join(p) or "dashboard")
 def test_help_is_fast(tmp_path: Path, path: tuple[str, ...]) -> None:
     # CPU seconds of the process, not wall time: what --help costs, whatever else the shared
@@ -139,6 +140,7 @@ def test_building_the_parser_loads_no_heavy_module() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_help_states_exit_codes_and_windows() -> None:
     for cmd in _commands():
         done = subprocess.run([str(DASHBOARD), *cmd.path, "--help"], capture_output=True, text=True, timeout=60)
@@ -161,6 +163,7 @@ def test_sample_help_states_the_generator_defaults() -> None:
     assert f"above {CHUNKED_ABOVE:,} applications" in text and f"(default {CHUNK_SIZE:,})" in text
 
 
+@pytest.mark.slow
 def test_python_m_runs_the_same_cli(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "dashboard.cli", "report", "drift", "--model", "m", "--current",
                            "2026-04..2026-05"], cwd=tmp_path, capture_output=True, text=True, timeout=300,

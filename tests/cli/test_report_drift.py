@@ -18,7 +18,12 @@ from dashboard.cli import main
 from dashboard.cli.report_drift import build_report
 from dashboard.store import Store
 from dashboard.store.drift import log_date_range
-from tests.foreign_portfolio import MODEL, NUMERIC, ForeignPortfolio, build_foreign_portfolio
+from tests.support.foreign_portfolio import (
+    MODEL,
+    NUMERIC,
+    ForeignPortfolio,
+    build_foreign_portfolio,
+)
 
 
 def _run(capsys: pytest.CaptureFixture[str], store: Path, *args: str) -> tuple[int, str, str]:

@@ -11,12 +11,12 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.store import Store
-from tests import impact_fixtures
-from tests.analytics.test_impact import expected_tiny
+from tests.support import tiny_impact
+from tests.support.tiny_impact import expected_tiny
 
 # the shared fixtures, visible to pytest in this module
-tiny_dir = impact_fixtures.tiny_dir
-tiny_targets = impact_fixtures.tiny_targets
+tiny_dir = tiny_impact.tiny_dir
+tiny_targets = tiny_impact.tiny_targets
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -19,7 +19,6 @@ every figure from the raw rows with pandas, scikit-learn and scipy.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import skops.io
 import yaml
 from sklearn.compose import ColumnTransformer
@@ -546,18 +546,13 @@ BUILDERS: dict[str, Callable[[Path, Path], Portfolio]] = {
 # --------------------------------------------------------------------------- through the CLI
 @contextmanager
 def lender_env(p: Portfolio) -> Iterator[None]:
-    """The environment a lender's shell would have: their business.toml, if they brought one."""
-    saved = {k: os.environ.get(k) for k in ("DASHBOARD_BUSINESS_CONFIG",)}
-    os.environ.pop("DASHBOARD_BUSINESS_CONFIG", None)
-    os.environ.update(p.env())
-    try:
+    """The environment a lender's shell would have: their business.toml, if they brought one.
+    Every variable it sets or removes is restored on the way out (a MonkeyPatch undone)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DASHBOARD_BUSINESS_CONFIG", raising=False)
+        for key, value in p.env().items():
+            patch.setenv(key, value)
         yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def cli(store: Path, *args: str) -> tuple[int, str, str]:

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conformance import oracle
-from tests.conformance.conftest import ARTIFACTS
+from tests.conformance.checks import ARTIFACTS
 from tests.conformance.portfolios import Portfolio
 
 ROOT = Path(__file__).resolve().parents[2]

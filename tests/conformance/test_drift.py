@@ -30,7 +30,7 @@ import pytest
 from scipy import stats
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks
+from tests.conformance.checks import Checks
 from tests.conformance.portfolios import Portfolio, cli
 
 

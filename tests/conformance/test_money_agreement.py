@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks
+from tests.conformance.checks import Checks
+from tests.conformance.impact_oracle import figures, impact_and_expected, window_money
 from tests.conformance.portfolios import Portfolio
-from tests.conformance.test_impact import _impact_and_expected, _window_money, figures
 
 
 def _input(inputs: dict[str, Any], *words: str) -> float | None:
@@ -53,7 +53,7 @@ def _places(portfolio: Portfolio) -> dict[str, Any]:
     from dashboard.store.challengers import load_shadow_rows
     from dashboard.store.thresholds import load_score_bins
 
-    period, _, data, _ = portfolio.cached("impact", lambda: _impact_and_expected(portfolio))
+    period, _, data, _ = portfolio.cached("impact", lambda: impact_and_expected(portfolio))
     start, end = period.start_time.date(), period.end_time.date()
     net = figures(data)["net_contribution"]["inputs"]
     store = Store(portfolio.store)
@@ -65,7 +65,7 @@ def _places(portfolio: Portfolio) -> dict[str, Any]:
     money = compute_row_money(frame["label"].astype(float).to_numpy(), frame["loan_amount"].astype(float).to_numpy(),
                               frame["loss_amount"].astype(float).to_numpy(), a)
     label = frame["label"].astype(float).to_numpy()
-    raw = _window_money(portfolio, start, end)
+    raw = window_money(portfolio, start, end)
     return {
         "period": str(period), "sampled": sample.sampled,
         "losses": {"raw rows": raw["realized_loss"], "Impact": _input(net, "loss", "realized"),

@@ -30,7 +30,7 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks
+from tests.conformance.checks import Checks
 from tests.conformance.portfolios import Portfolio, cli
 
 MIN_RANKING = 10

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks, Recorder, built_portfolio
+from tests.conformance.checks import Checks, Recorder, built_portfolio
 from tests.conformance.portfolios import Portfolio, cli
 
 

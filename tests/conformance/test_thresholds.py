@@ -32,7 +32,7 @@ import pandas as pd
 import pytest
 
 from tests.conformance import oracle
-from tests.conformance.conftest import Checks
+from tests.conformance.checks import Checks
 from tests.conformance.portfolios import Portfolio
 
 

@@ -14,21 +14,14 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 ROLES = ("credit_officer", "executive", "data_scientist", "admin")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +29,7 @@ def server(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     # A private copy: page views and refusals write audit events, which other tests count.
     store = tmp_path_factory.mktemp("browser") / "store"
     shutil.copytree(small_store_dir, store)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, DASHBOARD_STORE=str(store))
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                              "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -56,26 +49,6 @@ def server(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     proc.wait(10)
 
 
-def _wait_idle(page: object, timeout: float = 120) -> None:
-    from playwright.sync_api import Page
-    assert isinstance(page, Page)
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    # The first run imports for a few seconds before it draws: a blank page is not idle.
-    page.wait_for_selector("h1", timeout=timeout * 1000)
-    start, quiet = time.time(), None
-    while time.time() - start < timeout:
-        busy = page.locator('[data-testid="stStatusWidget"]').count() or page.locator(
-            '[data-testid="stSkeleton"]').count()
-        if busy:
-            quiet = None
-        elif quiet is None:
-            quiet = time.time()
-        elif time.time() - quiet > 1.5:
-            return
-        time.sleep(0.2)
-    pytest.fail(f"{page.url} did not finish running in {timeout} s")
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_as_role(server: str, role: str) -> None:
     from playwright.sync_api import sync_playwright
@@ -88,7 +61,7 @@ def test_every_page_as_role(server: str, role: str) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/?role={role}")
-        _wait_idle(page)
+        wait_idle(page)
         links = page.locator('[data-testid="stSidebarNav"] a')
         hrefs = {links.nth(i).get_attribute("href") or "" for i in range(links.count())}
         slugs = {urlparse(h).path.strip("/") or "overview" for h in hrefs}
@@ -97,7 +70,7 @@ def test_every_page_as_role(server: str, role: str) -> None:
         for slug in sorted(expected):
             url = f"{server}/{'' if slug == 'overview' else slug}?role={role}"
             page.goto(url)
-            _wait_idle(page)
+            wait_idle(page)
             page.screenshot(path=str(ARTIFACTS / f"{role}-{slug}.png"), full_page=True)
             if page.locator('[data-testid="stException"]').count():
                 failures.append(f"{slug}: {page.locator('[data-testid=stException]').first.inner_text()[:300]}")
@@ -120,7 +93,7 @@ def test_forbidden_page_by_url_is_not_shown(server: str) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{server}/{forbidden[0].slug}?role=credit_officer")
-        _wait_idle(page)
+        wait_idle(page)
         heading = page.locator("h1").first.inner_text()
         browser.close()
     assert heading == "Not available to your role"
@@ -138,7 +111,7 @@ def test_landing_page_draws_with_vega_then_loads_plotly_when_idle(server: str) -
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/?role=admin")
-        _wait_idle(page)
+        wait_idle(page)
         charts = page.locator('[data-testid="stVegaLiteChart"]').count()
         plotly_charts = page.locator('[data-testid="stPlotlyChart"]').count()
         # Then, with the page drawn and the browser idle, the Plotly renderer is fetched and run.

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_idle
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "login"
@@ -68,7 +68,7 @@ def app(provider: str, small_store_dir: Path, tmp_path_factory: pytest.TempPathF
     work = tmp_path_factory.mktemp("login")
     store = work / "store"
     shutil.copytree(small_store_dir, store)
-    port = _free_port()
+    port = free_port()
     # Streamlit reads .streamlit/secrets.toml from the working directory: the [auth] section
     # is what switches the app from local mode to login.
     (work / ".streamlit").mkdir()
@@ -99,7 +99,7 @@ def app(provider: str, small_store_dir: Path, tmp_path_factory: pytest.TempPathF
 def _ready(page: Any) -> None:
     """The first run imports the app (seconds under load) before it draws anything: wait for a heading."""
     page.wait_for_selector("h1", timeout=120_000)
-    _wait_idle(page)
+    wait_idle(page)
 
 
 def _login(page: Any, base: str, user: str) -> None:

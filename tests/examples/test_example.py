@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard.store import Store
 from dashboard.store.challengers import load_shadow_rows
@@ -28,6 +29,7 @@ def _table(path: Path, n: int = 400) -> None:
                   "Purpose": rng.choice(["car", "radio/TV", "education"], n), "Default": good}).to_csv(path, index=False)
 
 
+@pytest.mark.slow
 def test_example_trains_registers_and_ingests(tmp_path: Path) -> None:
     data = tmp_path / "table.csv"
     _table(data)

@@ -85,12 +85,14 @@ MODELS = {
 EXPECTED_KIND = {"tree": "tree", "forest": "tree", "linear": "linear", "agnostic": "model-agnostic"}
 
 
+# Four trained models and their explainers (about 10 s): the tests that use them are marked slow.
 @pytest.fixture(scope="module")
 def explainers() -> dict[str, object]:
     frame, _ = foreign_data()
     return {name: load_explainer(make(), foreign_card(), frame) for name, make in MODELS.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODELS))
 def test_attributions_plus_base_reproduce_the_model_output(explainers: dict, name: str) -> None:
     explainer = explainers[name]
@@ -104,12 +106,14 @@ def test_attributions_plus_base_reproduce_the_model_output(explainers: dict, nam
     np.testing.assert_allclose(explanation.margins(), to_margin(model_scores, explanation.link), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_forest_attributions_are_probabilities_and_boosting_log_odds(explainers: dict) -> None:
     assert explainers["forest"].link == "identity"
     assert explainers["tree"].link == "logit"
     assert explainers["linear"].link == "logit"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["tree", "linear", "forest"])
 def test_grouped_attributions_equal_the_sum_of_their_columns(explainers: dict, name: str) -> None:
     explainer = explainers[name]
@@ -131,6 +135,7 @@ def test_grouped_attributions_equal_the_sum_of_their_columns(explainers: dict, n
         np.testing.assert_allclose(grouped[raw].to_numpy(), columns[:, idx].sum(axis=1), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_missing_values_and_unseen_categories_are_explained(explainers: dict) -> None:
     frame = pd.DataFrame({"Monthly income": [np.nan, 1800.0], "Years at job": [None, 3.0],
                           "Home status": [None, "boat"], "Purpose of loan": ["car", None]})
@@ -150,6 +155,7 @@ def test_a_model_reading_fewer_features_gets_zero_for_the_rest() -> None:
     np.testing.assert_allclose(explanation.scores(), explainer.predict(frame.head(5)), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_bad_inputs_give_clear_errors(explainers: dict) -> None:
     with pytest.raises(ExplainError, match="background"):
         load_explainer(MODELS["tree"](), foreign_card(), pd.DataFrame())

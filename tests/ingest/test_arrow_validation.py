@@ -88,6 +88,7 @@ def _portfolio_cards(root: Path) -> dict[str, ModelCard]:
     return {m: parse_card_yaml(p.read_text("utf-8"), str(p)) for m, p in files.cards.items()}
 
 
+@pytest.mark.slow
 def test_demo_sample_files_match_the_pandas_path(card_store_root: Path) -> None:
     files = read_portfolio(SAMPLE)
     cards = _portfolio_cards(SAMPLE)
@@ -300,6 +301,7 @@ def prediction_tables(draw: st.DrawFn) -> pa.Table:
     return _roundtrip(table)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=prediction_tables())
 def test_fuzz_fast_path_is_none_or_exactly_the_pandas_path(table: pa.Table, card_store_root: Path) -> None:

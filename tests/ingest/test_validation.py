@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -103,6 +104,7 @@ cells = st.one_of(st.none(), st.text(max_size=12), st.floats(allow_nan=True), st
                   st.booleans())
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.fixed_dictionaries({c: cells for c in _rows(1).columns}), min_size=1, max_size=12))
 def test_fuzz_predictions_never_crash_and_partition_rows(rows: list[dict[str, object]]) -> None:
@@ -117,6 +119,7 @@ def test_fuzz_predictions_never_crash_and_partition_rows(rows: list[dict[str, ob
     assert bool(result.problems) == (not result.rejected.empty)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.fixed_dictionaries({"application_id": cells, "outcome_timestamp": cells, "label": cells,
                                        "loss_amount": cells}), min_size=1, max_size=12))

@@ -23,6 +23,7 @@ from dashboard.store.portfolio import read_portfolio
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
+@pytest.mark.slow
 def test_same_seed_same_portfolio() -> None:
     a = generate_portfolio(800, seed=3, training_rows=2_000)
     b = generate_portfolio(800, seed=3, training_rows=2_000)

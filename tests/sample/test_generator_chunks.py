@@ -20,6 +20,10 @@ def _chunks(seed: int = 5) -> list[Portfolio]:
     return list(generate_portfolio_chunks(APPS, seed=seed, chunk_size=CHUNK, training_rows=2_000))
 
 
+# Every test here shares a generated three-chunk portfolio with trained models (about 20 s to build).
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def chunks() -> list[Portfolio]:
     return _chunks()

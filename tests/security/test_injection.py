@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.store import Store
 from dashboard.store.decisions import QueueFilter, application_rows, decision_queue
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 PAYLOADS = ["' OR 1=1 --", "x'; DROP TABLE r_daily; --", "APP-%", "APP-_0000001", "\" OR \"\"=\"",
             "1) UNION SELECT * FROM read_csv('/etc/passwd') --", "'; COPY r_daily TO '/tmp/pwned.csv'; --"]

@@ -13,7 +13,7 @@ from dashboard.services.overrides import record_override
 from dashboard.store import Store
 from dashboard.store.decisions import QueueFilter, decision_queue
 from dashboard.ui.preload import build_preload_html, find_chart_chunk
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 SCRIPT = "<script>alert('xss')</script>"
 PAYLOAD = f"{SCRIPT}<img src=x onerror=alert(1)>[click](javascript:alert(1)) $\\\\frac{{1}}{{0}}$ {{0.__class__}}"

@@ -72,6 +72,7 @@ def _amount(text: str) -> float:
     return float(match.group(2).replace(",", "")) * (-1 if match.group(1) else 1)
 
 
+@pytest.mark.slow
 def test_realized_losses_agree_on_impact_thresholds_and_the_report(store: Store, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     result = load_impact(store, custom_period(START, END), assumptions=A, targets=Targets())

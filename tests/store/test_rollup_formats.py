@@ -16,7 +16,7 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.store import Store
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 MODEL = "gbm_champion"
 

@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from dashboard.ingest.service import ingest_outcome_files, ingest_prediction_files
-from dashboard.ingest.validation import validate_predictions
 from dashboard.store import Store
 from dashboard.store.files import exclusive_lock
 from dashboard.store.portfolio import read_portfolio
+from tests.support.batches import copy_prediction_batch
 
 ROLLUPS = ("daily", "scores", "groups", "features", "latency", "shadow", "outcomes", "scores_month",
            "groups_month")
@@ -88,20 +88,9 @@ def test_rollups_match_raw_rows(small_store: Store) -> None:
     assert int(labelled["bad"].iloc[0]) == int(roll_l["bad"].iloc[0])
 
 
-def _batch(store: Store, start: int, n: int, model_id: str = "gbm_champion") -> pd.DataFrame:
-    """New prediction rows copied from the store's own rows with fresh ids."""
-    src = store.predictions_source(store.prediction_files(model_id=model_id))
-    rows = store.sql(f"SELECT * EXCLUDE (date) FROM {src} ORDER BY prediction_id LIMIT {n}")
-    rows["prediction_id"] = [f"NEW-{model_id}-{start + i}" for i in range(len(rows))]
-    rows["application_id"] = [f"NEWAPP-{start + i}" for i in range(len(rows))]
-    result = validate_predictions(rows, store.list_cards())
-    assert result.ok, result.problems
-    return result.good
-
-
 def test_two_writers_and_a_reader(store_copy: Store) -> None:
     before = _count_predictions(store_copy)
-    batches = [_batch(store_copy, k * 1000, 300) for k in range(4)]
+    batches = [copy_prediction_batch(store_copy, k * 1000, 300) for k in range(4)]
     seen: list[int] = []
     stop = threading.Event()
 
@@ -169,7 +158,7 @@ print("done", flush=True)
 
 
 def test_killed_writer_leaves_no_partial_files(store_copy: Store, tmp_path: Path) -> None:
-    batch = _batch(store_copy, 50_000, 2000)
+    batch = copy_prediction_batch(store_copy, 50_000, 2000)
     batch_file = tmp_path / "batch.parquet"
     batch.to_parquet(batch_file)
     before = _count_predictions(store_copy)
@@ -233,7 +222,7 @@ def test_process_writers_do_not_interleave(store_copy: Store) -> None:
     """Two `dashboard ingest` processes at once, as two scheduled jobs would run: both batches
     are stored whole (the store's lock serialises them) and both processes exit cleanly."""
     before = _count_predictions(store_copy)
-    a, b = _batch(store_copy, 70_000, 400), _batch(store_copy, 80_000, 400)
+    a, b = copy_prediction_batch(store_copy, 70_000, 400), copy_prediction_batch(store_copy, 80_000, 400)
     paths = []
     for i, frame in enumerate((a, b)):
         p = store_copy.root.parent / f"b{i}.parquet"
@@ -262,10 +251,10 @@ def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, m
         return original(self, model_id, days, outcomes, rows, fresh_days)  # type: ignore[arg-type]
 
     monkeypatch.setattr(RollupComputer, "compute", spy)
-    existing = _batch(store_copy, 0, 200)
-    future = _batch(store_copy, 1000, 200)
+    existing = copy_prediction_batch(store_copy, 0, 200)
+    future = copy_prediction_batch(store_copy, 1000, 200)
     future["timestamp"] = future["timestamp"] + pd.Timedelta(days=800)  # days no file holds yet
-    both = pd.concat([_batch(store_copy, 2000, 100), _batch(store_copy, 3000, 100)], ignore_index=True)
+    both = pd.concat([copy_prediction_batch(store_copy, 2000, 100), copy_prediction_batch(store_copy, 3000, 100)], ignore_index=True)
     both.loc[100:, "timestamp"] = both.loc[100:, "timestamp"] + pd.Timedelta(days=900)
     for frame in (existing, future, both):
         computed.clear()

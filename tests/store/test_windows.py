@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dashboard.store import Store
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.windows import split_window, window_source
+from tests.support.batches import copy_prediction_batch
 
 DAYS = st.dates(min_value=dt.date(2023, 1, 1), max_value=dt.date(2027, 12, 31))
 
@@ -73,13 +74,11 @@ def test_windows_sum_as_the_day_table(small_store: Store, kind: str) -> None:
 
 
 def test_month_tables_follow_new_batches(store_copy: Store) -> None:
-    from tests.store.test_store import _batch
-
     def total(table: str) -> int:
         return int(store_copy.sql(f"SELECT sum(n)::BIGINT AS n FROM {table}").n.iloc[0])
 
     before = total("r_scores_month")
-    store_copy.write_predictions(_batch(store_copy, 0, 50))
+    store_copy.write_predictions(copy_prediction_batch(store_copy, 0, 50))
     assert total("r_scores_month") == before + 50 == total("r_scores")
     assert total("r_groups_month") == total("r_groups")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,8 @@ from dashboard.store import Store
 from dashboard.store.audit import audit_log
 from dashboard.ui import auth
 from dashboard.ui.navigation import forbidden_for, pages_for
-from tests.ui.apptest import ENTRY, errors, open_page
+from tests.support.apptest import ENTRY, errors, open_page, open_url
+from tests.support.env import set_env
 
 AUTH = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 64,
         "client_id": "dashboard", "client_secret": "secret",
@@ -32,7 +32,7 @@ def store_dir(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def _oidc(store_dir: Path, user: dict[str, Any], query: dict[str, str] | None = None) -> AppTest:
-    os.environ["DASHBOARD_STORE"] = str(store_dir)
+    set_env("DASHBOARD_STORE", str(store_dir))
     at = AppTest.from_file(ENTRY, default_timeout=120)
     at.secrets["auth"] = AUTH
     at.user = user
@@ -44,12 +44,6 @@ def _oidc(store_dir: Path, user: dict[str, Any], query: dict[str, str] | None = 
 def _member(role: str, email: str | None = None) -> dict[str, Any]:
     return {"is_logged_in": True, "email": email or f"{role}@bank.example", "sub": f"sub-{role}",
             "groups": [GROUPS[role]]}
-
-
-def _open_slug(at: AppTest, slug: str) -> AppTest:
-    """Open a page by its URL path, as a browser does with /<slug> (works for hidden pages too)."""
-    at._page_hash = next(h for h, info in at._registered_pages.items() if info.get("url_pathname") == slug)
-    return at.run()
 
 
 def _titles(at: AppTest) -> list[str]:
@@ -89,13 +83,13 @@ def test_each_role_from_its_group(store_dir: Path, role: str) -> None:
 def test_role_in_the_address_is_ignored_with_a_login(store_dir: Path) -> None:
     at = _oidc(store_dir, _member("credit_officer", "carol@bank.example"), query={"role": "admin"})
     assert at.session_state["role"] == "credit_officer"
-    at = _open_slug(at, "audit")
+    at = open_url(at, "audit")
     assert _titles(at) == ["Not available to your role"]
 
 
 def test_forbidden_page_by_url_is_refused_and_audited(store_dir: Path) -> None:
     at = _oidc(store_dir, _member("credit_officer", "dora@bank.example"))
-    at = _open_slug(at, "drift")
+    at = open_url(at, "drift")
     assert errors(at) == []
     assert _titles(at) == ["Not available to your role"]
     assert "Drift page is not open to the Credit officer role" in at.error[0].value
@@ -107,7 +101,7 @@ def test_forbidden_page_by_url_is_refused_and_audited(store_dir: Path) -> None:
 
 def test_allowed_page_by_url_opens(store_dir: Path) -> None:
     at = _oidc(store_dir, _member("executive"))
-    at = _open_slug(at, "impact")
+    at = open_url(at, "impact")
     assert errors(at) == [] and _titles(at)[0] == "Impact"
 
 
@@ -158,7 +152,7 @@ def test_application_views_are_audited_once_per_session(store_dir: Path) -> None
         audit_application_view("APP-00000007", "gbm_champion")
         audit_application_view("APP-00000007", "gbm_champion")
 
-    os.environ["DASHBOARD_STORE"] = str(store_dir)
+    set_env("DASHBOARD_STORE", str(store_dir))
     at = AppTest.from_function(script, default_timeout=30).run()
     at.run()
     assert errors(at) == []

@@ -9,7 +9,7 @@ import pytest
 from dashboard.services.overrides import record_override
 from dashboard.store import Store
 from dashboard.store.audit import audit_log, record_audit
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page, open_url
 
 HOSTILE = "<script>alert('x')</script> <img src=x onerror=alert(1)> [link](javascript:alert(1))"
 
@@ -49,9 +49,7 @@ def test_export_is_offered_as_csv(trail: Store) -> None:
 
 @pytest.mark.parametrize("role", ["credit_officer", "executive", "data_scientist"])
 def test_other_roles_are_refused_by_url(trail: Store, role: str) -> None:
-    at = open_page(trail.root, role)
-    at._page_hash = next(h for h, i in at._registered_pages.items() if i.get("url_pathname") == "audit")
-    at.run()
+    at = open_url(open_page(trail.root, role), "audit")
     assert errors(at) == []
     assert at.title[0].value == "Not available to your role" and not at.dataframe
     refused = audit_log(trail, actions=["page_refused"])

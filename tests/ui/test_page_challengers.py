@@ -10,7 +10,7 @@ import pytest
 from dashboard.store import Store
 from dashboard.store.registry import champion_id
 from dashboard.ui.navigation import can_open
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_compare_sections_render_with_figures(small_store_dir: Path) -> None:

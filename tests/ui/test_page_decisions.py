@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dashboard.store import Store
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def _declined(store: Store) -> str:

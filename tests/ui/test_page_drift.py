@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from dashboard.ui.drift import evidently_jobs
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_page_shows_verdict_features_and_charts(small_store_dir: Path) -> None:
@@ -18,8 +18,15 @@ def test_page_shows_verdict_features_and_charts(small_store_dir: Path) -> None:
     boxes = [b.value for b in (*at.error, *at.warning, *at.success)]
     assert any("Verdict:" in b for b in boxes)
     table = at.dataframe[0].value
-    assert {"feature", "psi", "js", "ks", "chi2_pvalue", "missing_change", "importance"} <= set(table.columns)
+    assert {"feature", "PSI", "JS distance", "KS", "chi-square p", "missing change", "mean |SHAP| share"} <= \
+        set(table.columns)
     assert len(table) == 18
+    # a statistic that does not apply (KS of a category, chi-square of a number) reads n/a, never None/nan
+    cells = table.astype(str).to_numpy().ravel()
+    assert not any(c in ("None", "nan", "NaN", "<NA>") for c in cells)
+    categorical = table[table["type"] == "categorical"].iloc[0]
+    numeric = table[table["type"] == "numeric"].iloc[0]
+    assert categorical["KS"] == "n/a" and numeric["chi-square"] == "n/a" and numeric["KS"] != "n/a"
     assert [t.label for t in at.tabs][:3] == ["Features", "PSI heatmap", "Drill-down"]
     assert at.selectbox(key="drift_feature").options
     # The sample's training.parquet is dated inside its card's training window: said so, with its own dates.

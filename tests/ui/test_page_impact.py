@@ -9,13 +9,13 @@ import pytest
 
 from dashboard.analytics.impact import SPECS, Figure, format_value
 from dashboard.ui.impact import format_how_computed
-from tests import impact_fixtures
-from tests.analytics.test_impact import expected_tiny
-from tests.ui.apptest import errors, open_page
+from tests.support import tiny_impact
+from tests.support.apptest import errors, open_page
+from tests.support.tiny_impact import expected_tiny
 
 # the shared fixtures, visible to pytest in this module
-tiny_dir = impact_fixtures.tiny_dir
-tiny_targets = impact_fixtures.tiny_targets
+tiny_dir = tiny_impact.tiny_dir
+tiny_targets = tiny_impact.tiny_targets
 
 
 def _texts(at: object) -> str:

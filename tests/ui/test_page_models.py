@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_card_with_live_facts_and_export(small_store_dir: Path) -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dashboard.store import Store
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def _raw_last_30_days(store: Store) -> dict[str, float]:

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.sample.simulator import Simulator
 from dashboard.store import Store
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_overview_keeps_its_figures_and_adds_alerts(small_store_dir: Path) -> None:

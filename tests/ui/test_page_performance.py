@@ -8,7 +8,7 @@ import pandas as pd
 
 from dashboard.sample.simulator import Simulator
 from dashboard.store import Store
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path
 from dashboard.store import Store
 from dashboard.store.assumptions import ASSUMPTIONS
 from dashboard.store.policy import POLICY, policy_in_force
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def _texts(elements: object) -> str:
@@ -84,3 +84,22 @@ def test_negative_cost_is_refused_with_a_message(store_copy: Store) -> None:
     assert errors(at) == []
     assert "must not be negative" in _texts(at.error)
     assert store_copy.read_events(ASSUMPTIONS) == []
+
+
+def test_curves_are_drawn_where_the_scores_are() -> None:
+    """A model whose scores all sit in 0.30-0.36 is drawn there, not squeezed into 0..0.5."""
+    import numpy as np
+    import pandas as pd
+
+    from dashboard.analytics.thresholds import GroupBins, ThresholdBins, make_score_bins
+    from dashboard.ui.thresholds import compute_curve_range
+
+    rng = np.random.default_rng(1)
+    scores = rng.uniform(0.30, 0.36, 5_000)
+    frame = pd.DataFrame({"decision": "approve", "bin": (scores * 1000).astype(int), "n": 1})
+    frame = frame.groupby(["decision", "bin"], as_index=False).sum()
+    bins = ThresholdBins(make_score_bins("m", frame), GroupBins())
+    lo, hi = compute_curve_range(bins, {"in force": 0.33, "chosen": None})
+    assert 0.28 <= lo <= 0.30 and 0.36 <= hi <= 0.38
+    lo, hi = compute_curve_range(bins, {"in force": 0.6})      # a mark outside the scores stays visible
+    assert hi >= 0.6

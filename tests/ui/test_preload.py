@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.ui.preload import CHUNK_PATTERN, build_preload_html, find_chart_chunk
-from tests.ui.apptest import errors, open_page
+from tests.support.apptest import errors, open_page
 
 
 def test_the_plotly_renderer_of_the_installed_streamlit_is_found() -> None:

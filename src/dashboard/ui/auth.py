@@ -25,11 +25,7 @@ from dashboard.analytics.access import (
     parse_role_mapping,
     role_for_claims,
 )
-from dashboard.services.audit import (  # noqa: F401 - audit_csv, audit_log: for pages/audit.py (imports only ui/)
-    audit_csv,
-    audit_log,
-    record_audit,
-)
+from dashboard.services.audit import record_audit
 from dashboard.services.stores import StoreError
 from dashboard.settings import config_path
 from dashboard.ui.data import get_store

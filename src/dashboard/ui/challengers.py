@@ -9,33 +9,25 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.comparison import (  # noqa: F401 - compute_tradeoff*: for pages/challengers.py
+from dashboard.analytics.comparison import (
+    BASE_ODDS,
+    BASE_POINTS,
     METRICS,
+    PDO,
     Comparison,
-    compute_tradeoff,
-    compute_tradeoff_sentences,
 )
 from dashboard.analytics.drift import DriftThresholds
 from dashboard.services.challengers import (
-    CARD_CUTOFF,  # noqa: F401 - for pages/challengers.py, which imports only ui/
     DEFAULT_MAX_APPLICATIONS,
     RAW_SAMPLE,
     ROLLUP_SAMPLE,
-    SAME_POLICY,  # noqa: F401 - for pages/challengers.py
     ComparisonView,
     artifact_signature,
-    data_window,  # noqa: F401 - for pages/challengers.py
     load_comparison,
     load_model_explainability,
     load_psi_by_month,
 )
-from dashboard.services.registry import (  # noqa: F401 - for pages/challengers.py (imports only ui/)
-    PROMOTERS,
-    PromotionError,
-    promote,
-    promotion_history,
-)
-from dashboard.services.stores import LockTimeout, open_store  # noqa: F401 - LockTimeout: for pages/challengers.py
+from dashboard.services.stores import open_store
 from dashboard.ui.challengers_charts import (
     METRIC_NAMES,
     plotly_curves,
@@ -287,8 +279,8 @@ def render_explainability(infos: list[dict[str, Any]], tradeoff: pd.DataFrame, s
                 cols[1].caption("Monotonicity against the card")
                 cols[1].dataframe(info["monotonicity"], hide_index=True, width="stretch")
             if info.get("scorecard") is not None:
-                st.caption("Scorecard points (600 at 50:1 good:bad odds, 20 points to double the odds; more points, "
-                           "less risk). Each value's points are relative to a typical applicant.")
+                st.caption(f"Scorecard points ({BASE_POINTS:g} at {BASE_ODDS:g}:1 good:bad odds, {PDO:g} points to "
+                           "double the odds; more points, less risk). Each value's points are relative to a typical applicant.")
                 st.dataframe(info["scorecard"], hide_index=True, width="stretch")
 
 

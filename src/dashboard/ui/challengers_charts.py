@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.analytics.drift import DriftThresholds
 from dashboard.ui.charts import LAYOUT
 
 PALETTE = ("#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085")
@@ -97,7 +98,7 @@ def plotly_gains(gains: pd.DataFrame) -> go.Figure:
 
 
 def plotly_psi_over_time(psi: pd.DataFrame) -> go.Figure:
-    """Score PSI per month against each model's first month, with the usual 0.1 / 0.25 lines."""
+    """Score PSI per month against each model's first month, with the Drift page's PSI bands."""
     fig = go.Figure()
     models = list(dict.fromkeys(psi["model_id"])) if not psi.empty else []
     colors = _colors(models)
@@ -105,7 +106,8 @@ def plotly_psi_over_time(psi: pd.DataFrame) -> go.Figure:
         part = psi[psi["model_id"] == m]
         fig.add_trace(go.Scatter(x=part["month"], y=part["psi"], mode="lines+markers", name=m,
                                  line={"color": colors[m]}))
-    for level, label in ((0.1, "moderate"), (0.25, "significant")):
+    bands = DriftThresholds()
+    for level, label in ((bands.psi_watch, "moderate"), (bands.psi_shift, "significant")):
         fig.add_hline(y=level, line_dash="dot", line_color="#999", annotation_text=label,
                       annotation_position="top left")
     fig.update_layout(title="Score stability: PSI against the first month", yaxis_title="PSI", **LAYOUT)

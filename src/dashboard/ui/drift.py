@@ -14,12 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.drift import (  # noqa: F401 - SHIFTED, WATCH, validate_windows: for pages/drift.py
-    SHIFTED,
-    WATCH,
-    DriftReport,
-    validate_windows,
-)
+from dashboard.analytics.drift import DriftReport
 from dashboard.analytics.evidently_report import EvidentlyInputError, EvidentlyResult
 from dashboard.services.drift import (
     Window,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.analytics.drift import DriftThresholds
 from dashboard.ui.charts import Overlays, figure, two_axes
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340,
           "legend": {"orientation": "h", "y": -0.2}}
 REF_COLOR, CUR_COLOR, BAD_COLOR = "#7f8c8d", "#1f4e79", "#c0392b"
-# PSI colours: green below 0.1, amber to 0.25, red above (the credit convention).
-PSI_SCALE = [[0.0, "#eaf5ea"], [0.2, "#a9d8a9"], [0.2001, "#fde9a9"], [0.5, "#f5b041"],
-             [0.5001, "#f1948a"], [1.0, "#922b21"]]
 PSI_MAX = 0.5
+# PSI colours: green below the watch band, amber up to the shift band, red above (the credit convention).
+_WATCH, _SHIFT = DriftThresholds().psi_watch, DriftThresholds().psi_shift
+PSI_SCALE = [[0.0, "#eaf5ea"], [_WATCH / PSI_MAX, "#a9d8a9"], [_WATCH / PSI_MAX + 1e-4, "#fde9a9"],
+             [_SHIFT / PSI_MAX, "#f5b041"], [_SHIFT / PSI_MAX + 1e-4, "#f1948a"], [1.0, "#922b21"]]
 
 
 def _layout(title: str, **extra: object) -> dict[str, object]:
@@ -21,15 +23,15 @@ def _layout(title: str, **extra: object) -> dict[str, object]:
 
 
 def plotly_psi_heatmap(period_psi: pd.DataFrame, order: list[str], title: str) -> go.Figure:
-    """PSI per feature (rows, in `order`) and week (columns); capped at 0.5 for colour."""
+    """PSI per feature (rows, in `order`) and week (columns); capped at PSI_MAX for colour."""
     table = period_psi.pivot_table(index="feature", columns="period", values="psi", aggfunc="first")
     table = table.reindex([f for f in order if f in table.index])
     heat = {"type": "heatmap", "z": table.to_numpy().clip(0, PSI_MAX), "x": list(table.columns),
             "y": list(table.index), "zmin": 0, "zmax": PSI_MAX, "colorscale": PSI_SCALE,
             "customdata": table.to_numpy(),
             "hovertemplate": "%{y}<br>week of %{x|%d %b %Y}<br>PSI %{customdata:.3f}<extra></extra>",
-            "colorbar": {"title": {"text": "PSI"}, "tickvals": [0, 0.1, 0.25, 0.5],
-                         "ticktext": ["0", "0.1", "0.25", "≥0.5"]}}
+            "colorbar": {"title": {"text": "PSI"}, "tickvals": [0, _WATCH, _SHIFT, PSI_MAX],
+                         "ticktext": ["0", f"{_WATCH:g}", f"{_SHIFT:g}", f"≥{PSI_MAX:g}"]}}
     return figure([heat], _layout(title, height=max(320, 22 * len(table) + 120), yaxis={"autorange": "reversed"}))
 
 

@@ -6,11 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.fairness import FOUR_FIFTHS
-from dashboard.analytics.model_card import (  # noqa: F401 - the compute_* are for pages/models.py
-    LiveFacts,
-    compute_card_markdown,
-    compute_missing_fields,
-)
+from dashboard.analytics.model_card import SCORE_BINS, LiveFacts
 from dashboard.models.card import ModelCard
 from dashboard.services.model_cards import load_live_facts
 from dashboard.services.stores import open_store
@@ -73,7 +69,7 @@ def render_live_facts(card: ModelCard, facts: LiveFacts) -> None:
         b.metric("Matured outcomes", fmt_int(facts.labelled), help="Approved loans whose outcome has arrived.")
         validation = card.validation_metrics.get("auc")
         delta = f"{facts.auc - validation:+.3f} vs card" if facts.auc is not None and validation else None
-        c.metric("Live AUC", _num(facts.auc), delta, help="From 1,000-bin score histograms of matured loans.")
+        c.metric("Live AUC", _num(facts.auc), delta, help=f"From {SCORE_BINS:,}-bin score histograms of matured loans.")
         d.metric("Realized bad rate", fmt_pct(facts.bad_rate))
         e, f, g, h = st.columns(4)
         e.metric("Live KS", _num(facts.ks))

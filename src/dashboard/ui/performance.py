@@ -6,13 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
-from dashboard.analytics.estimation import (  # noqa: F401 - for pages/performance.py, which imports only ui/
-    ESTIMATE_LIMITATION,
-)
-from dashboard.analytics.histogram import auc_standard_error  # noqa: F401 - for pages/performance.py
-from dashboard.analytics.performance import format_bounded  # noqa: F401 - for pages/performance.py
 from dashboard.services.performance import (
-    MIN_RANKING_BADS,  # noqa: F401 - for pages/performance.py, which imports only ui/
     PerformanceView,
     alert_model_ids,
     alerts_config_path,
@@ -21,7 +15,7 @@ from dashboard.services.performance import (
     load_performance,
 )
 from dashboard.services.stores import open_store as _store_at
-from dashboard.settings import refresh_seconds
+from dashboard.settings import SETTINGS, refresh_seconds
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
 
@@ -73,7 +67,8 @@ def render_live_controls(key: str) -> float | None:
                             "Turn off to pause (for example while reading a chart).")
     interval = right.number_input("Refresh every (seconds)", min_value=2, max_value=3600, step=1,
                                   value=refresh_default(), key=f"{key}_interval", disabled=not live,
-                                  help="Default 10 s; set DASHBOARD_REFRESH_SECONDS to change the default.")
+                                  help=f"Default {SETTINGS['DASHBOARD_REFRESH_SECONDS'].default} s; set "
+                                       "DASHBOARD_REFRESH_SECONDS to change the default.")
     return float(interval) if live else None
 
 

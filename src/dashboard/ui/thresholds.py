@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.binning import GROUP_SCORE_BINS
 from dashboard.analytics.fairness import compute_adverse_impact
 from dashboard.analytics.money import MoneyBasis
 from dashboard.analytics.policy import Policy
@@ -16,12 +18,10 @@ from dashboard.analytics.thresholds import (
     ThresholdBins,
     ThresholdError,
     ThresholdFigures,
-    check_lever,  # noqa: F401 - check_lever, compute_money_basis: for pages/thresholds.py (imports only ui/)
     compute_backtest,
     compute_calibration_gap,
     compute_fairness,
     compute_fairness_curves,
-    compute_money_basis,  # noqa: F401
     compute_profit_optimal,
     compute_selection_note,
     compute_threshold_curves,
@@ -209,8 +209,8 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
     failing = fairness[fairness["four_fifths_ok"] == False]  # noqa: E712 (None means not in the ratio)
     if not failing.empty:
         names = ", ".join(f"{r.attribute} {r.group} ({r.adverse_impact_ratio:.2f})" for r in failing.itertuples())
-        st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from 100-bin group "
-                   "histograms (within 0.01 of the cutoff).")
+        st.warning(f"Four-fifths rule not met for: {names}. Approval rates come from {GROUP_SCORE_BINS}-bin group "
+                   f"histograms (within {1 / GROUP_SCORE_BINS:g} of the cutoff).")
     air = compute_adverse_impact(fairness, a.min_group_size)
     if air.left_out:
         st.caption(f"Left out of the ratio (fewer than {a.min_group_size} applications, or unknown): "
@@ -222,10 +222,25 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
     return air.value
 
 
+def compute_curve_range(bins: ThresholdBins, marks: dict[str, float | None]) -> tuple[float, float]:
+    """Where the curves move: the window's scores (0.1% to 99.9% of them) and the marked cutoffs,
+    with a margin; a model whose scores all sit in 0.30-0.36 is drawn there, not over 0..1."""
+    counts = bins.scores.n.sum(axis=0)
+    points = [m for m in marks.values() if m is not None]
+    if counts.sum() > 0:
+        cum = np.cumsum(counts) / counts.sum()
+        edges = np.linspace(0.0, 1.0, len(counts) + 1)
+        points += [float(edges[int(np.searchsorted(cum, 0.001))]), float(edges[int(np.searchsorted(cum, 0.999)) + 1])]
+    if not points:
+        return 0.0, 1.0
+    lo, hi = min(points), max(points)
+    pad = max(0.01, 0.1 * (hi - lo))
+    return max(0.0, lo - pad), min(1.0, hi + pad)
+
+
 def render_curves(bins: ThresholdBins, a: BusinessAssumptions, width: float,
                   marks: dict[str, float | None], curves: pd.DataFrame) -> None:
-    hi = max(0.5, *(m + 0.1 for m in marks.values() if m is not None))
-    x_range = (0.0, min(1.0, hi))
+    x_range = compute_curve_range(bins, marks)
     left, right = st.columns(2)
     left.plotly_chart(plotly_threshold_curve(
         curves, [("approval_rate", "approval rate"), ("expected_bad_rate", "expected bad rate (approved)")],

@@ -45,11 +45,11 @@ def plotly_threshold_curve(curves: pd.DataFrame, series: Sequence[tuple[str, str
 
 def plotly_air_curve(curves: pd.DataFrame, marks: Mapping[str, float | None],
                      x_range: tuple[float, float] = (0.0, 1.0)) -> go.Figure:
-    """Lowest adverse impact ratio per protected attribute against the cutoff, with 0.8 marked."""
+    """Lowest adverse impact ratio per protected attribute against the cutoff, with the four-fifths rule marked."""
     traces = [{"type": "scatter", "x": curves["cutoff"], "y": curves[column], "mode": "lines", "name": column,
                "line": {"color": COLORS[i % len(COLORS)], "width": 2}}
               for i, column in enumerate(c for c in curves.columns if c != "cutoff")]
-    overlays = Overlays().hline(FOUR_FIFTHS, {"color": "#c0392b", "dash": "dot"}, "four-fifths rule (0.8)",
+    overlays = Overlays().hline(FOUR_FIFTHS, {"color": "#c0392b", "dash": "dot"}, f"four-fifths rule ({FOUR_FIFTHS:g})",
                                 "bottom right")
     return figure(traces, {"title": {"text": "Lowest adverse impact ratio by protected attribute"}, **LAYOUT,
                            "xaxis": {"title": {"text": "cutoff"}, "range": list(x_range)},

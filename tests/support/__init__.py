@@ -1,0 +1,1 @@
+"""Builders and helpers shared by test modules: test modules import from here, never from each other."""
