@@ -40,17 +40,19 @@ chromium:
 test: dev chromium
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_layers.py
 	$(BIN)/python -m pytest -q --durations=20
 
 test-fast: dev
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -m "not e2e and not slow" --durations=10
 	$(BIN)/python scripts/check_layers.py
+	$(BIN)/python -m pytest -q -m "not e2e and not slow" --durations=10
 
 lint: dev
 	$(BIN)/ruff check src app pages tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/check_layers.py
 
 sample: venv
 	$(BIN)/dashboard sample --out data/sample

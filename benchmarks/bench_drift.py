@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from dashboard.analytics.drift import compute_drift_report  # noqa: E402
 from dashboard.analytics.evidently_report import compute_evidently_report  # noqa: E402
+from dashboard.services.drift import load_drift_inputs  # noqa: E402
 from dashboard.store import Store  # noqa: E402
-from dashboard.store.drift import load_drift_inputs, sample_window_rows  # noqa: E402
+from dashboard.store.drift import sample_window_rows  # noqa: E402
 
 MODEL = "gbm_champion"
 REFERENCE = (dt.date(2025, 5, 1), dt.date(2026, 1, 31))

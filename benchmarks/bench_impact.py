@@ -29,10 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dashboard.analytics.impact import parse_period, scorecard_frame  # noqa: E402
+from dashboard.reports.impact_report import render_impact_html  # noqa: E402
+from dashboard.services.impact import load_impact  # noqa: E402
 from dashboard.store import Store  # noqa: E402
-from dashboard.store.impact import load_data_span, load_impact  # noqa: E402
+from dashboard.store.impact import load_data_span  # noqa: E402
 from dashboard.store.registry import champion_id  # noqa: E402
-from dashboard.ui.impact_report import render_impact_html  # noqa: E402
 
 
 def build_store(store_dir: Path, applications: int) -> None:

@@ -23,8 +23,9 @@ from typing import Any
 
 from sklearn.metrics import roc_auc_score
 
+from dashboard.services.performance import load_alert_config, load_performance
 from dashboard.store import Store
-from dashboard.store.performance import count_predictions, load_alert_config, load_performance
+from dashboard.store.performance import count_predictions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

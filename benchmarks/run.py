@@ -44,8 +44,8 @@ from benchmarks.bench_browser import bench_browser  # noqa: E402
 from benchmarks.bench_compaction import bench_compaction, linked_copy  # noqa: E402
 from benchmarks.common import RESULTS, STORES, ensure_portfolio, ensure_store, timeit  # noqa: E402
 from dashboard.ingest.service import ingest_prediction_files  # noqa: E402
+from dashboard.services.drift import clear_model_caches  # noqa: E402
 from dashboard.store import Store  # noqa: E402
-from dashboard.store.drift import clear_model_caches  # noqa: E402
 from dashboard.store.portfolio import read_portfolio  # noqa: E402
 from dashboard.ui import shell  # noqa: E402
 from dashboard.ui.navigation import pages_for  # noqa: E402

@@ -3,7 +3,9 @@
 Run by `make lint` (hence `make test`). Reads every import of every module under
 src/dashboard, app/ and pages/ (top level, inside functions, `from . import`), skips what
 sits under `if TYPE_CHECKING:`, and prints `file:line: <package> may not import <target>`
-for each import outside the allow-list below; exits 1 when there is any.
+for each import outside the allow-list below; exits 1 when there is any. Two more rules of
+the layers: the packages in NO_FILE_IO read and write no file themselves (only store/ does),
+and the ones in NO_SQL hold no query text (queries are store/'s named functions).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ ALLOWED: dict[str, set[str]] = {
     "app": {"ui"},
 }
 THIRD_PARTY: dict[str, set[str]] = {"duckdb": {"store"}, "streamlit": {"ui", "pages", "app"}}
+# Pure (frames and arrays in and out), or composing the store's reads: only store/ touches files.
+NO_FILE_IO = {"analytics", "explain", "services"}
+FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes"}  # open() and Path's
+NO_SQL = {"pages", "services"}
+SQL_MARKS = (" FROM R_", "READ_PARQUET", "SELECT ")  # matched on the upper-cased line
 TOP_LEVEL = {"__init__", "__main__", "py"}  # dashboard/__init__.py and dashboard/py.typed's neighbours
 
 
@@ -86,6 +93,22 @@ def target_of(module: str) -> str | None:
     return parts[0] if parts[0] in THIRD_PARTY else None
 
 
+def _file_io(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, name) of every call of open() or of a Path's read/write methods."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in FILE_CALLS:
+                yield node.lineno, name
+
+
+def _sql_lines(text: str) -> Iterator[int]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if any(mark in line.upper() for mark in SQL_MARKS):
+            yield number
+
+
 def check_file(path: Path) -> list[str]:
     layer = layer_of(path)
     if layer is None:
@@ -93,15 +116,22 @@ def check_file(path: Path) -> list[str]:
     rel = path.relative_to(PACKAGE) if PACKAGE in path.parents else None
     package = ("dashboard", *rel.parts[:-1]) if rel is not None else (layer,)
     problems = []
-    tree = ast.parse(path.read_text("utf-8"), str(path))
+    text = path.read_text("utf-8")
+    tree = ast.parse(text, str(path))
+    where = path.relative_to(ROOT)
+    if layer in NO_FILE_IO:
+        problems += [f"{where}:{line}: {layer} may not read or write files ({name}); only store may"
+                     for line, name in _file_io(tree)]
+    if layer in NO_SQL:
+        problems += [f"{where}:{line}: {layer} may not hold SQL; add a named query to store" for line in _sql_lines(text)]
     for line, module in _imports(tree, package):
         target = target_of(module)
         if target is None or target == layer:
             continue
         allowed = layer in THIRD_PARTY[target] if target in THIRD_PARTY else target in ALLOWED.get(layer, set())
         if not allowed:
-            problems.append(f"{path.relative_to(ROOT)}:{line}: {layer} may not import {module} ({target})")
-    return problems
+            problems.append(f"{where}:{line}: {layer} may not import {module} ({target})")
+    return sorted(problems, key=lambda p: int(p.split(":")[1]))
 
 
 def sources(root: Path = ROOT) -> list[Path]:
@@ -114,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = [p for f in files for p in check_file(f)]
     for problem in problems:
         print(problem)
-    unknown = sorted({layer_of(f) for f in files} - set(ALLOWED) - {None})
+    unknown = sorted({name for f in files if (name := layer_of(f)) is not None and name not in ALLOWED})
     for name in unknown:
         print(f"src/dashboard/{name}: a package with no entry in ALLOWED (scripts/check_layers.py)")
     if problems or unknown:

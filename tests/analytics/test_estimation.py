@@ -18,8 +18,8 @@ from dashboard.analytics.estimation import (
 )
 from dashboard.analytics.histogram import auc_standard_error
 from dashboard.analytics.performance import compute_cube
+from dashboard.services.performance import load_performance
 from dashboard.store import Store
-from dashboard.store.performance import load_performance
 
 CONCEPT_DRIFT = pd.Timestamp("2026-04-01")
 

@@ -36,9 +36,10 @@ from dashboard.analytics.impact import (
     weighted_quantile,
 )
 from dashboard.models.card import parse_card
+from dashboard.reports.impact_report import render_impact_html
+from dashboard.services.impact import load_impact
 from dashboard.store import Store
-from dashboard.store.impact import load_impact, load_impact_targets
-from dashboard.ui.impact_report import render_impact_html
+from dashboard.store.impact import load_impact_targets
 from tests.support.tiny_impact import (
     TINY_BUSINESS,
     TINY_MODEL,

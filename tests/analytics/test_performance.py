@@ -24,8 +24,8 @@ from dashboard.analytics.performance import (
     cutoff_bin,
     cutoffs_for_periods,
 )
+from dashboard.services.performance import load_performance
 from dashboard.store import Store
-from dashboard.store.performance import load_performance
 
 
 def _rows(n: int, seed: int) -> pd.DataFrame:

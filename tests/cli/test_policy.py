@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
+from dashboard.services.policy import apply_policy
 from dashboard.store import Store
-from dashboard.store.policy import apply_policy
 
 
 def test_show_and_export(store_copy: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -583,9 +583,9 @@ def ingest(p: Portfolio) -> None:
             assert code == 0, f"{p.name}: register-model {mid} exited {code}: {err or out}"
         if p.name == "alpine":
             # The risk manager applies a cutoff with a review band on the Thresholds page
-            # (the page's own store call), in force before the first logged decision.
+            # (the page's own services call), in force before the first logged decision.
+            from dashboard.services.policy import apply_policy
             from dashboard.store import Store
-            from dashboard.store.policy import apply_policy
             cutoff, review_from = p.policy[p.champion]
             apply_policy(Store(p.store), p.champion, cutoff, review_from, "review band for borderline scores",
                          actor="risk@example.com", effective_at=p.notes["policy_effective"], role="data_scientist")

@@ -10,9 +10,10 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.sample.simulator import Simulator, SimulatorError
+from dashboard.services.performance import load_performance
+from dashboard.services.policy import apply_policy
 from dashboard.store import Store
-from dashboard.store.performance import count_predictions, load_performance
-from dashboard.store.policy import apply_policy
+from dashboard.store.performance import count_predictions
 from dashboard.store.registry import PROMOTION
 
 

@@ -52,3 +52,25 @@ def test_a_new_package_needs_an_entry(tmp_path: Path, capsys: object) -> None:
     check = _checker(tmp_path)
     new = _write(tmp_path, "src/dashboard/newthing/x.py", "x = 1\n")
     assert check.main([str(new)]) == 1
+
+
+def test_planted_file_io_and_sql_are_named(tmp_path: Path) -> None:
+    check = _checker(tmp_path)
+    io = _write(tmp_path, "src/dashboard/analytics/io.py",
+                "from pathlib import Path\n\n\ndef f(p: Path) -> str:\n    return p.read_text()\n\n\n"
+                "def g() -> None:\n    with open('x') as fh:\n        fh.write('y')\n")
+    explain = _write(tmp_path, "src/dashboard/explain/e.py", "def f(p):\n    p.write_bytes(b'')\n")
+    services = _write(tmp_path, "src/dashboard/services/s.py",
+                      "def f(store):\n    return store.sql('SELECT n FROM r_daily')\n")
+    page = _write(tmp_path, "pages/q.py", "import x\nQUERY = \"select * from read_parquet('a')\"\n")
+    store = _write(tmp_path, "src/dashboard/store/ok.py",
+                   "def f(p):\n    return p.read_text(), 'SELECT n FROM r_daily'\n")
+    problems = [p for f in (io, explain, services, page, store) for p in check.check_file(f)]
+    assert problems == [
+        "src/dashboard/analytics/io.py:5: analytics may not read or write files (read_text); only store may",
+        "src/dashboard/analytics/io.py:9: analytics may not read or write files (open); only store may",
+        "src/dashboard/explain/e.py:2: explain may not read or write files (write_bytes); only store may",
+        "src/dashboard/services/s.py:2: services may not hold SQL; add a named query to store",
+        "pages/q.py:2: pages may not hold SQL; add a named query to store",
+    ]
+

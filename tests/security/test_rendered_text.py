@@ -9,8 +9,9 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard.services.overrides import record_override
 from dashboard.store import Store
-from dashboard.store.decisions import QueueFilter, decision_queue, record_override
+from dashboard.store.decisions import QueueFilter, decision_queue
 from dashboard.ui.preload import build_preload_html, find_chart_chunk
 from tests.support.apptest import errors, open_page
 

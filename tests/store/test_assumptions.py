@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from dashboard.analytics.assumptions import AssumptionsError
+from dashboard.services.assumptions import change_assumptions
+from dashboard.services.policy import PolicyPermissionError
 from dashboard.store import Store
 from dashboard.store.assumptions import (
     ASSUMPTIONS,
     assumptions_history,
     assumptions_in_force,
-    change_assumptions,
     file_assumptions,
 )
-from dashboard.store.policy import PolicyPermissionError
 
 
 def test_defaults_come_from_the_file(empty_store: Store, tmp_path: Path) -> None:

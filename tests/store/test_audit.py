@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard.services.audit import audit_csv
+from dashboard.services.overrides import record_override
+from dashboard.services.policy import apply_policy
+from dashboard.services.registry import promote
 from dashboard.store import Store
-from dashboard.store.audit import MAX_TEXT, audit_csv, audit_log, record_audit
-from dashboard.store.decisions import record_override
-from dashboard.store.policy import apply_policy
-from dashboard.store.registry import promote
+from dashboard.store.audit import MAX_TEXT, audit_log, record_audit
 
 TODAY = dt.datetime.now(dt.UTC).date()
 

@@ -8,9 +8,9 @@ import threading
 import pandas as pd
 import pytest
 
+from dashboard.services.overrides import OverrideError, record_override
 from dashboard.store import Store
 from dashboard.store.decisions import (
-    OverrideError,
     QueueFilter,
     application_rows,
     decision_models,
@@ -19,7 +19,6 @@ from dashboard.store.decisions import (
     latest_overrides,
     model_revision,
     override_history,
-    record_override,
 )
 
 
@@ -134,7 +133,7 @@ def test_override_needs_a_reason_and_a_real_change(store_copy: Store) -> None:
 def test_override_is_refused_on_the_server_for_a_role_without_permission(store_copy: Store) -> None:
     import pytest as _pytest
 
-    from dashboard.store.decisions import override_history, record_override
+    from dashboard.services.overrides import override_history, record_override
     with _pytest.raises(PermissionError):
         record_override(store_copy, "APP-00000001", "gbm_champion", "decline", "approve", "good reason",
                         "local:executive", role="executive")

@@ -11,15 +11,17 @@ import pytest
 
 from dashboard.analytics.binning import assign_feature_bins, compute_feature_histogram
 from dashboard.analytics.drift import SHIFTED, STABLE, compute_drift_report, compute_psi_by_period
-from dashboard.store import Store
-from dashboard.store.drift import (
+from dashboard.services.drift import (
     load_drift_inputs,
-    load_feature_histograms_by_period,
     load_reference_profile,
     load_stored_model,
+    sample_reference_rows,
+)
+from dashboard.store import Store
+from dashboard.store.drift import (
+    load_feature_histograms_by_period,
     load_window_feature_histograms,
     log_date_range,
-    sample_reference_rows,
     sample_window_rows,
 )
 

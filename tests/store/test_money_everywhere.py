@@ -23,9 +23,9 @@ from dashboard.analytics.impact import Targets, custom_period, format_value
 from dashboard.analytics.thresholds import compute_logged_figures
 from dashboard.cli import main
 from dashboard.models.card import parse_card
+from dashboard.services.impact import load_impact
 from dashboard.store import Store
 from dashboard.store.challengers import load_shadow_rows
-from dashboard.store.impact import load_impact
 from dashboard.store.thresholds import load_score_bins
 
 A = BusinessAssumptions(currency="CHF", average_amount=8_000.0, loss_given_default=0.45)

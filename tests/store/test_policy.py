@@ -7,11 +7,10 @@ import threading
 
 import pytest
 
+from dashboard.services.policy import PolicyPermissionError, apply_policy
 from dashboard.store import Store, StoreError
 from dashboard.store.policy import (
     POLICY,
-    PolicyPermissionError,
-    apply_policy,
     policy_export,
     policy_history,
     policy_in_force,

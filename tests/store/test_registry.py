@@ -8,13 +8,13 @@ import time
 import pandas as pd
 import pytest
 
+from dashboard.services.registry import promote
 from dashboard.store import Store
 from dashboard.store.challengers import load_shadow_rows, score_column
 from dashboard.store.registry import (
     PromotionError,
     champion_id,
     current_roles,
-    promote,
     promotion_history,
 )
 

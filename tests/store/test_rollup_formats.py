@@ -117,7 +117,7 @@ def test_a_batch_ingested_on_old_month_files_keeps_both_readable(old_store: Stor
     assert len(new_day) and new_day["pos_sum"].notna().all()
     assert features[pd.to_datetime(features["date"]) < day]["pos_sum"].isna().all()
     from dashboard.analytics.drift import compute_drift_report
-    from dashboard.store.drift import load_drift_inputs
+    from dashboard.services.drift import load_drift_inputs
 
     only_new = compute_drift_report(load_drift_inputs(fresh, MODEL, None, (day.date(), day.date())), None)
     assert set(only_new.features.query("type == 'numeric'")["wasserstein_estimate"]) == {"bin positions"}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.services.overrides import record_override
 from dashboard.store import Store
 from dashboard.store.audit import audit_log, record_audit
-from dashboard.store.decisions import record_override
 from tests.support.apptest import errors, open_page, open_url
 
 HOSTILE = "<script>alert('x')</script> <img src=x onerror=alert(1)> [link](javascript:alert(1))"

@@ -126,8 +126,9 @@ def test_warming_waits_while_a_page_runs(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_warming_loads_the_champions_drift_inputs(small_store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit as st
 
+    import dashboard.services.drift as drift_service
     import dashboard.ui.drift as drift_ui
-    from dashboard.store.drift import _PROFILE_CACHE, clear_model_caches
+    from dashboard.services.drift import _PROFILE_CACHE, clear_model_caches
     from dashboard.store.registry import champion_id
     from dashboard.ui.shell import warm_champion
 
@@ -135,8 +136,8 @@ def test_warming_loads_the_champions_drift_inputs(small_store_dir: Path, monkeyp
     st.cache_data.clear()
     clear_model_caches()
     computed: list[str] = []
-    real = drift_ui.compute_feature_importance
-    monkeypatch.setattr(drift_ui, "compute_feature_importance",
+    real = drift_service.compute_feature_importance
+    monkeypatch.setattr(drift_service, "compute_feature_importance",
                         lambda model, card, ref: computed.append(card.id) or real(model, card, ref))
     warm_champion()
     store = open_store(small_store_dir)
@@ -148,11 +149,11 @@ def test_warming_loads_the_champions_drift_inputs(small_store_dir: Path, monkeyp
 
 
 def test_warming_skips_a_store_that_cannot_be_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dashboard.ui.drift as drift_ui
+    import dashboard.services.drift as drift_service
     from dashboard.ui.shell import warm_champion
 
     computed: list[object] = []
-    monkeypatch.setattr(drift_ui, "compute_feature_importance", lambda *args: computed.append(args))
+    monkeypatch.setattr(drift_service, "compute_feature_importance", lambda *args: computed.append(args))
     (tmp_path / "not-a-store").write_text("x", "utf-8")
     monkeypatch.setenv("DASHBOARD_STORE", str(tmp_path / "not-a-store"))
     warm_champion()  # no exception: the pages report the problem

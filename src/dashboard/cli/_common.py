@@ -28,7 +28,7 @@ WINDOW_HELP = f"{SYNTAX} (see \"Windows and periods\" in the README)"
 
 
 def store_from(args: argparse.Namespace, create: bool = True) -> Store:
-    from dashboard.store import open_store
+    from dashboard.services.stores import open_store
 
     return open_store(getattr(args, "store", None), create=create)
 

@@ -25,7 +25,7 @@ def _run_draft(args: argparse.Namespace) -> int:
     from dashboard.cli._common import fail
     from dashboard.contracts import check_id
     from dashboard.models.card_draft import DraftError, compute_card_draft, render_card_yaml
-    from dashboard.store.reader import InputFileError, read_table
+    from dashboard.services.ingest import InputFileError, read_table
 
     try:
         check_id(args.model_id)

@@ -19,7 +19,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     if not args.sample.is_dir():   # checked before the store is created, so a typo leaves nothing behind
         return fail(f"no sample portfolio at {args.sample}: make one with `dashboard sample --out {args.sample}`")
-    from dashboard.ingest.demo import build_demo_store
+    from dashboard.services.ingest import build_demo_store
 
     store = store_from(args)
     if store.prediction_files():

@@ -10,7 +10,7 @@ from dashboard.cli import Command
 from dashboard.cli._common import EXIT_FOUND, fail, missing_files, progress_bar, store_from
 
 if TYPE_CHECKING:
-    from dashboard.ingest.service import IngestReport
+    from dashboard.services.ingest import IngestReport
 
 REJECTED = "rows rejected (the good rows of the same files are stored)"
 
@@ -39,7 +39,7 @@ def _missing(args: argparse.Namespace) -> int | None:
 def _run_predictions(args: argparse.Namespace) -> int:
     if (code := _missing(args)) is not None:
         return code
-    from dashboard.ingest.service import ingest_prediction_files
+    from dashboard.services.ingest import ingest_prediction_files
 
     store = store_from(args)
     if not store.list_cards():
@@ -51,7 +51,7 @@ def _run_predictions(args: argparse.Namespace) -> int:
 def _run_outcomes(args: argparse.Namespace) -> int:
     if (code := _missing(args)) is not None:
         return code
-    from dashboard.ingest.service import ingest_outcome_files
+    from dashboard.services.ingest import ingest_outcome_files
 
     with progress_bar("rollups", "partition") as bar:
         return _finish(ingest_outcome_files(store_from(args), args.files, bar))

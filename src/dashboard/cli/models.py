@@ -18,7 +18,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dashboard.ingest.registration import RegistrationError, register_model_files
+    from dashboard.services.ingest import RegistrationError, register_model_files
 
     try:
         notes = register_model_files(store_from(args), args.card, args.artifact, args.reference)

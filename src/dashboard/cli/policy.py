@@ -26,7 +26,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace) -> list[str]:
-    from dashboard.store import StoreError
+    from dashboard.services.stores import StoreError
 
     store = store_from(args, create=False)
     cards = store.list_cards()
@@ -40,8 +40,8 @@ def _models(args: argparse.Namespace) -> list[str]:
 
 
 def _run_show(args: argparse.Namespace) -> int:
-    from dashboard.store import StoreError
-    from dashboard.store.policy import policy_export, policy_log
+    from dashboard.services.policy import policy_export, policy_log
+    from dashboard.services.stores import StoreError
 
     try:
         models = _models(args)
@@ -70,8 +70,8 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from dashboard.store import StoreError
-    from dashboard.store.policy import policy_export
+    from dashboard.services.policy import policy_export
+    from dashboard.services.stores import StoreError
 
     try:
         data = policy_export(store_from(args, create=False), _models(args))

@@ -19,8 +19,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dashboard.store.files import LockTimeout
-    from dashboard.store.registry import PromotionError, promote
+    from dashboard.services.registry import PromotionError, promote
+    from dashboard.services.stores import LockTimeout
 
     try:
         event = promote(store_from(args, create=False), args.model, args.rationale,

@@ -23,34 +23,11 @@ FEATURE_COLUMNS = ["feature", "type", "status", "psi", "js", "ks", "ks_pvalue", 
 
 def build_report(store: Store, model_id: str, reference: tuple[dt.date, dt.date] | None,
                  current: tuple[dt.date, dt.date] | None) -> DriftReport:
-    """The drift report the command prints; raises ValueError with a message a person can act on."""
-    from dashboard.analytics.drift import compute_drift_report, validate_windows
-    from dashboard.explain.importance import compute_importance_from_artifact
-    from dashboard.store.drift import load_drift_inputs, log_date_range
+    """The drift report the command prints (current None: the last DEFAULT_CURRENT_DAYS days of logs);
+    raises ValueError with a message a person can act on."""
+    from dashboard.services.drift import build_drift_report
 
-    store.load_card(model_id)
-    span = log_date_range(store, model_id)
-    if span is None:
-        raise ValueError(f"model {model_id} has no prediction logs yet; ingest some first")
-    if current is None:
-        current = (max(span[0], span[1] - dt.timedelta(days=DEFAULT_CURRENT_DAYS - 1)), span[1])
-    problems = validate_windows(reference, current)
-    if problems:
-        raise ValueError("; ".join(problems))
-    inputs = load_drift_inputs(store, model_id, reference, current)
-    if inputs.cur_features.empty and inputs.cur_scores.empty:
-        raise ValueError(f"the current window {current[0]} to {current[1]} holds no predictions of {model_id} "
-                         f"(logs cover {span[0]} to {span[1]})")
-    if inputs.ref_features.empty and inputs.ref_scores.empty:
-        where = (f"the reference window {reference[0]} to {reference[1]} holds no predictions of {model_id} "
-                 f"(logs cover {span[0]} to {span[1]})") if reference else "; ".join(inputs.messages)
-        raise ValueError(where)
-    importance, note = compute_importance_from_artifact(store.read_artifact(model_id), store.load_card(model_id),
-                                                        store.read_reference(model_id))
-    report = compute_drift_report(inputs, importance)
-    if note:
-        report.messages.append(f"feature importance unavailable: {note}")
-    return report
+    return build_drift_report(store, model_id, reference, current, default_days=DEFAULT_CURRENT_DAYS)
 
 
 def _fmt(value: Any) -> str:
@@ -160,8 +137,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dashboard.store import StoreError
-    from dashboard.store.drift import log_date_range
+    from dashboard.services.drift import log_date_range
+    from dashboard.services.stores import StoreError
 
     try:
         store = store_from(args, create=False)

@@ -26,17 +26,15 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from dashboard.analytics.impact import POINTS, month_period, scorecard_frame, scorecard_json
     from dashboard.analytics.periods import PeriodError
-    from dashboard.store import StoreError
-    from dashboard.store.impact import load_data_span, load_impact
-    from dashboard.store.registry import champion_id
-    from dashboard.ui.impact_report import render_impact_html
+    from dashboard.reports.impact_report import render_impact_html
+    from dashboard.services.impact import load_champion_span, load_impact
+    from dashboard.services.stores import StoreError
 
     try:
         store = store_from(args, create=False)
     except StoreError as exc:
         return fail(str(exc))
-    model_id = champion_id(store)
-    span = load_data_span(store, model_id) if model_id else None
+    span = load_champion_span(store)
     if span is None:
         return fail("the store holds no prediction logs of a champion model yet: register a model and "
                     "ingest its logs (dashboard ingest predictions --help)")

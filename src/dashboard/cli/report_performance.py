@@ -75,9 +75,13 @@ def _markdown(fig: dict[str, Any]) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from dashboard.analytics.alerts import AlertConfigError
-    from dashboard.store import StoreError
-    from dashboard.store.performance import load_alert_config, load_performance, performance_figures
-    from dashboard.store.registry import champion_id
+    from dashboard.services.performance import (
+        load_alert_config,
+        load_performance,
+        performance_figures,
+    )
+    from dashboard.services.registry import champion_id
+    from dashboard.services.stores import StoreError
 
     try:
         store = store_from(args, create=False)

@@ -28,7 +28,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from dashboard.sample import generator
     from dashboard.sample.story import render_readme
-    from dashboard.store.portfolio import write_portfolio, write_portfolio_chunks
+    from dashboard.services.portfolio import write_portfolio, write_portfolio_chunks
 
     applications = generator.DEFAULT_APPLICATIONS if args.applications is None else args.applications
     chunk_size = generator.CHUNK_SIZE if args.chunk_size is None else args.chunk_size

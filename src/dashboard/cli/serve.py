@@ -117,7 +117,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from dashboard.analytics.access import is_loopback
-    from dashboard.store import resolve_store_path
+    from dashboard.services.stores import resolve_store_path
 
     try:
         auth = auth_section(secrets_files())

@@ -50,7 +50,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from dashboard.sample.simulator import Simulator, SimulatorError
-    from dashboard.store import StoreError
+    from dashboard.services.stores import StoreError
 
     try:
         store = store_from(args, create=False)

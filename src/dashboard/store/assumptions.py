@@ -2,7 +2,7 @@
 
 Each change on the page is an immutable event of kind "assumptions" holding the full set
 of values that differ from the file (so the latest event alone says what is in force)
-plus the previous values, who, when and why.
+plus the previous values, who, when and why. Who may change them: `services.assumptions`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dashboard.analytics.assumptions import (
 )
 from dashboard.store.config import business_config_path
 from dashboard.store.files import exclusive_lock
-from dashboard.store.policy import check_policy_role
 from dashboard.store.store import Store
 
 ASSUMPTIONS = "assumptions"
@@ -65,15 +64,15 @@ def assumptions_history(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
-def change_assumptions(store: Store, values: dict[str, Any], actor: str, role: str,
-                       note: str = "", path: Path | None = None) -> dict[str, Any]:
-    """Store a change of assumptions (only data_scientist and admin).
+def write_assumptions_change(store: Store, values: dict[str, Any], actor: str, role: str,
+                             note: str = "", path: Path | None = None) -> dict[str, Any]:
+    """Store a change of assumptions as one event, under the assumptions lock.
 
     `values` holds the fields to change (flat names as in BusinessAssumptions); a bad
     value (negative, not a number, a fraction above 1, an unknown name) is refused with
-    the TOML section and key named, and nothing is written.
+    the TOML section and key named, and nothing is written. Who may change them is checked
+    by the caller (`services.assumptions.change_assumptions`).
     """
-    check_policy_role(role, "change the business assumptions")
     data, source = _file_data(path)
     with exclusive_lock(store.root / ".assumptions.lock", timeout=30.0):
         current = assumptions_in_force(store, path)

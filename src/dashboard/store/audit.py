@@ -17,7 +17,6 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.analytics.access import neutralize_formulas
 from dashboard.store.store import Store
 
 AUDIT = "audit"
@@ -149,9 +148,3 @@ def audit_log(store: Store, start: dt.date | None = None, end: dt.date | None = 
             hit |= hay[col].str.lower().str.contains(needle, regex=False)
         frame = frame[hit]
     return frame.sort_values(["at", "id"], ascending=False, kind="stable").reset_index(drop=True)
-
-
-def audit_csv(frame: pd.DataFrame) -> str:
-    """CSV of the trail; cells a spreadsheet would run as a formula are quoted as text."""
-    text: str = neutralize_formulas(frame).to_csv(index=False)
-    return text

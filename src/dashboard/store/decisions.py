@@ -1,4 +1,4 @@
-"""Named queries behind the Decisions page: the queue, one application, overrides.
+"""Named queries behind the Decisions page: the queue, one application, overrides (read and written).
 
 Raw prediction rows are read only by partition (model, date range) or by key
 (application id); the page never scans the whole log.
@@ -13,14 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.analytics.access import require_permission
 from dashboard.contracts import DECISIONS
-from dashboard.errors import DashboardError
 from dashboard.store.engine import quote, sql_literal
 from dashboard.store.store import Store
 
 OVERRIDE = "override"
-OVERRIDE_TARGETS = ("approve", "decline")
 QUEUE_COLUMNS = ("timestamp", "application_id", "decision", "score", "model_id", "prediction_id")
 SORTS = {
     "newest first": "timestamp DESC, application_id",
@@ -31,10 +28,6 @@ SORTS = {
 APPROVED_SAMPLE_ROWS = 5_000
 APPROVED_SAMPLE_DAYS = 90
 MAX_PAGE_SIZE = 500
-
-
-class OverrideError(DashboardError, ValueError):
-    """An override that cannot be recorded; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -173,24 +166,13 @@ def model_revision(store: Store, model_id: str) -> str:
 # ---------------------------------------------------------------------- overrides
 
 
-def record_override(store: Store, application_id: str, model_id: str, from_decision: str | None,
-                    to_decision: str, reason: str, actor: str, *, role: str | None = None) -> dict[str, Any]:
-    """Store an override as an immutable event; refuse one without a reason or by a role
-    that may not override (checked here, on the server, not only by hiding the form)."""
-    if role is not None:
-        require_permission(role, "override")
-    text = (reason or "").strip()
-    if not text:
-        raise OverrideError("a reason is required to override a decision")
-    if to_decision not in OVERRIDE_TARGETS:
-        raise OverrideError(f"an override must approve or decline, not {to_decision!r}")
-    if from_decision == to_decision:
-        raise OverrideError(f"the decision is already {to_decision}; nothing to override")
-    if not str(application_id).strip():
-        raise OverrideError("an application id is required")
+def write_override(store: Store, application_id: str, model_id: str, from_decision: str | None,
+                   to_decision: str, reason: str, actor: str, *, role: str | None = None) -> dict[str, Any]:
+    """Append an override as an immutable event. The caller checks the role and the request
+    (`services.overrides.record_override`)."""
     return store.append_event(OVERRIDE, {
         "application_id": str(application_id), "model_id": str(model_id),
-        "from_decision": from_decision, "to_decision": to_decision, "reason": text,
+        "from_decision": from_decision, "to_decision": to_decision, "reason": reason,
         **({"role": role} if role is not None else {}),
     }, actor=actor)
 

@@ -1,55 +1,25 @@
-"""Named queries behind drift: window histograms from rollups, the reference profile, samples.
+"""Named queries behind drift: window histograms from rollups, samples, the reference data's files.
 
 Everything here reads rollups (cost grows with days x bins) except the bounded random
-samples for Evidently, which read only the date partitions of the chosen window.
+samples for Evidently, which read only the date partitions of the chosen window, and the
+model folder's files. The reference profile and the report are `services.drift`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dashboard.analytics.binning import compute_feature_histogram
-from dashboard.analytics.drift import (
-    DriftInputs,
-    describe_reference_data,
-    label_reference_data,
-    score_histogram_from_values,
-)
-from dashboard.models.artifact import ArtifactError, load_model, predict_scores
 from dashboard.store.engine import quote
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
 PERIODS = {"week": "week", "month": "month"}
 MAX_SAMPLE_ROWS = 1_000_000  # a reservoir allocates its size up front: keep the bound sane
-_PROFILE_CACHE: dict[tuple[str, str, tuple[float, ...]], ReferenceProfile] = {}
-_PROFILE_LOCK = threading.Lock()
-_MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
-_MODEL_CACHE_SIZE = 4
-_MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model load it once
-
-
-@dataclass(frozen=True)
-class ReferenceProfile:
-    """The model's stored reference data, histogrammed once on the rollup bins.
-
-    `features`: feature, bin, sub, n, pos_sum (as the features rollup). `scores`: the model's
-    scores on the reference rows with their labels (None when the artifact is missing or cannot
-    score the rows).
-    """
-
-    features: pd.DataFrame
-    scores: pd.DataFrame | None
-    rows: int
-    note: str
-    info: dict[str, Any]  # what the data is: label_reference_data's source, rows, dates, kind, label
 
 
 def log_date_range(store: Store, model_id: str) -> tuple[dt.date, dt.date] | None:
@@ -119,7 +89,9 @@ def load_decisions_by_period(store: Store, model_id: str, period: str = "week") 
         FROM r_daily WHERE model_id = ? GROUP BY ALL ORDER BY period""", [model_id])
 
 
-def _reference_signature(store: Store, model_id: str) -> tuple[float, ...]:
+def reference_signature(store: Store, model_id: str) -> tuple[float, ...]:
+    """Modification times of the model's reference data, its description, bins and artifact (0 when
+    absent): changes when any of them is replaced, a cache key for what is computed from them."""
     mdir = store.layout.model_dir(model_id)
     out = []
     for name in ("reference.parquet", "reference.json", "bins.json", "model.skops"):
@@ -128,99 +100,28 @@ def _reference_signature(store: Store, model_id: str) -> tuple[float, ...]:
     return tuple(out)
 
 
-def load_reference_profile(store: Store, model_id: str) -> ReferenceProfile | None:
-    """Histograms (and model scores) of the model's stored reference data; cached per file version.
-
-    None when the model was registered without reference data.
-    """
-    key = (str(store.root), model_id, _reference_signature(store, model_id))
-    with _PROFILE_LOCK:
-        hit = _PROFILE_CACHE.get(key)
-    if hit is not None:
-        return hit
-    reference = store.read_reference(model_id)
-    if reference is None or reference.empty:
-        return None
-    card = store.load_card(model_id)
-    bins = store.feature_bins(model_id)
-    parts = [compute_feature_histogram(reference[spec.name], bins[spec.name]).assign(feature=spec.name)
-             for spec in card.features if spec.name in bins and spec.name in reference.columns]
-    features = pd.concat(parts, ignore_index=True)[["feature", "bin", "sub", "n", "pos_sum"]] if parts \
-        else _empty_features()
-    scores, note = _score_reference(store, model_id, reference, card.feature_names)
-    profile = ReferenceProfile(features=features, scores=scores, rows=len(reference), note=note,
-                               info=_reference_info(store, model_id, reference))
-    with _PROFILE_LOCK:
-        _PROFILE_CACHE[key] = profile
-    return profile
-
-
-def _reference_info(store: Store, model_id: str, reference: pd.DataFrame) -> dict[str, Any]:
-    """What the registered reference data is (reference.json, written at registration). A model
-    registered before that file existed: described from the stored rows, dated by the file."""
-    mdir = store.layout.model_dir(model_id)
+def artifact_mtime(store: Store, model_id: str) -> float | None:
+    """The modification time of the model's stored artifact (model.skops); None when none is stored."""
     try:
-        data = json.loads((mdir / "reference.json").read_text("utf-8"))
-        if isinstance(data, dict):
-            return data
-    except (OSError, ValueError):
-        pass
-    when = dt.datetime.fromtimestamp((mdir / "reference.parquet").stat().st_mtime, dt.UTC).date()
-    return {"source": None, **describe_reference_data(reference), "stored_rows": len(reference),
-            "registered_on": when.isoformat()}
-
-
-def clear_model_caches() -> None:
-    """Forget the loaded models and reference profiles (a benchmark's cold view; tests)."""
-    with _PROFILE_LOCK:
-        _PROFILE_CACHE.clear()
-    with _MODEL_LOAD_LOCK:
-        _MODEL_CACHE.clear()
-
-
-def load_stored_model(store: Store, model_id: str) -> Any | None:
-    """The model's skops artifact, loaded once per file version (None when none is stored).
-
-    The reference scores and the feature importance both need the model; the skops checks
-    and loading take most of a second, so they are paid once. Raises ArtifactError.
-    """
-    path = store.layout.model_dir(model_id) / "model.skops"
-    try:
-        key = (str(store.root), model_id, path.stat().st_mtime)
+        return (store.layout.model_dir(model_id) / "model.skops").stat().st_mtime
     except FileNotFoundError:
         return None
-    with _MODEL_LOAD_LOCK:
-        hit = _MODEL_CACHE.get(key)
-        if hit is not None:
-            return hit
-        artifact = store.read_artifact(model_id)
-        if artifact is None:
-            return None
-        model = load_model(artifact)
-        while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:
-            _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
-        _MODEL_CACHE[key] = model
-        return model
 
 
-def _score_reference(store: Store, model_id: str, reference: pd.DataFrame,
-                     names: list[str]) -> tuple[pd.DataFrame | None, str]:
-    """The model's scores on its own reference rows: the expected score distribution."""
-    if not (store.layout.model_dir(model_id) / "model.skops").exists():
-        return None, "no model artifact is stored, so the reference has no score distribution"
-    missing = [n for n in names if n not in reference.columns]
-    if missing:
-        return None, f"the reference data lacks {', '.join(missing)}, so it cannot be scored"
+def read_reference_info(store: Store, model_id: str) -> dict[str, Any] | None:
+    """What the registered reference data is (reference.json, written at registration); None for a
+    model registered before that file existed, or when it cannot be read."""
     try:
-        model = load_stored_model(store, model_id)
-        if model is None:
-            return None, "no model artifact is stored, so the reference has no score distribution"
-        scores = np.asarray(predict_scores(model, reference[names]), dtype=float)
-    except (ArtifactError, ValueError, TypeError, KeyError) as exc:
-        return None, f"the model could not score its reference data ({exc})"
-    label = reference["label"] if "label" in reference.columns else pd.Series(np.nan, index=reference.index)
-    frame = pd.DataFrame({"score": scores, "label": pd.to_numeric(label, errors="coerce").to_numpy()})
-    return frame, ""
+        data = json.loads((store.layout.model_dir(model_id) / "reference.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def reference_stored_on(store: Store, model_id: str) -> dt.date:
+    """The day the model's reference data file was written (UTC)."""
+    path = store.layout.model_dir(model_id) / "reference.parquet"
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
 
 
 def sample_window_rows(store: Store, model_id: str, start: dt.date, end: dt.date, rows: int,
@@ -254,89 +155,3 @@ def sample_window_rows(store: Store, model_id: str, start: dt.date, end: dt.date
         if c not in frame.columns:
             frame[c] = np.nan  # a feature absent from the logs stays visible as all-missing
     return frame[[*columns, "score", "label"]]
-
-
-def sample_reference_rows(store: Store, model_id: str, rows: int, columns: list[str],
-                          seed: int = 7) -> pd.DataFrame:
-    """A bounded random sample of the model's reference data, with its scores and labels."""
-    reference = store.read_reference(model_id)
-    profile = load_reference_profile(store, model_id)
-    if reference is None or reference.empty:
-        return pd.DataFrame(columns=[*columns, "score", "label"])
-    frame = reference.reset_index(drop=True)
-    out = pd.DataFrame({c: frame[c] if c in frame.columns else np.nan for c in columns})
-    out["score"] = profile.scores["score"].to_numpy() if profile is not None and profile.scores is not None else np.nan
-    out["label"] = pd.to_numeric(frame["label"], errors="coerce") if "label" in frame.columns else np.nan
-    if len(out) > rows:
-        out = out.sample(n=rows, random_state=seed)
-    return out.reset_index(drop=True)
-
-
-def load_reference_feature_histograms(store: Store, model_id: str,
-                                      reference: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
-    """Feature histograms of a log window, or of the model's reference data when None."""
-    if reference is not None:
-        return load_window_feature_histograms(store, model_id, *reference)
-    profile = load_reference_profile(store, model_id)
-    return profile.features if profile is not None else _empty_features()
-
-
-def load_drift_inputs(store: Store, model_id: str, reference: tuple[dt.date, dt.date] | None,
-                      current: tuple[dt.date, dt.date]) -> DriftInputs:
-    """Gather the histograms for one model: reference (None = the model's training reference) vs current."""
-    card = store.load_card(model_id)
-    bins = store.feature_bins(model_id)
-    features = tuple((f.name, f.type) for f in card.features)
-    messages: list[str] = []
-    cur_features = load_window_feature_histograms(store, model_id, *current)
-    cur_scores = load_window_score_histogram(store, model_id, *current)
-    ref_auc_population = None
-    info: dict[str, Any]
-    if reference is None:
-        profile = load_reference_profile(store, model_id)
-        if profile is None:
-            label = "no reference data registered with the model"
-            info = {"kind": "none", "label": label}
-            messages.append(f"model {model_id} was registered without reference data: pick a reference window "
-                            "from the logs")
-            ref_features = _empty_features()
-            ref_scores = _empty_scores()
-        else:
-            info = label_reference_data(profile.info, card.training_window,
-                                        str(card.training.get("data") or "") if isinstance(card.training, dict)
-                                        else "")
-            label = info["label"]
-            ref_features = profile.features
-            if profile.scores is None:
-                messages.append(profile.note)
-                ref_scores = _empty_scores()
-            else:
-                s = profile.scores
-                ref_scores = score_histogram_from_values(s["score"].to_numpy(), s["label"].to_numpy())
-                # The logs only label approved loans: take the AUC baseline on the approved-like
-                # part of the reference (scores below the card's cutoff).
-                below = s[s["score"] < card.cutoff]
-                ref_auc_population = score_histogram_from_values(below["score"].to_numpy(), below["label"].to_numpy())
-    else:
-        label = f"logs from {reference[0]} to {reference[1]}"
-        info = {"kind": "log window", "label": label, "first": reference[0].isoformat(),
-                "last": reference[1].isoformat()}
-        ref_features = load_window_feature_histograms(store, model_id, *reference)
-        ref_scores = load_window_score_histogram(store, model_id, *reference)
-    return DriftInputs(
-        model_id=model_id, features=features, bins=bins, cutoff=card.cutoff, reference_label=label,
-        current_label=f"{current[0]} to {current[1]}", current_window=current,
-        ref_features=ref_features, cur_features=cur_features, ref_scores=ref_scores, cur_scores=cur_scores,
-        monthly_features=load_feature_histograms_by_period(store, model_id, "month"),
-        monthly_scores=load_scores_by_period(store, model_id, "month"),
-        ref_auc_population=ref_auc_population, messages=tuple(messages), reference_info=info)
-
-
-def _empty_features() -> pd.DataFrame:
-    return pd.DataFrame({"feature": pd.Series(dtype=str), "bin": pd.Series(dtype=np.int64),
-                         "sub": pd.Series(dtype=np.int64), "n": pd.Series(dtype=np.int64),
-                         "pos_sum": pd.Series(dtype=float)})
-
-
-def _empty_scores() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=np.int64) for c in ("bin", "n", "n_labelled", "n_bad")})

@@ -5,37 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
-from dashboard.analytics.binning import SCORE_BINS
 from dashboard.analytics.impact import (
-    REFERENCE_MONTHS,
-    ImpactContext,
     Period,
-    Scorecard,
     Targets,
     WindowData,
-    compute_scorecard,
-    compute_trend,
     empty_groups,
     empty_scores,
-    has_decisions,
-    months_between,
     parse_targets_toml,
-    previous_period,
 )
 from dashboard.analytics.money import MONEY_COLUMNS
 from dashboard.settings import config_path
-from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
-from dashboard.store.policy import policy_in_force
-from dashboard.store.registry import champion_id
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
@@ -55,11 +40,6 @@ def load_impact_targets(path: Path | None = None) -> Targets:
         return Targets(problems=(f"no targets file could be read at {chosen} ({exc.strerror}); "
                                  "statuses show 'no target'",))
     return parse_targets_toml(text, str(chosen))
-
-
-def load_assumptions_in_force(store: Store) -> BusinessAssumptions:
-    """The shared business assumptions (file overlaid by change events); AssumptionsError on a bad value."""
-    return assumptions_in_force(store)
 
 
 def load_data_span(store: Store, model_id: str) -> tuple[dt.date, dt.date] | None:
@@ -147,29 +127,6 @@ def load_windows(store: Store, model_id: str, periods: Sequence[Period]) -> dict
     return out
 
 
-def load_context(store: Store, model_id: str) -> ImpactContext:
-    """Policy, card, drift reference and matured amounts of the model; overrides recorded."""
-    card = store.load_card(model_id)
-    policy = policy_in_force(store, model_id)
-    span = load_data_span(store, model_id)
-    hist = np.zeros(SCORE_BINS)
-    label = "no data"
-    if span is not None:
-        first = span[0].replace(day=1)
-        ref_end = (pd.Timestamp(first) + pd.DateOffset(months=REFERENCE_MONTHS)).date() - dt.timedelta(days=1)
-        rows, params = window_source(store, "scores", None, ref_end)
-        ref = store.sql(f"SELECT bin::INTEGER AS bin, sum(n)::BIGINT AS n FROM {rows} "
-                        "WHERE model_id = ? GROUP BY bin", [*params, model_id])
-        if not ref.empty:
-            np.add.at(hist, ref["bin"].to_numpy(dtype=int).clip(0, SCORE_BINS - 1), ref["n"].to_numpy(dtype=float))
-        label = f"{model_id} scores from {span[0]} to {min(ref_end, span[1])} (first {REFERENCE_MONTHS} months)"
-    return ImpactContext(
-        model_id=model_id, policy_cutoff=policy.cutoff, policy_review_from=policy.review_from,
-        card_has_reasons=bool(card.features) and all(f.reason_template for f in card.features),
-        reference_hist=hist, reference_label=label,
-        overrides=load_overrides(store, model_id))
-
-
 _DECISION_DAYS: dict[tuple[str, str], dict[str, Any]] = {}
 _DAYS_LOCK = threading.Lock()
 
@@ -198,57 +155,3 @@ def load_overrides(store: Store, model_id: str) -> list[dict[str, Any]]:
         day = days.get(str(event.get("application_id")))
         out.append({**event, "decided_at": str(pd.Timestamp(day).date())} if day is not None else dict(event))
     return out
-
-
-@dataclass
-class ImpactResult:
-    """What the page, the report and the CLI show; `message` explains an empty result."""
-
-    scorecard: Scorecard | None
-    trend: pd.DataFrame
-    span: tuple[dt.date, dt.date] | None
-    model_id: str | None
-    assumptions: BusinessAssumptions | None
-    targets: Targets
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-
-
-def load_impact(store: Store, period: Period, with_trend: bool = True,
-                assumptions: BusinessAssumptions | None = None, targets: Targets | None = None) -> ImpactResult:
-    """The scorecard of `period` for the champion, its previous period and the monthly trend."""
-    targets = targets if targets is not None else load_impact_targets()
-    warnings = list(targets.problems)
-    if not targets.by_figure and not targets.problems:
-        warnings.append("No targets are set: every status shows 'no target'. Set them in "
-                        f"{impact_targets_path()}.")
-    try:
-        assumptions = assumptions or load_assumptions_in_force(store)
-    except (AssumptionsError, OSError) as exc:
-        return ImpactResult(None, pd.DataFrame(), None, None, None, targets,
-                            f"The business assumptions cannot be read, so no money or time figure can be "
-                            f"computed: {exc}", warnings)
-    model_id = champion_id(store)
-    if model_id is None:
-        return ImpactResult(None, pd.DataFrame(), None, None, assumptions, targets,
-                            "No model is registered in this store yet: register a model and ingest its "
-                            "prediction logs (see the README).", warnings)
-    span = load_data_span(store, model_id)
-    if span is None:
-        return ImpactResult(None, pd.DataFrame(), None, model_id, assumptions, targets,
-                            f"The champion {model_id} has no prediction logs yet: ingest them first.", warnings)
-    prev = previous_period(period)
-    months = months_between(*span) if with_trend else []
-    windows = load_windows(store, model_id, [period, prev, previous_period(prev), *months])
-    ctx = load_context(store, model_id)
-    if not has_decisions(windows[period.label]):
-        return ImpactResult(None, compute_trend(windows, months, ctx, assumptions, targets), span, model_id,
-                            assumptions, targets,
-                            f"No decisions by the champion {model_id} in {period.label} "
-                            f"({period.start} to {period.end}). Its logs run from {span[0]} to {span[1]} "
-                            "(scores in shadow, without a decision, do not count): choose a period in which "
-                            "it decided.", warnings)
-    card = compute_scorecard(windows[period.label], windows[prev.label], windows[previous_period(prev).label],
-                             ctx, assumptions, targets, period)
-    trend = compute_trend(windows, months, ctx, assumptions, targets)
-    return ImpactResult(card, trend, span, model_id, assumptions, targets, "", warnings)

@@ -1,4 +1,7 @@
-"""Policy versions as immutable events; the one in force at any time."""
+"""Policy versions as immutable events: the history, the one in force at any time, a new version's write.
+
+Who may apply a policy and what a valid one is are checked in `services.policy`.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from dashboard.analytics.policy import Policy, validate_policy
-from dashboard.errors import DashboardError
+from dashboard.analytics.policy import Policy
 from dashboard.store.files import exclusive_lock
 from dashboard.store.store import Store
 
 POLICY = "policy"
-# Roles allowed to change a decision policy or the business assumptions; checked in the
-# write functions themselves, not only by hiding buttons.
-POLICY_ROLES = ("data_scientist", "admin")
-
-
-class PolicyPermissionError(DashboardError, PermissionError):
-    """The acting role may not change policies."""
-
-
-def check_policy_role(role: str | None, what: str = "apply a decision policy") -> None:
-    if role not in POLICY_ROLES:
-        raise PolicyPermissionError(
-            f"the role {role!r} may not {what}; only {' and '.join(POLICY_ROLES)} may")
 
 
 def _policy_lock(store: Store) -> Path:
@@ -60,21 +49,15 @@ def policy_in_force(store: Store, model_id: str, at: dt.datetime | None = None) 
     return current
 
 
-def apply_policy(store: Store, model_id: str, cutoff: float, review_from: float | None, rationale: str,
+def write_policy(store: Store, model_id: str, cutoff: float, review_from: float | None, rationale: str,
                  actor: str, effective_at: dt.datetime | None = None, *,
                  role: str | None = None) -> dict[str, Any]:
-    """Store a new policy version.
+    """Append a new policy version, recording the one it replaced.
 
-    With `role` (the page and any user-facing caller pass it), only data_scientist and
-    admin may apply: anyone else is refused here, whatever the UI showed. Appliers are
-    serialized on a lock, so two at the same moment both get a version, each recording
-    the one it replaced, and the later one is in force.
+    Writers are serialized on a lock, so two at the same moment both get a version, each
+    recording the one it replaced, and the later one is in force. Who may apply and what a
+    valid policy is are checked by the caller (`services.policy.apply_policy`).
     """
-    if role is not None:
-        check_policy_role(role)
-    validate_policy(cutoff, review_from)
-    if not rationale or not rationale.strip():
-        raise ValueError("a rationale is required to change a policy")
     store.load_card(model_id)  # an unknown model is refused with the registered ids
     with exclusive_lock(_policy_lock(store), timeout=30.0):
         old = policy_in_force(store, model_id)

@@ -1,4 +1,4 @@
-"""Which model plays which role now: card roles overridden by promotion events."""
+"""Which model plays which role now: card roles overridden by promotion events (read and written)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ def champion_id(store: Store) -> str | None:
     return champions[0] if champions else (sorted(roles)[0] if roles else None)
 
 
-PROMOTERS = ("data_scientist", "admin")
 LOCK_WAIT = 120.0  # seconds to wait for a running ingest before giving up
 
 
@@ -36,28 +35,19 @@ class PromotionError(DashboardError, ValueError):
     """A promotion that cannot go ahead; the message says why."""
 
 
-def promote(store: Store, model_id: str, rationale: str, actor: str, role: str) -> dict[str, Any]:
-    """Make `model_id` the champion, recorded as an immutable "promotion" event.
+def write_promotion(store: Store, model_id: str, rationale: str, actor: str, role: str) -> dict[str, Any]:
+    """Record `model_id` as the champion: an immutable "promotion" event.
 
-    Checked here, whatever the caller did: only data scientists and admins may promote, the
-    rationale is mandatory, the model must be registered and not already the champion. The
-    event is written under the writers' lock, so it lands between two batches of logs and
-    a writer that reads `champion_id` per batch never splits a batch across champions.
+    The event is written under the writers' lock, so it lands between two batches of logs and
+    a writer that reads `champion_id` per batch never splits a batch across champions. Who may
+    promote and the rationale are checked by the caller (`services.registry.promote`).
     """
-    if role not in PROMOTERS:
-        raise PermissionError(f"the role {role!r} may not promote models (only {' or '.join(PROMOTERS)})")
-    text = (rationale or "").strip()
-    if not text:
-        raise PromotionError("a rationale is required to promote a model")
-    cards = store.list_cards()
-    if model_id not in cards:
-        raise PromotionError(f"model {model_id!r} is not registered")
     with exclusive_lock(store.layout.lock, timeout=LOCK_WAIT):
         previous = champion_id(store)
         if previous == model_id:
             raise PromotionError(f"{model_id} is already the champion")
         return store.append_event(PROMOTION, {"model_id": model_id, "previous_champion": previous,
-                                              "rationale": text, "role": role}, actor=actor)
+                                              "rationale": rationale, "role": role}, actor=actor)
 
 
 def promotion_history(store: Store) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.store.audit import audit_csv, audit_log
+from dashboard.services.audit import audit_csv, audit_log
 from dashboard.ui import data
 from dashboard.ui.auth import audit, can
 

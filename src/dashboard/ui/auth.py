@@ -25,9 +25,9 @@ from dashboard.analytics.access import (
     parse_role_mapping,
     role_for_claims,
 )
+from dashboard.services.audit import record_audit
+from dashboard.services.stores import StoreError
 from dashboard.settings import config_path
-from dashboard.store import StoreError
-from dashboard.store.audit import record_audit
 from dashboard.ui.data import get_store
 from dashboard.ui.navigation import PageSpec
 from dashboard.ui.session import (

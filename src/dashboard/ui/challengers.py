@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -16,26 +15,19 @@ from dashboard.analytics.comparison import (
     METRICS,
     PDO,
     Comparison,
-    compute_comparison,
-    compute_importance,
-    compute_model_type,
-    compute_monotonicity,
-    compute_psi_by_month,
-    compute_scorecard_points,
 )
 from dashboard.analytics.drift import DriftThresholds
-from dashboard.models.artifact import ArtifactError, load_model
-from dashboard.store import open_store
-from dashboard.store.assumptions import assumptions_in_force
-from dashboard.store.challengers import (
+from dashboard.services.challengers import (
     DEFAULT_MAX_APPLICATIONS,
     RAW_SAMPLE,
     ROLLUP_SAMPLE,
+    ComparisonView,
     artifact_signature,
-    load_monthly_score_histograms,
-    load_shadow_rows,
+    load_comparison,
+    load_model_explainability,
+    load_psi_by_month,
 )
-from dashboard.store.policy import policy_in_force
+from dashboard.services.stores import open_store
 from dashboard.ui.challengers_charts import (
     METRIC_NAMES,
     plotly_curves,
@@ -48,50 +40,19 @@ from dashboard.ui.format import fmt_int, fmt_money, fmt_pct
 
 QUERY_TTL = 300
 EXPLAIN_TTL = 3600
-IMPORTANCE_ROWS = 2_000
-MONOTONE_ROWS = 400
-CARD_CUTOFF = "Each challenger's card cutoff"
-SAME_POLICY = "The champion's policy in force"
-
-
-@dataclass
-class ComparisonView:
-    comparison: Comparison
-    window_applications: int
-    sampled: bool
-    fraction: float
-    cutoff_rule: str
-    sample_applications: int = 0                              # the champion's sampled applications
-    overlaps: dict[str, int] = field(default_factory=dict)    # per challenger: sampled applications it scored
-    source: str = ROLLUP_SAMPLE
-    per_day: int = 0
-    assumptions: BusinessAssumptions = field(default_factory=BusinessAssumptions)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Joining shadow scores and computing the comparison...")
 def load_comparison_cached(store_path: str, version: str, champion: str, challengers: tuple[str, ...],
                            start: dt.date | None, end: dt.date | None, cutoff_rule: str,
                            max_applications: int = DEFAULT_MAX_APPLICATIONS) -> ComparisonView:
-    store = open_store(store_path)
-    shadow = load_shadow_rows(store, [champion, *challengers], start, end, max_applications)
-    champ_policy = policy_in_force(store, champion)
-    cards = store.list_cards()
-    cutoffs = {champion: champ_policy.approve_below}
-    for m in challengers:
-        cutoffs[m] = champ_policy.approve_below if cutoff_rule == SAME_POLICY else cards[m].cutoff
-    assumptions = assumptions_in_force(store)  # the file overlaid by the changes made on Thresholds
-    comparison = compute_comparison(shadow.frame, champion, list(challengers), cutoffs,
-                                    assumptions, shadow.protected)
-    return ComparisonView(comparison=comparison, window_applications=shadow.window_applications,
-                          sampled=shadow.sampled, fraction=shadow.fraction, cutoff_rule=cutoff_rule,
-                          sample_applications=len(shadow.frame),
-                          overlaps={m: shadow.overlap(m) for m in challengers}, source=shadow.source,
-                          per_day=shadow.per_day, assumptions=assumptions)
+    return load_comparison(open_store(store_path), champion, challengers, start, end, cutoff_rule,
+                           max_applications)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_psi_cached(store_path: str, version: str, models: tuple[str, ...]) -> pd.DataFrame:
-    return compute_psi_by_month(load_monthly_score_histograms(open_store(store_path), list(models)))
+    return load_psi_by_month(open_store(store_path), list(models))
 
 
 @st.cache_data(ttl=EXPLAIN_TTL, show_spinner="Loading the model and measuring its explainability...")
@@ -100,36 +61,7 @@ def load_explainability_cached(store_path: str, model_id: str, signature: str) -
 
     Keyed by the artifact's signature, not the store version: new logs do not change it.
     """
-    store = open_store(store_path)
-    card = store.load_card(model_id)
-    out: dict[str, Any] = {"model_id": model_id, "algorithm": card.algorithm, "message": None,
-                           "model_type": None, "importance": None, "monotonicity": None, "scorecard": None}
-    data = store.read_artifact(model_id)
-    if data is None:
-        out["message"] = "No model artifact is registered, so explainability cannot be measured."
-        return out
-    try:
-        model = load_model(data)
-    except ArtifactError as exc:
-        out["message"] = f"The model artifact could not be loaded: {exc}"
-        return out
-    out["model_type"] = compute_model_type(model)
-    reference = store.read_reference(model_id)
-    features = [f for f in card.feature_names if reference is not None and f in reference]
-    if reference is None or len(features) < len(card.feature_names):
-        out["message"] = "No reference data with every card feature is registered, so importance and " \
-                         "monotonicity cannot be measured."
-        return out
-    x = reference[card.feature_names]
-    if "label" in reference and reference["label"].nunique() == 2:
-        rows = reference.sample(n=min(IMPORTANCE_ROWS, len(reference)), random_state=0)
-        out["importance"] = compute_importance(model, rows[card.feature_names], rows["label"].to_numpy(dtype=int))
-    else:
-        out["message"] = "The reference data has no two-class `label` column, so importance cannot be measured."
-    probe = x.sample(n=min(MONOTONE_ROWS, len(x)), random_state=1)
-    out["monotonicity"] = compute_monotonicity(model, probe, card)
-    out["scorecard"] = compute_scorecard_points(model, x.sample(n=min(5_000, len(x)), random_state=2), card)
-    return out
+    return load_model_explainability(open_store(store_path), model_id)
 
 
 def explain_summary(info: dict[str, Any]) -> dict[str, Any]:

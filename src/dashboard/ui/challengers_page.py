@@ -8,14 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.comparison import compute_tradeoff, compute_tradeoff_sentences
-from dashboard.store.challengers import data_window
-from dashboard.store.files import LockTimeout
-from dashboard.store.registry import PROMOTERS, PromotionError, promote, promotion_history
+from dashboard.services.challengers import CARD_CUTOFF, SAME_POLICY, ComparisonView, data_window
+from dashboard.services.registry import PROMOTERS, PromotionError, promote, promotion_history
+from dashboard.services.stores import LockTimeout
 from dashboard.ui import data
 from dashboard.ui.challengers import (
-    CARD_CUTOFF,
-    SAME_POLICY,
-    ComparisonView,
     explain_summary,
     load_comparison_cached,
     load_explainability,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
-from dashboard.store import Store, open_store, resolve_store_path
-from dashboard.store.overview import load_daily, load_latest_outcome
-from dashboard.store.registry import current_roles
+from dashboard.services.overview import load_daily, load_latest_outcome
+from dashboard.services.registry import current_roles
+from dashboard.services.stores import open_store, resolve_store_path
+
+if TYPE_CHECKING:
+    from dashboard.store import Store
 
 QUERY_TTL = 300  # seconds; keys include the store version, so new data shows at once
 

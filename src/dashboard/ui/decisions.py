@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,40 +12,38 @@ import streamlit as st
 
 from dashboard.analytics.access import mask_personal
 from dashboard.analytics.policy import Policy
-from dashboard.explain.explainer import (
-    LINK_LABELS,
-    ExplainError,
-    GroupedExplainer,
-    load_explainer,
-    to_score,
-)
+from dashboard.explain.explainer import LINK_LABELS, GroupedExplainer, to_score
 from dashboard.explain.reasons import compute_reasons, compute_value_text, is_missing
-from dashboard.explain.whatif import Counterfactual, compute_counterfactual, validate_whatif
-from dashboard.models.artifact import ArtifactError, load_model
-from dashboard.store import Store
-from dashboard.store.decisions import (
-    OVERRIDE_TARGETS,
+from dashboard.explain.whatif import Counterfactual, validate_whatif
+from dashboard.services.decisions import (
     SORTS,
-    OverrideError,
     QueueFilter,
     application_rows,
     decision_models,
     decision_queue,
-    feature_sample,
-    latest_overrides,
+    load_approved_sample,
+    load_counterfactual,
+    load_model_explainer,
     model_revision,
+)
+from dashboard.services.overrides import (
+    OVERRIDE_TARGETS,
+    OverrideError,
+    latest_overrides,
     override_history,
     record_override,
 )
-from dashboard.store.policy import policy_in_force
+from dashboard.services.policy import policy_in_force
 from dashboard.ui.auth import audit_application_view
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.decisions_charts import plotly_attribution_change, plotly_waterfall
 from dashboard.ui.format import escape_markdown
 from dashboard.ui.session import current_role, current_user
 
+if TYPE_CHECKING:
+    from dashboard.store import Store
+
 PAGE_SIZE = 25
-BACKGROUND_ROWS = 2_000
 # ---------------------------------------------------------------------- cached loaders
 
 
@@ -71,34 +69,13 @@ def load_application_cached(store_path: str, version: str, application_id: str,
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_approved_cached(store_path: str, version: str, model_id: str) -> tuple[pd.DataFrame, str]:
     """Feature values of recently approved applicants (a bounded sample) and who they are."""
-    store = _store_at(store_path)
-    names = store.load_card(model_id).feature_names
-    sample = feature_sample(store, model_id, names)
-    if len(sample):
-        return sample, "approved applicants"
-    return feature_sample(store, model_id, names, decision=None), "applicants scored by this model"
+    return load_approved_sample(_store_at(store_path), model_id)
 
 
 @st.cache_resource(show_spinner="Loading the model and its explainer...", max_entries=16)
 def load_explainer_cached(store_path: str, model_id: str, revision: str) -> GroupedExplainer | str:
     """One explainer per model and registration; a message instead when it cannot be built."""
-    store = _store_at(store_path)
-    card = store.load_card(model_id)
-    artifact = store.read_artifact(model_id)
-    if artifact is None:
-        return (f"Model {model_id} was registered without its artifact (model.skops), so its decisions "
-                "cannot be explained or re-scored. Register it again with --artifact.")
-    try:
-        model = load_model(artifact)
-    except ArtifactError as exc:
-        return f"The artifact of model {model_id} cannot be loaded: {exc}"
-    background = store.read_reference(model_id)
-    if background is None or background.empty:
-        background = feature_sample(store, model_id, card.feature_names, rows=BACKGROUND_ROWS, decision=None)
-    try:
-        return load_explainer(model, card, background)
-    except ExplainError as exc:
-        return str(exc)
+    return load_model_explainer(_store_at(store_path), model_id)
 
 
 def get_explainer(store: Store, model_id: str) -> GroupedExplainer | str:
@@ -108,18 +85,10 @@ def get_explainer(store: Store, model_id: str) -> GroupedExplainer | str:
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Searching the smallest change that approves...")
 def load_counterfactual_cached(store_path: str, version: str, model_id: str, revision: str,
                                application_id: str, approve_below: float) -> Counterfactual | str:
-    store = _store_at(store_path)
     explainer = load_explainer_cached(store_path, model_id, revision)
     if isinstance(explainer, str):
         return explainer
-    rows = application_rows(store, application_id, model_hint=model_id)
-    rows = rows[rows["model_id"] == model_id]
-    if rows.empty:
-        return f"Application {application_id} has no score from model {model_id}."
-    card = store.load_card(model_id)
-    reference = store.read_reference(model_id)
-    applicant = rows.iloc[[0]][card.feature_names].reset_index(drop=True)
-    return compute_counterfactual(explainer.predict, card, applicant, approve_below, reference)
+    return load_counterfactual(_store_at(store_path), explainer, model_id, application_id, approve_below)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -6,7 +6,6 @@ a button and a small polling fragment shows progress, so the rest of the page st
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,38 +14,21 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.drift import (
-    DriftReport,
-    compute_approval_trend,
-    compute_drift_report,
-    compute_feature_overlay,
-    compute_psi_by_period,
-    compute_score_distribution,
-)
-from dashboard.analytics.evidently_report import (
-    EvidentlyInputError,
-    EvidentlyResult,
-    compute_evidently_report,
-)
-from dashboard.explain.explainer import ExplainError
-from dashboard.explain.importance import compute_feature_importance
-from dashboard.models.artifact import ArtifactError
-from dashboard.store import open_store
-from dashboard.store.drift import (
-    load_decisions_by_period,
-    load_drift_inputs,
-    load_feature_histograms_by_period,
-    load_reference_feature_histograms,
-    load_reference_profile,
-    load_scores_by_period,
-    load_stored_model,
+from dashboard.analytics.drift import DriftReport
+from dashboard.analytics.evidently_report import EvidentlyInputError, EvidentlyResult
+from dashboard.services.drift import (
+    Window,
+    load_drift_report,
+    load_evidently_report,
+    load_feature_importance,
+    load_feature_overlay,
+    load_prediction_drift,
+    load_psi_heatmap,
     log_date_range,
-    sample_reference_rows,
-    sample_window_rows,
 )
+from dashboard.services.stores import open_store
 from dashboard.ui.data import QUERY_TTL
 
-Window = tuple[dt.date, dt.date]
 EVIDENTLY_ROWS = 5_000       # per window: Evidently takes seconds here, not minutes
 EVIDENTLY_SECONDS = 20.0     # rough expected run time for the progress bar (2 shared cores)
 KEEP_RESULTS = 4
@@ -61,67 +43,33 @@ def load_log_span_cached(store_path: str, version: str, model_id: str) -> Window
 # through the version), and the server's warm-up computes it ahead of Drift's first view.
 @st.cache_data(max_entries=16, show_spinner=False)
 def load_importance_cached(store_path: str, version: str, model_id: str) -> tuple[dict[str, float] | None, str]:
-    store = open_store(store_path)
-    card, reference = store.load_card(model_id), store.read_reference(model_id)
-    try:
-        model = load_stored_model(store, model_id)  # the one the reference profile loaded, not a second copy
-    except ArtifactError as exc:
-        return None, str(exc)
-    if model is None or reference is None or reference.empty:
-        return None, f"model {card.id} has no stored artifact or reference data"
-    try:
-        return compute_feature_importance(model, card, reference), ""
-    except (ArtifactError, ExplainError) as exc:
-        return None, str(exc)
+    return load_feature_importance(open_store(store_path), model_id)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Computing drift from the rollups...")
 def load_drift_report_cached(store_path: str, version: str, model_id: str, reference: Window | None,
                              current: Window) -> DriftReport:
-    store = open_store(store_path)
-    # The rollup queries (DuckDB and Arrow, which release the GIL) run beside the model loading
-    # and SHAP importance (Python): on two cores the page waits for the longer, not the sum.
-    with ThreadPoolExecutor(1, "drift-inputs") as pool:
-        inputs = pool.submit(load_drift_inputs, store, model_id, reference, current)
-        importance, note = load_importance_cached(store_path, version, model_id)
-        report = compute_drift_report(inputs.result(), importance)
-    if note:
-        report.messages.append(f"feature importance unavailable: {note}")
-    return report
+    return load_drift_report(open_store(store_path), model_id, reference, current,
+                             lambda: load_importance_cached(store_path, version, model_id))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Computing the weekly PSI heatmap...")
 def load_psi_heatmap_cached(store_path: str, version: str, model_id: str, reference: Window | None) -> pd.DataFrame:
     """PSI of every feature in every week of the history against the reference."""
-    store = open_store(store_path)
-    card = store.load_card(model_id)
-    ref = load_reference_feature_histograms(store, model_id, reference)
-    weekly = load_feature_histograms_by_period(store, model_id, "week")
-    return compute_psi_by_period(ref, weekly, store.feature_bins(model_id), [(f.name, f.type) for f in card.features])
+    return load_psi_heatmap(open_store(store_path), model_id, reference)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_feature_overlay_cached(store_path: str, version: str, model_id: str, feature: str,
                                 reference: Window | None, current: Window) -> pd.DataFrame | None:
-    store = open_store(store_path)
-    spec = store.feature_bins(model_id).get(feature)
-    if spec is None:
-        return None
-    inputs = load_drift_inputs(store, model_id, reference, current)
-    ref = inputs.ref_features[inputs.ref_features["feature"] == feature]
-    cur = inputs.cur_features[inputs.cur_features["feature"] == feature]
-    return compute_feature_overlay(ref, cur, spec)
+    return load_feature_overlay(open_store(store_path), model_id, feature, reference, current)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_prediction_drift_cached(store_path: str, version: str, model_id: str, reference: Window | None,
                                  current: Window) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Score distributions (reference, current) and the weekly approval trend."""
-    store = open_store(store_path)
-    inputs = load_drift_inputs(store, model_id, reference, current)
-    weekly_scores = load_scores_by_period(store, model_id, "week")
-    trend = compute_approval_trend(load_decisions_by_period(store, model_id, "week"), weekly_scores, inputs.cutoff)
-    return compute_score_distribution(inputs.ref_scores), compute_score_distribution(inputs.cur_scores), trend
+    return load_prediction_drift(open_store(store_path), model_id, reference, current)
 
 
 # ---------------------------------------------------------------------- Evidently in the background
@@ -168,18 +116,7 @@ def evidently_jobs() -> EvidentlyJobs:
 def run_evidently(store_path: str, model_id: str, reference: Window | None, current: Window,
                   rows: int) -> EvidentlyResult:
     """Sample both windows (bounded) and run Evidently; runs in the worker thread, no Streamlit."""
-    store = open_store(store_path)
-    card = store.load_card(model_id)
-    columns = card.feature_names
-    if reference is None:
-        load_reference_profile(store, model_id)
-        ref = sample_reference_rows(store, model_id, rows, columns)
-    else:
-        ref = sample_window_rows(store, model_id, *reference, rows, columns)
-    cur = sample_window_rows(store, model_id, *current, rows, columns)
-    numeric = [f.name for f in card.features if f.type == "numeric"]
-    categorical = [f.name for f in card.features if f.type != "numeric"]
-    return compute_evidently_report(ref, cur, numeric, categorical, threshold=card.cutoff)
+    return load_evidently_report(open_store(store_path), model_id, reference, current, rows)
 
 
 def render_evidently(store_path: str, version: str, model_id: str, reference: Window | None,

@@ -25,13 +25,17 @@ from dashboard.analytics.impact import (
     quarter_period,
     scorecard_frame,
 )
-from dashboard.store.config import business_config_path
-from dashboard.store.impact import ImpactResult, impact_targets_path, load_data_span, load_impact
-from dashboard.store.registry import champion_id
+from dashboard.reports.impact_charts import describe_impact_trend, svg_impact_trend
+from dashboard.reports.impact_report import render_impact_html
+from dashboard.services.impact import (
+    ImpactResult,
+    business_config_path,
+    impact_targets_path,
+    load_champion_span,
+    load_impact,
+)
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.format import escape_markdown
-from dashboard.ui.impact_charts import describe_impact_trend, svg_impact_trend
-from dashboard.ui.impact_report import render_impact_html
 
 STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "n/a": "violet",
                 "no target": "gray", "no data": "gray"}
@@ -51,9 +55,7 @@ def config_signature() -> str:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_span_cached(store_path: str, version: str) -> tuple[dt.date, dt.date] | None:
-    store = _store_at(store_path)
-    model_id = champion_id(store)
-    return load_data_span(store, model_id) if model_id else None
+    return load_champion_span(_store_at(store_path))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Computing the scorecard...")

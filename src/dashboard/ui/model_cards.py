@@ -6,17 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.fairness import FOUR_FIFTHS
-from dashboard.analytics.model_card import SCORE_BINS, LiveFacts, compute_live_facts
+from dashboard.analytics.model_card import SCORE_BINS, LiveFacts
 from dashboard.models.card import ModelCard
-from dashboard.store import open_store
-from dashboard.store.assumptions import assumptions_in_force
-from dashboard.store.challengers import (
-    load_group_score_histogram,
-    load_labelled_score_histogram,
-    load_model_daily,
-    load_monthly_score_histograms,
-)
-from dashboard.store.policy import policy_in_force
+from dashboard.services.model_cards import load_live_facts
+from dashboard.services.stores import open_store
 from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct
 
@@ -25,13 +18,7 @@ QUERY_TTL = 300
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_live_facts_cached(store_path: str, version: str, model_id: str, role_now: str) -> LiveFacts:
-    store = open_store(store_path)
-    card = store.load_card(model_id)
-    return compute_live_facts(card, role_now, load_model_daily(store, model_id),
-                              load_labelled_score_histogram(store, model_id),
-                              load_monthly_score_histograms(store, [model_id]),
-                              load_group_score_histogram(store, model_id), policy_in_force(store, model_id),
-                              assumptions_in_force(store))
+    return load_live_facts(open_store(store_path), model_id, role_now)
 
 
 def _num(value: float | None, fmt: str = "{:.3f}") -> str:

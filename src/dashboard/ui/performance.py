@@ -6,9 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.alerts import AlertConfig, AlertConfigError
-from dashboard.settings import SETTINGS, refresh_seconds
-from dashboard.store import open_store as _store_at
-from dashboard.store.performance import (
+from dashboard.services.performance import (
     PerformanceView,
     alert_model_ids,
     alerts_config_path,
@@ -16,6 +14,8 @@ from dashboard.store.performance import (
     load_alert_config,
     load_performance,
 )
+from dashboard.services.stores import open_store as _store_at
+from dashboard.settings import SETTINGS, refresh_seconds
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
 

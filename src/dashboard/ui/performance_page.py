@@ -11,7 +11,7 @@ from dashboard.analytics.alerts import Rule
 from dashboard.analytics.estimation import ESTIMATE_LIMITATION
 from dashboard.analytics.histogram import auc_standard_error
 from dashboard.analytics.performance import format_bounded
-from dashboard.store.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS
+from dashboard.services.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_volume_approval
 from dashboard.ui.format import fmt_int, fmt_pct
@@ -36,7 +36,7 @@ from dashboard.ui.performance_charts import (
 )
 
 if TYPE_CHECKING:
-    from dashboard.store.performance import PerformanceView
+    from dashboard.services.performance import PerformanceView
 
 HEADLINE_MIN_BADS = 20  # the headline AUC is the latest month's with at least this many bads
 TABLE_COLUMNS = ["period", "applications", "approval_rate", "granted", "labelled", "label_maturity", "bad_rate",

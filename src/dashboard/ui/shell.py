@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterator
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard.store import open_store, resolve_store_path
-from dashboard.store.layout import TABLE_KINDS
-from dashboard.store.registry import champion_id
+from dashboard.services.registry import champion_id
+from dashboard.services.stores import open_store, resolve_store_path, warm_rollup_tables
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -136,7 +135,7 @@ def warm_champion() -> None:
     """Load the champion's model, the profile of its reference data and its feature importance
     into the caches Drift's default view reads (about 0.6 s of its first view otherwise)."""
     try:
-        from dashboard.store.drift import load_reference_profile
+        from dashboard.services.drift import load_reference_profile
         from dashboard.ui.drift import load_importance_cached
 
         store = open_store(resolve_store_path())
@@ -155,10 +154,7 @@ def warm_store() -> None:
     """Load every rollup table of the process's store handle, one table at a time, so a page's
     own query never waits long behind it. A store that cannot be opened is left to the pages."""
     try:
-        store = open_store(resolve_store_path())
-        for kind in TABLE_KINDS:
-            _wait_for_idle()
-            store.refresh([kind])
+        warm_rollup_tables(open_store(resolve_store_path()), _wait_for_idle)
     except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
         return
 

@@ -28,13 +28,13 @@ from dashboard.analytics.thresholds import (
     compute_threshold_figures,
     describe_sources,
 )
-from dashboard.store.assumptions import (
+from dashboard.services.assumptions import (
     assumptions_history,
     assumptions_in_force,
     change_assumptions,
 )
-from dashboard.store.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
-from dashboard.store.thresholds import load_score_dates, load_threshold_bins
+from dashboard.services.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
+from dashboard.services.thresholds import load_score_dates, load_threshold_bins
 from dashboard.ui.data import QUERY_TTL, _store_at
 from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct

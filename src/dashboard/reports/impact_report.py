@@ -21,7 +21,7 @@ from dashboard.analytics.impact import (
     format_input,
     format_value,
 )
-from dashboard.ui.impact_charts import svg_impact_trend
+from dashboard.reports.impact_charts import svg_impact_trend
 
 STATUS_COLORS = {"on track": "#1e7b34", "at risk": "#b7791f", "off track": "#b42318", "n/a": "#6d28d9",
                  "no target": "#6b7280", "no data": "#6b7280"}

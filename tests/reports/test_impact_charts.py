@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.analytics.impact import SPECS, Target
-from dashboard.ui.impact_charts import (
+from dashboard.reports.impact_charts import (
     compute_ticks,
     describe_impact_trend,
     format_ticks,
