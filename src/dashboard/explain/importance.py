@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard.explain.explainer import ExplainError, load_explainer
-from dashboard.models.artifact import ArtifactError, load_model
 from dashboard.models.card import ModelCard
 
 IMPORTANCE_ROWS = 1_000  # enough for a stable ranking; SHAP on HGB runs ~3,000 rows/s here
@@ -27,14 +26,3 @@ def compute_feature_importance(model: Any, card: ModelCard, reference: pd.DataFr
     values = explainer.explain(sample).values
     means = np.abs(values.to_numpy(dtype=float)).mean(axis=0)
     return {str(c): float(m) for c, m in zip(values.columns, means, strict=True) if c in card.feature_names}
-
-
-def compute_importance_from_artifact(artifact: bytes | None, card: ModelCard,
-                                     reference: pd.DataFrame | None) -> tuple[dict[str, float] | None, str]:
-    """Importance for a stored model, or None with the reason a person can act on."""
-    if artifact is None or reference is None or reference.empty:
-        return None, f"model {card.id} has no stored artifact or reference data"
-    try:
-        return compute_feature_importance(load_model(artifact), card, reference), ""
-    except (ArtifactError, ExplainError) as exc:
-        return None, str(exc)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.errors import DashboardError
-from dashboard.models.artifact import load_model, predict_scores
+from dashboard.models.artifact import predict_scores
 from dashboard.sample.generator import (
     FEATURE_NAMES,
     START,
@@ -80,7 +79,6 @@ class Simulator:
         self.rng = np.random.default_rng(seed)
         self.outcome_delay = float(outcome_delay)
         self.clock = clock
-        self._models: dict[str, tuple[str, Any]] = {}   # model id -> (artifact digest, model)
         self._pending: list[pd.DataFrame] = []         # outcomes not yet due (column due_at)
         self.totals = SimulationTotals()
 
@@ -93,15 +91,9 @@ class Simulator:
         for model_id, card in sorted(self.store.list_cards().items()):
             if any(f.name not in FEATURE_NAMES for f in card.features):
                 continue  # a model on other features than the sample world's cannot be fed
-            data = self.store.read_artifact(model_id)
-            if data is None:
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            cached = self._models.get(model_id)
-            if cached is None or cached[0] != digest:
-                cached = (digest, load_model(data))
-                self._models[model_id] = cached
-            out[model_id] = cached[1]
+            model = self.store.load_model(model_id)  # the store's one model cache, keyed by the file
+            if model is not None:
+                out[model_id] = model
         return out
 
     # ------------------------------------------------------------------ one batch

@@ -22,7 +22,7 @@ from dashboard.analytics.explainability import (
     compute_monotonicity,
     compute_scorecard_points,
 )
-from dashboard.models.artifact import ArtifactError, load_model
+from dashboard.models.artifact import ArtifactError
 from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.challengers import (
     DEFAULT_MAX_APPLICATIONS,
@@ -95,14 +95,13 @@ def load_model_explainability(store: Store, model_id: str) -> dict[str, Any]:
     card = store.load_card(model_id)
     out: dict[str, Any] = {"model_id": model_id, "algorithm": card.algorithm, "message": None,
                            "model_type": None, "importance": None, "monotonicity": None, "scorecard": None}
-    data = store.read_artifact(model_id)
-    if data is None:
-        out["message"] = "No model artifact is registered, so explainability cannot be measured."
-        return out
     try:
-        model = load_model(data)
+        model = store.load_model(model_id)   # the store's one model cache
     except ArtifactError as exc:
         out["message"] = f"The model artifact could not be loaded: {exc}"
+        return out
+    if model is None:
+        out["message"] = "No model artifact is registered, so explainability cannot be measured."
         return out
     out["model_type"] = compute_model_type(model)
     reference = store.read_reference(model_id)

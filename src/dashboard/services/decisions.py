@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard.explain.explainer import ExplainError, GroupedExplainer, load_explainer
 from dashboard.explain.whatif import Counterfactual, compute_counterfactual
-from dashboard.models.artifact import ArtifactError, load_model
+from dashboard.models.artifact import ArtifactError
 from dashboard.store.decisions import (
     SORTS,
     QueueFilter,
@@ -43,14 +43,13 @@ def load_approved_sample(store: Store, model_id: str) -> tuple[pd.DataFrame, str
 def load_model_explainer(store: Store, model_id: str) -> GroupedExplainer | str:
     """The model's explainer; a message instead when it cannot be built."""
     card = store.load_card(model_id)
-    artifact = store.read_artifact(model_id)
-    if artifact is None:
-        return (f"Model {model_id} was registered without its artifact (model.skops), so its decisions "
-                "cannot be explained or re-scored. Register it again with --artifact.")
     try:
-        model = load_model(artifact)
+        model = store.load_model(model_id)   # the store's one model cache
     except ArtifactError as exc:
         return f"The artifact of model {model_id} cannot be loaded: {exc}"
+    if model is None:
+        return (f"Model {model_id} was registered without its artifact (model.skops), so its decisions "
+                "cannot be explained or re-scored. Register it again with --artifact.")
     background = store.read_reference(model_id)
     if background is None or background.empty:
         background = feature_sample(store, model_id, card.feature_names, rows=BACKGROUND_ROWS, decision=None)

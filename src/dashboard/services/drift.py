@@ -37,9 +37,8 @@ from dashboard.analytics.evidently_report import EvidentlyResult, compute_eviden
 from dashboard.explain.explainer import ExplainError
 from dashboard.explain.importance import (
     compute_feature_importance,
-    compute_importance_from_artifact,
 )
-from dashboard.models.artifact import ArtifactError, load_model, predict_scores
+from dashboard.models.artifact import ArtifactError, predict_scores
 from dashboard.store.drift import (
     artifact_mtime,
     load_decisions_by_period,
@@ -53,6 +52,7 @@ from dashboard.store.drift import (
     reference_stored_on,
     sample_window_rows,
 )
+from dashboard.store.store import opened_stores
 
 if TYPE_CHECKING:
     from dashboard.store import Store
@@ -60,9 +60,6 @@ if TYPE_CHECKING:
 Window = tuple[dt.date, dt.date]
 _PROFILE_CACHE: dict[tuple[str, str, tuple[float, ...]], ReferenceProfile] = {}
 _PROFILE_LOCK = threading.Lock()
-_MODEL_CACHE: dict[tuple[str, str, float], Any] = {}
-_MODEL_CACHE_SIZE = 4
-_MODEL_LOAD_LOCK = threading.Lock()  # two threads asking for the same model load it once
 
 
 @dataclass(frozen=True)
@@ -123,32 +120,14 @@ def clear_model_caches() -> None:
     """Forget the loaded models and reference profiles (a benchmark's cold view; tests)."""
     with _PROFILE_LOCK:
         _PROFILE_CACHE.clear()
-    with _MODEL_LOAD_LOCK:
-        _MODEL_CACHE.clear()
+    for store in opened_stores():
+        store.models.forget_models()
 
 
 def load_stored_model(store: Store, model_id: str) -> Any | None:
-    """The model's skops artifact, loaded once per file version (None when none is stored).
-
-    The reference scores and the feature importance both need the model; the skops checks
-    and loading take most of a second, so they are paid once. Raises ArtifactError.
-    """
-    mtime = artifact_mtime(store, model_id)
-    if mtime is None:
-        return None
-    key = (str(store.root), model_id, mtime)
-    with _MODEL_LOAD_LOCK:
-        hit = _MODEL_CACHE.get(key)
-        if hit is not None:
-            return hit
-        artifact = store.read_artifact(model_id)
-        if artifact is None:
-            return None
-        model = load_model(artifact)
-        while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:
-            _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
-        _MODEL_CACHE[key] = model
-        return model
+    """The model's fitted estimator from the store's one bounded cache (None without an artifact);
+    raises ArtifactError. The reference scores and the importance share one load."""
+    return store.load_model(model_id)
 
 
 def _score_reference(store: Store, model_id: str, reference: pd.DataFrame,
@@ -308,8 +287,7 @@ def build_drift_report(store: Store, model_id: str, reference: Window | None, cu
         where = (f"the reference window {reference[0]} to {reference[1]} holds no predictions of {model_id} "
                  f"(logs cover {span[0]} to {span[1]})") if reference else "; ".join(inputs.messages)
         raise ValueError(where)
-    importance, note = compute_importance_from_artifact(store.read_artifact(model_id), store.load_card(model_id),
-                                                        store.read_reference(model_id))
+    importance, note = load_feature_importance(store, model_id)
     report = compute_drift_report(inputs, importance)
     if note:
         report.messages.append(f"feature importance unavailable: {note}")

@@ -94,16 +94,17 @@ class ModelRegistry:
         except FileNotFoundError:
             return None
         key = (model_id, st.st_mtime_ns, st.st_size)
+        # Loaded under the lock: two threads asking for the same model (a page and the warm-up)
+        # load it once; the skops checks take most of a second.
         with self._models_lock:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        model = load_model(path.read_bytes())
-        with self._models_lock:
+            model = load_model(path.read_bytes())
             self._models[key] = model
             while len(self._models) > MODEL_CACHE_SIZE:
                 self._models.popitem(last=False)
-        return model
+            return model
 
     def forget_models(self) -> None:
         """Drop the loaded models (a cold page view in the benchmarks)."""

@@ -186,6 +186,12 @@ _STORES: dict[Path, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
+def opened_stores() -> list[Store]:
+    """The stores this process has opened (to forget their loaded models, say)."""
+    with _STORES_LOCK:
+        return list(_STORES.values())
+
+
 def open_store(path: str | os.PathLike[str] | None = None, create: bool = True) -> Store:
     """One Store per folder per process."""
     root = resolve_store_path(path)
@@ -195,4 +201,4 @@ def open_store(path: str | os.PathLike[str] | None = None, create: bool = True) 
         return _STORES[root]
 
 
-__all__ = ["Store", "StoreError", "WriteStats", "open_store", "resolve_store_path"]
+__all__ = ["Store", "StoreError", "WriteStats", "open_store", "opened_stores", "resolve_store_path"]
