@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions, parse_assumptions
+from dashboard.analytics.backtest import (
+    compute_backtest,
+    compute_calibration_gap,
+    compute_logged_figures,
+    compute_selection_note,
+    describe_sources,
+)
 from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS, score_bin
 from dashboard.analytics.thresholds import (
     ThresholdError,
-    compute_backtest,
-    compute_calibration_gap,
     compute_fairness,
     compute_fairness_curves,
-    compute_logged_figures,
     compute_profit_optimal,
-    compute_selection_note,
     compute_threshold_curves,
     compute_threshold_figures,
-    describe_sources,
     make_group_bins,
     make_score_bins,
 )
@@ -253,21 +253,14 @@ def test_backtest_compares_logged_in_force_and_chosen(rows: pd.DataFrame) -> Non
     assert compute_logged_figures(make_score_bins("s", _rollup(shadow)), A) is None
 
 
-def test_one_slider_move_is_fast_and_does_not_grow_with_rows() -> None:
+def test_one_slider_move_works_on_bins_whatever_the_rows() -> None:
+    """100x the rows, the same arrays: a slider move's cost is bins, not rows (its time is in
+    benchmarks/bench_thresholds.py, not in a timed test on a shared machine)."""
     small = make_score_bins("m", _rollup(_rows(2_000)))
     large = make_score_bins("m", _rollup(_rows(200_000)))
-    timings = []
-    for bins in (small, large):
-        runs = []
-        for _ in range(15):
-            start = time.perf_counter()
-            compute_threshold_figures(bins, 0.2, 0.15, A)
-            compute_threshold_curves(bins, A, 0.05)
-            runs.append(time.perf_counter() - start)
-        timings.append(float(np.median(runs)))
-    # 100x the rows, same bins: the same work (generous bounds, the test machine is shared).
-    assert timings[1] < 3 * timings[0] + 0.005
-    assert max(timings) < 0.05
+    for name, array in small.sums.arrays().items():
+        assert array.shape == getattr(large.sums, name).shape == (4, SCORE_BINS), name
+    assert len(compute_threshold_curves(small, A, 0.05)) == len(compute_threshold_curves(large, A, 0.05))
 
 
 def test_store_bins_equal_raw_rows(small_store: Store) -> None:

@@ -43,11 +43,9 @@ def places(portfolio: Portfolio) -> dict[str, Any]:
 
 
 def _places(portfolio: Portfolio) -> dict[str, Any]:
-    try:   # the money module's per-loan money, which the Challengers page adds up
-        from dashboard.analytics.money import compute_loan_money as compute_row_money
-    except ImportError:   # before the money module
-        from dashboard.analytics.comparison import compute_row_money
-    from dashboard.analytics.thresholds import compute_logged_figures
+    # the money module's per-loan money, which the Challengers page adds up
+    from dashboard.analytics.backtest import compute_logged_figures
+    from dashboard.analytics.money import compute_loan_money as compute_row_money
     from dashboard.store import Store
     from dashboard.store.assumptions import assumptions_in_force
     from dashboard.store.challengers import load_shadow_rows

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.backtest import compute_logged_figures
 from dashboard.analytics.comparison import compute_comparison
 from dashboard.analytics.impact import Targets, custom_period, format_value
-from dashboard.analytics.thresholds import compute_logged_figures
 from dashboard.cli import main
 from dashboard.models.card import parse_card
 from dashboard.services.impact import load_impact

@@ -10,6 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.backtest import (
+    compute_backtest,
+    compute_calibration_gap,
+    compute_selection_note,
+    describe_sources,
+)
 from dashboard.analytics.binning import GROUP_SCORE_BINS
 from dashboard.analytics.fairness import compute_adverse_impact
 from dashboard.analytics.money import MoneyBasis
@@ -18,15 +24,11 @@ from dashboard.analytics.thresholds import (
     ThresholdBins,
     ThresholdError,
     ThresholdFigures,
-    compute_backtest,
-    compute_calibration_gap,
     compute_fairness,
     compute_fairness_curves,
     compute_profit_optimal,
-    compute_selection_note,
     compute_threshold_curves,
     compute_threshold_figures,
-    describe_sources,
 )
 from dashboard.services.assumptions import (
     assumptions_history,

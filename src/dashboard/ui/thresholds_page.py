@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
+from dashboard.analytics.backtest import compute_money_basis
 from dashboard.analytics.fairness import compute_adverse_impact
 from dashboard.analytics.policy import Policy
 from dashboard.analytics.thresholds import (
@@ -17,7 +18,6 @@ from dashboard.analytics.thresholds import (
     ThresholdFigures,
     check_lever,
     compute_fairness,
-    compute_money_basis,
     compute_threshold_figures,
 )
 from dashboard.models.card import ModelCard
