@@ -18,12 +18,12 @@ QUERY_TTL = 300  # seconds; keys include the store version, so new data shows at
 
 
 @st.cache_resource(show_spinner=False)
-def _store_at(path: str) -> Store:
+def store_at(path: str) -> Store:
     return open_store(path)
 
 
 def get_store() -> Store:
-    return _store_at(str(resolve_store_path()))
+    return store_at(str(resolve_store_path()))
 
 
 def store_version() -> str:
@@ -32,14 +32,14 @@ def store_version() -> str:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_daily_cached(store_path: str, version: str) -> pd.DataFrame:
-    return load_daily(_store_at(store_path))
+    return load_daily(store_at(store_path))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_latest_outcome_cached(store_path: str, version: str) -> pd.Timestamp | None:
-    return load_latest_outcome(_store_at(store_path))
+    return load_latest_outcome(store_at(store_path))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_roles_cached(store_path: str, version: str) -> dict[str, str]:
-    return current_roles(_store_at(store_path))
+    return current_roles(store_at(store_path))

@@ -35,7 +35,7 @@ from dashboard.services.overrides import (
 )
 from dashboard.services.policy import policy_in_force
 from dashboard.ui.auth import audit_application_view
-from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.data import QUERY_TTL, store_at
 from dashboard.ui.decisions_charts import plotly_attribution_change, plotly_waterfall
 from dashboard.ui.format import escape_markdown
 from dashboard.ui.session import current_role, current_user
@@ -49,7 +49,7 @@ PAGE_SIZE = 25
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_models_cached(store_path: str, version: str) -> pd.DataFrame:
-    return decision_models(_store_at(store_path))
+    return decision_models(store_at(store_path))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -57,25 +57,25 @@ def load_queue_cached(store_path: str, version: str, model_id: str, start: dt.da
                       decisions: tuple[str, ...], score_min: float, score_max: float, search: str,
                       sort: str, page: int) -> tuple[pd.DataFrame, int]:
     flt = QueueFilter(model_id, start, end, decisions, score_min, score_max, search, sort)
-    return decision_queue(_store_at(store_path), flt, page, PAGE_SIZE)
+    return decision_queue(store_at(store_path), flt, page, PAGE_SIZE)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_application_cached(store_path: str, version: str, application_id: str,
                             model_hint: str | None) -> pd.DataFrame:
-    return application_rows(_store_at(store_path), application_id, model_hint=model_hint)
+    return application_rows(store_at(store_path), application_id, model_hint=model_hint)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_approved_cached(store_path: str, version: str, model_id: str) -> tuple[pd.DataFrame, str]:
     """Feature values of recently approved applicants (a bounded sample) and who they are."""
-    return load_approved_sample(_store_at(store_path), model_id)
+    return load_approved_sample(store_at(store_path), model_id)
 
 
 @st.cache_resource(show_spinner="Loading the model and its explainer...", max_entries=16)
 def load_explainer_cached(store_path: str, model_id: str, revision: str) -> GroupedExplainer | str:
     """One explainer per model and registration; a message instead when it cannot be built."""
-    return load_model_explainer(_store_at(store_path), model_id)
+    return load_model_explainer(store_at(store_path), model_id)
 
 
 def get_explainer(store: Store, model_id: str) -> GroupedExplainer | str:
@@ -88,7 +88,7 @@ def load_counterfactual_cached(store_path: str, version: str, model_id: str, rev
     explainer = load_explainer_cached(store_path, model_id, revision)
     if isinstance(explainer, str):
         return explainer
-    return load_counterfactual(_store_at(store_path), explainer, model_id, application_id, approve_below)
+    return load_counterfactual(store_at(store_path), explainer, model_id, application_id, approve_below)
 
 
 # ---------------------------------------------------------------------- helpers

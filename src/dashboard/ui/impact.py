@@ -34,7 +34,7 @@ from dashboard.services.impact import (
     load_champion_span,
     load_impact,
 )
-from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.data import QUERY_TTL, store_at
 from dashboard.ui.format import escape_markdown
 
 STATUS_BADGE = {"on track": "green", "at risk": "orange", "off track": "red", "n/a": "violet",
@@ -55,12 +55,12 @@ def config_signature() -> str:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_span_cached(store_path: str, version: str) -> tuple[dt.date, dt.date] | None:
-    return load_champion_span(_store_at(store_path))
+    return load_champion_span(store_at(store_path))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner="Computing the scorecard...")
 def load_impact_cached(store_path: str, version: str, period_label: str, config_sig: str) -> ImpactResult:
-    return load_impact(_store_at(store_path), parse_period(period_label))
+    return load_impact(store_at(store_path), parse_period(period_label))
 
 
 def render_period_picker(span: tuple[dt.date, dt.date]) -> Period | None:

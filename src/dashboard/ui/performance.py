@@ -14,7 +14,7 @@ from dashboard.services.performance import (
     load_alert_config,
     load_performance,
 )
-from dashboard.services.stores import open_store as _store_at
+from dashboard.services.stores import open_store as store_at
 from dashboard.settings import SETTINGS, refresh_seconds
 
 QUERY_TTL = 300        # seconds; keys hold the store version, so new data shows at once
@@ -48,14 +48,14 @@ def load_alert_config_safe() -> tuple[AlertConfig | None, str | None]:
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_performance_cached(store_path: str, version: str, model_id: str, grain: str, rules_key: str) -> PerformanceView:
-    return load_performance(_store_at(store_path), model_id, grain, _alert_config_cached(rules_key))
+    return load_performance(store_at(store_path), model_id, grain, _alert_config_cached(rules_key))
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_all_alerts_cached(store_path: str, version: str, rules_key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     # Through each model's cached monthly view: the Performance page then opens on a cache hit.
     views = [load_performance_cached(store_path, version, m, "month", rules_key)
-             for m in alert_model_ids(_store_at(store_path))]
+             for m in alert_model_ids(store_at(store_path))]
     return combine_alerts(views)
 
 

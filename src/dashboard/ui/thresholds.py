@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
+from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.backtest import (
     compute_backtest,
     compute_calibration_gap,
@@ -30,14 +30,9 @@ from dashboard.analytics.thresholds import (
     compute_threshold_curves,
     compute_threshold_figures,
 )
-from dashboard.services.assumptions import (
-    assumptions_history,
-    assumptions_in_force,
-    change_assumptions,
-)
 from dashboard.services.policy import POLICY_ROLES, apply_policy, policy_in_force, policy_log
 from dashboard.services.thresholds import load_score_dates, load_threshold_bins
-from dashboard.ui.data import QUERY_TTL, _store_at
+from dashboard.ui.data import QUERY_TTL, store_at
 from dashboard.ui.fairness import render_group_table
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.format import fmt_money as fmt_amount
@@ -50,17 +45,7 @@ from dashboard.ui.thresholds_charts import (
 
 WINDOWS = {"Last 90 days": 90, "Last 180 days": 180, "Last 365 days": 365, "Whole history": None}
 DEFAULT_WINDOW = "Last 180 days"
-# Assumptions the page lets permitted roles edit: field -> (label, step, format).
-EDITABLE: dict[str, tuple[str, float, str]] = {
-    "average_amount": ("Average loan amount ({currency})", 500.0, "%.2f"),
-    "interest_margin": ("Interest margin per year (fraction)", 0.005, "%.4f"),
-    "average_term_years": ("Average term (years)", 0.5, "%.2f"),
-    "loss_given_default": ("Loss given default (fraction)", 0.05, "%.3f"),
-    "minutes_per_review": ("Officer minutes per review", 5.0, "%.1f"),
-    "cost_per_review": ("Cost of one review ({currency})", 1.0, "%.2f"),
-    "review_approval_share": ("Share of reviews the officer approves", 0.05, "%.2f"),
-    "baseline_cutoff": ("Baseline policy cutoff", 0.01, "%.3f"),
-}
+
 
 
 # ---------------------------------------------------------------------------- cached loaders
@@ -68,36 +53,22 @@ EDITABLE: dict[str, tuple[str, float, str]] = {
 def load_bins_cached(store_path: str, version: str, model_id: str, start: dt.date | None,
                      end: dt.date | None) -> ThresholdBins:
     """Per-bin arrays of one model and window: computed once, then every slider move is vector maths."""
-    return load_threshold_bins(_store_at(store_path), model_id, start, end)
+    return load_threshold_bins(store_at(store_path), model_id, start, end)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_dates_cached(store_path: str, version: str, model_id: str) -> tuple[dt.date, dt.date] | None:
-    return load_score_dates(_store_at(store_path), model_id)
+    return load_score_dates(store_at(store_path), model_id)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_policy_log_cached(store_path: str, version: str, model_id: str) -> list[dict[str, Any]]:
-    return policy_log(_store_at(store_path), model_id)
+    return policy_log(store_at(store_path), model_id)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def load_policy_in_force_cached(store_path: str, version: str, model_id: str) -> Policy:
-    return policy_in_force(_store_at(store_path), model_id)
-
-
-@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def load_assumptions_cached(store_path: str, version: str) -> BusinessAssumptions | str:
-    """The assumptions in force, or the message saying why they cannot be read."""
-    try:
-        return assumptions_in_force(_store_at(store_path))
-    except (AssumptionsError, OSError) as exc:
-        return str(exc)
-
-
-@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def load_assumptions_history_cached(store_path: str, version: str) -> list[dict[str, Any]]:
-    return assumptions_history(_store_at(store_path))
+    return policy_in_force(store_at(store_path), model_id)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -278,7 +249,7 @@ def render_backtest(store_path: str, version: str, model_id: str, dates: tuple[d
     if bins.scores.total == 0:
         st.info(f"No application was scored by {model_id} between {start} and {end}; pick another window.")
         return
-    store = _store_at(store_path)
+    store = store_at(store_path)
     force = policy_in_force(store, model_id, dt.datetime.combine(end, dt.time.max))
     try:
         table = compute_backtest(bins.scores, chosen, (force.cutoff, force.review_from), a)
@@ -337,7 +308,7 @@ def render_apply(store_path: str, model_id: str, role: str, user: str, current: 
     if submitted:
         effective = None if when == "now" else dt.datetime.combine(day, dt.time())
         try:
-            event = apply_policy(_store_at(store_path), model_id, cutoff, review_from, rationale, actor=user,
+            event = apply_policy(store_at(store_path), model_id, cutoff, review_from, rationale, actor=user,
                                  effective_at=effective, role=role)
         except (ValueError, PermissionError) as exc:
             st.error(f"Not applied: {exc}")
@@ -355,37 +326,6 @@ def render_history(store_path: str, version: str, model_id: str) -> None:
         "review_from": st.column_config.NumberColumn("review from", format="%.3f"),
         "previous_cutoff": st.column_config.NumberColumn("old cutoff", format="%.3f"),
         "previous_review_from": st.column_config.NumberColumn("old review from", format="%.3f")})
-
-
-def render_assumptions(store_path: str, version: str, role: str, user: str,
-                       a: BusinessAssumptions) -> None:
-    st.caption("From `src/dashboard/config/business.toml` (or $DASHBOARD_BUSINESS_CONFIG), overlaid by the "
-               "latest change made here; every change is stored as an event.")
-    if role not in POLICY_ROLES:
-        st.dataframe(pd.DataFrame([{"assumption": label.format(currency=a.currency), "value": getattr(a, k)}
-                                   for k, (label, _s, _f) in EDITABLE.items()]), hide_index=True, width="stretch")
-        st.info("Only a data scientist or an administrator may change the assumptions.")
-    else:
-        with st.form("thr_assumptions"):
-            cols = st.columns(4)
-            values: dict[str, float] = {}
-            for i, (key, (label, step, fmt)) in enumerate(EDITABLE.items()):
-                values[key] = cols[i % 4].number_input(label.format(currency=a.currency), value=float(getattr(a, key)),
-                                                       step=step, format=fmt, key=f"thr_assume_{key}")
-            note = st.text_input("Why (optional)", key="thr_assume_note")
-            submitted = st.form_submit_button("Save assumptions")
-        if submitted:
-            changed = {k: v for k, v in values.items() if v != getattr(a, k)}
-            try:
-                change_assumptions(_store_at(store_path), changed, actor=user, role=role, note=note)
-            except (AssumptionsError, PermissionError, ValueError) as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.session_state["thr_flash"] = "Assumptions saved; every figure now uses them."
-                st.rerun()
-    history = load_assumptions_history_cached(store_path, version)
-    if history:
-        st.dataframe(pd.DataFrame(history[::-1]), hide_index=True, width="stretch")
 
 
 def compute_curves_and_optimum(bins: ThresholdBins, a: BusinessAssumptions,

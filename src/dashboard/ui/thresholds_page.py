@@ -23,6 +23,7 @@ from dashboard.analytics.thresholds import (
 from dashboard.models.card import ModelCard
 from dashboard.ui import data
 from dashboard.ui import thresholds as ui
+from dashboard.ui.assumptions import load_assumptions_cached, render_assumptions
 from dashboard.ui.session import current_role, current_user
 
 REVIEW_SEED_WIDTH = 0.02  # a new review band starts this far below the cutoff
@@ -60,7 +61,7 @@ def render() -> None:
     if dates is None:
         st.info(f"{model_id} has no scored applications in this store yet: ingest its prediction logs first.")
         st.stop()
-    assumptions = ui.load_assumptions_cached(path, version)
+    assumptions = load_assumptions_cached(path, version)
     if isinstance(assumptions, str):
         st.error(f"The business assumptions cannot be read: {assumptions}")
         st.stop()
@@ -148,7 +149,7 @@ def render_lever_and_figures(ctx: Context, bins: ThresholdBins) -> None:
         st.subheader("Policy history")
         ui.render_history(ctx.path, ctx.version, ctx.model_id)
         st.subheader("Business assumptions")
-        ui.render_assumptions(ctx.path, ctx.version, ctx.role, ctx.user, ctx.assumptions)
+        render_assumptions(ctx.path, ctx.version, ctx.role, ctx.user, ctx.assumptions)
         return
     render_figures(ctx, bins, cutoff, review_from, chosen, in_force)
 
@@ -184,4 +185,4 @@ def render_figures(ctx: Context, bins: ThresholdBins, cutoff: float, review_from
     with tabs[5]:
         ui.render_history(ctx.path, ctx.version, ctx.model_id)
     with tabs[6]:
-        ui.render_assumptions(ctx.path, ctx.version, ctx.role, ctx.user, a)
+        render_assumptions(ctx.path, ctx.version, ctx.role, ctx.user, a)
