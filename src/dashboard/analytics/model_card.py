@@ -114,6 +114,36 @@ def _num(value: float | None, fmt: str = ".3f") -> str:
     return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, fmt)
 
 
+def _live_facts_lines(facts: LiveFacts) -> list[str]:
+    """The live facts and the policy in force, as Markdown lines."""
+    lines: list[str] = []
+    lines += ["## Live facts", ""]
+    if not facts.has_logs:
+        lines += ["No prediction logs for this model yet.", ""]
+    else:
+        lines += ["| fact | value |", "|---|---|",
+                  f"| data window seen | {facts.first_day} to {facts.last_day} |",
+                  f"| applications scored | {facts.applications:,} |",
+                  f"| matured outcomes (approved loans only) | {facts.labelled:,} |",
+                  f"| realized bad rate | {_num(facts.bad_rate, '.2%')} |",
+                  f"| live AUC (matured, approved only) | {_num(facts.auc)} |",
+                  f"| live KS | {_num(facts.ks)} |",
+                  f"| live Brier score | {_num(facts.brier, '.4f')} |",
+                  f"| score PSI {facts.psi_month or ''} vs {facts.psi_reference_month or 'first month'} | "
+                  f"{_num(facts.psi)} ({facts.drift_status}) |",
+                  f"| lowest adverse impact ratio at the policy cutoff | {_num(facts.lowest_air, '.2f')}"
+                  f"{' (below four-fifths)' if facts.lowest_air is not None and facts.lowest_air < FOUR_FIFTHS else ''} |"]
+        lines.append("")
+    pol = facts.policy
+    if pol:
+        review = f", review from {pol['review_from']:.3f}" if pol.get("review_from") is not None else ""
+        lines += ["## Policy in force", "",
+                  f"Version {pol.get('version')}: decline at or above {pol.get('cutoff', 0):.3f}{review}; "
+                  f"since {pol.get('effective_at') or 'registration (card cutoff)'}; "
+                  f"rationale: {_text(pol.get('rationale') or 'none recorded')}.", ""]
+    return lines
+
+
 def compute_card_markdown(card: ModelCard, facts: LiveFacts | None = None,
                           generated: dt.datetime | None = None) -> str:
     """The card and its live facts as a Markdown document."""
@@ -148,30 +178,7 @@ def compute_card_markdown(card: ModelCard, facts: LiveFacts | None = None,
         lines += [f"| {_text(k)} | {v:.4f} |" for k, v in card.validation_metrics.items()]
         lines.append("")
     if facts is not None:
-        lines += ["## Live facts", ""]
-        if not facts.has_logs:
-            lines += ["No prediction logs for this model yet.", ""]
-        else:
-            lines += ["| fact | value |", "|---|---|",
-                      f"| data window seen | {facts.first_day} to {facts.last_day} |",
-                      f"| applications scored | {facts.applications:,} |",
-                      f"| matured outcomes (approved loans only) | {facts.labelled:,} |",
-                      f"| realized bad rate | {_num(facts.bad_rate, '.2%')} |",
-                      f"| live AUC (matured, approved only) | {_num(facts.auc)} |",
-                      f"| live KS | {_num(facts.ks)} |",
-                      f"| live Brier score | {_num(facts.brier, '.4f')} |",
-                      f"| score PSI {facts.psi_month or ''} vs {facts.psi_reference_month or 'first month'} | "
-                      f"{_num(facts.psi)} ({facts.drift_status}) |",
-                      f"| lowest adverse impact ratio at the policy cutoff | {_num(facts.lowest_air, '.2f')}"
-                      f"{' (below four-fifths)' if facts.lowest_air is not None and facts.lowest_air < FOUR_FIFTHS else ''} |"]
-            lines.append("")
-        pol = facts.policy
-        if pol:
-            review = f", review from {pol['review_from']:.3f}" if pol.get("review_from") is not None else ""
-            lines += ["## Policy in force", "",
-                      f"Version {pol.get('version')}: decline at or above {pol.get('cutoff', 0):.3f}{review}; "
-                      f"since {pol.get('effective_at') or 'registration (card cutoff)'}; "
-                      f"rationale: {_text(pol.get('rationale') or 'none recorded')}.", ""]
+        lines += _live_facts_lines(facts)
     missing = compute_missing_fields(card)
     lines += ["## Missing card fields", ""]
     lines += [f"- {_text(m)}" for m in missing] if missing else ["None: every recommended field is filled in."]
