@@ -147,43 +147,17 @@ def _unknown_columns(frame: pd.DataFrame, known: set[str], warnings: list[str], 
         warnings.append(f"{source}: ignored unknown column(s) {', '.join(map(repr, extra))}")
 
 
-def validate_predictions(
-    frame: pd.DataFrame, cards: Mapping[str, ModelCard], source: str = "input"
-) -> ValidationResult:
-    """Check a prediction log frame; rows for unregistered models are rejected."""
-    frame = frame.reset_index(drop=True)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    rej = _Rejections(frame)
-    warnings: list[str] = []
-    missing = [c for c in PREDICTION_REQUIRED if c not in frame.columns]
-    if missing:
-        everything = np.ones(len(frame), dtype=bool)
-        rej.add(everything, missing[0],
-                f"required column(s) {', '.join(missing)} to exist; the file has "
-                f"{', '.join(map(str, frame.columns[:12]))}", show_value=False)
-        return rej.result(frame.iloc[0:0], warnings)
-
-    good = pd.DataFrame(index=frame.index)
-    for col in ("prediction_id", "application_id", "model_id"):
-        good[col] = _to_text(frame[col])
-        rej.add(_is_blank(frame[col]), col, "a non-empty id")
-    ids = good["model_id"]
-    unknown = ids.notna() & ~ids.isin(list(cards))
-    registered = ", ".join(sorted(cards)) or "none yet (run dashboard register-model first)"
-    rej.add(unknown.to_numpy(), "model_id", f"a registered model ({registered})")
-
+def _check_contract_columns(frame: pd.DataFrame, good: pd.DataFrame, rej: _Rejections) -> None:
+    """The score, the time and the optional decision and latency, typed into `good`."""
     good["timestamp"], bad_ts = _to_timestamp(frame["timestamp"])
     rej.add(bad_ts, "timestamp", "a date-time such as 2025-05-01T09:30:00Z")
-
     good["score"], bad_score = _to_number(frame["score"])
     out_of_range = ~bad_score & ~((good["score"] >= 0) & (good["score"] <= 1)).to_numpy()
     rej.add(bad_score | out_of_range, "score", "a probability between 0 and 1")
-
     if "decision" in frame.columns:
         dec = _to_text(frame["decision"]).map(lambda v: v.strip().lower() if isinstance(v, str) else v)
         dec = dec.where(~pd.Series(_is_blank(frame["decision"]), index=dec.index), None)
-        rej.add((dec.notna() & ~dec.isin(DECISIONS)).to_numpy(), "decision",
-                "approve, decline, review or empty")
+        rej.add((dec.notna() & ~dec.isin(DECISIONS)).to_numpy(), "decision", "approve, decline, review or empty")
         good["decision"] = dec
     else:
         good["decision"] = None
@@ -194,31 +168,57 @@ def validate_predictions(
     else:
         good["latency_ms"] = np.nan
 
-    known = set(PREDICTION_REQUIRED) | set(PREDICTION_OPTIONAL)
-    models_here = [m for m in ids.dropna().unique() if m in cards]
-    for model_id in models_here:
-        card = cards[model_id]
-        rows = (ids == model_id).to_numpy()
-        for spec in card.features:
-            known.add(spec.name)
-            if spec.name not in frame.columns:
-                rej.add(rows, "model_id",
-                        f"column '{spec.name}' (a feature of model {model_id}) in the file",
-                        show_value=False)
-                continue
-            if spec.name in good.columns:
-                continue
-            if spec.type == "numeric":
-                good[spec.name], bad = _to_number(frame[spec.name])
-                rej.add(bad & rows, spec.name, "a number (or empty for missing)")
-            else:
-                good[spec.name] = _to_text(frame[spec.name])
-        for col in (*card.protected_attributes, *card.personal_columns):
-            known.add(col)
-            if col in frame.columns and col not in good.columns:
-                good[col] = _to_text(frame[col])
-    _unknown_columns(frame, known, warnings, source)
 
+def _check_model_columns(frame: pd.DataFrame, good: pd.DataFrame, rej: _Rejections, card: ModelCard,
+                         rows: np.ndarray) -> set[str]:
+    """One model's features (typed by the card) and protected and personal columns; the names used."""
+    known: set[str] = set()
+    for spec in card.features:
+        known.add(spec.name)
+        if spec.name not in frame.columns:
+            rej.add(rows, "model_id", f"column '{spec.name}' (a feature of model {card.id}) in the file",
+                    show_value=False)
+            continue
+        if spec.name in good.columns:
+            continue
+        if spec.type == "numeric":
+            good[spec.name], bad = _to_number(frame[spec.name])
+            rej.add(bad & rows, spec.name, "a number (or empty for missing)")
+        else:
+            good[spec.name] = _to_text(frame[spec.name])
+    for col in (*card.protected_attributes, *card.personal_columns):
+        known.add(col)
+        if col in frame.columns and col not in good.columns:
+            good[col] = _to_text(frame[col])
+    return known
+
+
+def validate_predictions(
+    frame: pd.DataFrame, cards: Mapping[str, ModelCard], source: str = "input"
+) -> ValidationResult:
+    """Check a prediction log frame; rows for unregistered models are rejected."""
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    rej = _Rejections(frame)
+    warnings: list[str] = []
+    missing = [c for c in PREDICTION_REQUIRED if c not in frame.columns]
+    if missing:
+        rej.add(np.ones(len(frame), dtype=bool), missing[0],
+                f"required column(s) {', '.join(missing)} to exist; the file has "
+                f"{', '.join(map(str, frame.columns[:12]))}", show_value=False)
+        return rej.result(frame.iloc[0:0], warnings)
+    good = pd.DataFrame(index=frame.index)
+    for col in ("prediction_id", "application_id", "model_id"):
+        good[col] = _to_text(frame[col])
+        rej.add(_is_blank(frame[col]), col, "a non-empty id")
+    ids = good["model_id"]
+    registered = ", ".join(sorted(cards)) or "none yet (run dashboard register-model first)"
+    rej.add((ids.notna() & ~ids.isin(list(cards))).to_numpy(), "model_id", f"a registered model ({registered})")
+    _check_contract_columns(frame, good, rej)
+    known = set(PREDICTION_REQUIRED) | set(PREDICTION_OPTIONAL)
+    for model_id in [m for m in ids.dropna().unique() if m in cards]:
+        known |= _check_model_columns(frame, good, rej, cards[model_id], (ids == model_id).to_numpy())
+    _unknown_columns(frame, known, warnings, source)
     pid = good["prediction_id"]
     dup = pid.duplicated(keep="first").to_numpy() & pid.notna().to_numpy()
     rej.add(dup, "prediction_id", "an id not already used earlier in the same file")
