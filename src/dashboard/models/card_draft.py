@@ -235,6 +235,31 @@ def _comment(text: str, indent: int) -> list[str]:
     return [f"{' ' * indent}# {text}"] if text else []
 
 
+def _feature_lines(f: DraftFeature) -> list[str]:
+    lines = [f"  - name: {yaml_scalar(f.name)}", f"    type: {f.type}", *_comment(f.note, 4),
+             '    description: ""', '    reason_template: ""         # e.g. "Credit amount of {value}"']
+    if f.type == "numeric" and f.min is not None and f.max is not None:
+        lines += [f"    min: {_number(f.min, f.integer)}", f"    max: {_number(f.max, f.integer)}",
+                  "    # direction: 1                # 1: a higher value should raise the risk; -1: lower it"]
+    if f.categories:
+        lines.append("    categories: [" + ", ".join(yaml_scalar(c) for c in f.categories) + "]")
+    lines.append("    actionable: false            # true when the applicant can change it (what-if)")
+    return lines
+
+
+def _protected_lines(draft: CardDraft) -> list[str]:
+    if not draft.protected:
+        return ["protected_attributes: []        # none recognised by name: list the columns to check for fairness"]
+    lines = ["protected_attributes:           # suggested from column names: review; never model features"]
+    for p in draft.protected:
+        if p.bands:
+            lines += [f"  - name: {yaml_scalar(p.name)}", "    bands: [" + ", ".join(str(b) for b in p.bands) + "]"]
+        else:
+            lines.append(f"  - {yaml_scalar(p.name)}")
+        lines += _comment(p.note, 4)
+    return lines
+
+
 def render_card_yaml(draft: CardDraft, source: str) -> str:
     """The card as YAML text with comments for review; `source` names the log it came from."""
     span = f", {draft.first_day} to {draft.last_day}" if draft.first_day else ""
@@ -269,30 +294,8 @@ def render_card_yaml(draft: CardDraft, source: str) -> str:
         "features:",
     ]
     for f in draft.features:
-        lines.append(f"  - name: {yaml_scalar(f.name)}")
-        lines.append(f"    type: {f.type}")
-        lines += _comment(f.note, 4)
-        lines.append('    description: ""')
-        lines.append('    reason_template: ""         # e.g. "Credit amount of {value}"')
-        if f.type == "numeric" and f.min is not None and f.max is not None:
-            lines.append(f"    min: {_number(f.min, f.integer)}")
-            lines.append(f"    max: {_number(f.max, f.integer)}")
-            lines.append("    # direction: 1                # 1: a higher value should raise the risk; -1: lower it")
-        if f.categories:
-            lines.append("    categories: [" + ", ".join(yaml_scalar(c) for c in f.categories) + "]")
-        lines.append("    actionable: false            # true when the applicant can change it (what-if)")
-    if draft.protected:
-        lines.append("protected_attributes:           # suggested from column names: review; never model features")
-        for p in draft.protected:
-            if p.bands:
-                lines.append(f"  - name: {yaml_scalar(p.name)}")
-                lines.append("    bands: [" + ", ".join(str(b) for b in p.bands) + "]")
-                lines += _comment(p.note, 4)
-            else:
-                lines.append(f"  - {yaml_scalar(p.name)}")
-                lines += _comment(p.note, 4)
-    else:
-        lines.append("protected_attributes: []        # none recognised by name: list the columns to check for fairness")
+        lines += _feature_lines(f)
+    lines += _protected_lines(draft)
     if draft.personal:
         lines.append("personal_columns:               # suggested from column names: masked for most roles; review")
         lines += [f"  - {yaml_scalar(p)}" for p in draft.personal]
