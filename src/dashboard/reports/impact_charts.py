@@ -153,6 +153,74 @@ def _empty_svg(message: str, width: int, height: int) -> str:
             f'{_text(width / 2, height / 2, message, "middle")}</svg>')
 
 
+def _svg_selected(frame: Frame, selected: tuple[dt.date, dt.date] | None, periods: list[pd.Timestamp],
+                  months: int) -> list[str]:
+    """The selected period's shaded band."""
+    if selected is None or not periods:
+        return []
+    x0 = max(0.0, _month_position(selected[0], periods[0]))
+    x1 = min(float(months), _month_position(selected[1] + dt.timedelta(days=1), periods[0]))
+    if x1 <= x0:
+        return []
+    return [f'<rect x="{frame.x(x0, months):.1f}" y="{frame.top}" width="{frame.x(x1, months) - frame.x(x0, months):.1f}" '
+            f'height="{frame.height - frame.top - frame.bottom}" fill="{SELECTED}" fill-opacity="0.18"/>']
+
+
+def _svg_axes(frame: Frame, ticks: list[float], labels: list[str], periods: list[pd.Timestamp],
+              lo: float, hi: float) -> list[str]:
+    """Grid lines with their value labels, and the month labels (at most eight)."""
+    parts = []
+    for t, label in zip(ticks, labels, strict=True):
+        y = frame.y(t, lo, hi)
+        parts.append(f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(_text(frame.left - 6, y + 4, label, "end"))
+    months = len(periods)
+    every = max(1, math.ceil(months / 8))
+    for i, period in enumerate(periods):
+        if i % every == 0:
+            with_year = i == 0 or period.month <= every
+            parts.append(_text(frame.x(i + 0.5, months), frame.height - 8, _month_label(period, with_year), "middle"))
+    return parts
+
+
+def _svg_targets(frame: Frame, target: Target, lo: float, hi: float) -> list[str]:
+    """The target and at-risk lines with their labels, which never overlap: the upper line's above
+    it at the right, the lower one's below it, or above it at the left along the plot's bottom."""
+    parts = []
+    upper = max(target.target, target.at_risk)
+    above_taken = False
+    for value, color, dash, name in ((target.target, TARGET, "6 4", "target"),
+                                     (target.at_risk, AT_RISK, "2 3", "at risk beyond")):
+        if not _finite(value):
+            continue
+        y = frame.y(value, lo, hi)
+        parts.append(f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{color}" stroke-width="1.2" stroke-dasharray="{dash}"/>')
+        if value == upper and not above_taken:  # equal lines: the second label goes below
+            above_taken = True
+            parts.append(_text(frame.width - frame.right - 2, y - 3, name, "end", 10, color))
+        elif y + 11 <= frame.height - frame.bottom:
+            parts.append(_text(frame.width - frame.right - 2, y + 11, name, "end", 10, color))
+        else:
+            parts.append(_text(frame.left + 2, y - 3, name, "start", 10, color))
+    return parts
+
+
+def _svg_line(frame: Frame, values: list[float | None], lo: float, hi: float, compact: bool) -> list[str]:
+    """The monthly values as a line broken where a month has none, with a dot per value."""
+    months = len(values)
+    points = [None if v is None else (frame.x(i + 0.5, months), frame.y(v, lo, hi)) for i, v in enumerate(values)]
+    parts = []
+    for run in _segments(points):
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+        parts.append(f'<polyline fill="none" stroke="{LINE}" stroke-width="{1.3 if compact else 2}" '
+                     f'points="{coords}"/>')
+    if not compact:
+        parts += [f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="3" fill="{LINE}"/>' for p in points if p is not None]
+    return parts
+
+
 def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Target | None = None,
                      selected: tuple[dt.date, dt.date] | None = None, width: int = 360, height: int = 200,
                      compact: bool = False, currency: str = "") -> str:
@@ -161,77 +229,31 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     (the printable report's sparkline); it returns "" when there are fewer than two values."""
     periods, values = _every_month(trend, spec.key)
     drawn = [v for v in values if v is not None]
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif">')
     if compact:
         if len(drawn) < 2:
             return ""
-        frame = Frame(width, height, 0, 0, 2, 2)
-    elif not drawn:
-        return _empty_svg(f"{spec.label}: no monthly values yet", width, height)
-    months = len(values)
-    guides = [] if compact or monthly_target is None else \
-        [v for v in (monthly_target.target, monthly_target.at_risk) if _finite(v)]
-    if compact:
         lo, hi = min(drawn), max(drawn)
         lo, hi = (lo - 1, hi + 1) if hi == lo else (lo, hi)
-        ticks: list[float] = []
-    else:
-        # whole euros, hours and applications: no axis of half units
-        whole = spec.unit in ("money", "hours", "count")
-        ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if whole else 0.0)
-        lo, hi = ticks[0], ticks[-1]
-        labels = format_ticks(ticks, spec.unit, currency)
-        # room for the longest tick label (about 6.5 px a character at 11 px)
-        frame = Frame(width, height, max(30, 10 + round(6.5 * max(map(len, labels)))), 10, 30, 24)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif">']
-    if not compact:
-        parts.append(_panel(width, height))
-        if selected is not None and periods:
-            x0 = max(0.0, _month_position(selected[0], periods[0]))
-            x1 = min(float(months), _month_position(selected[1] + dt.timedelta(days=1), periods[0]))
-            if x1 > x0:
-                parts.append(f'<rect x="{frame.x(x0, months):.1f}" y="{frame.top}" '
-                             f'width="{frame.x(x1, months) - frame.x(x0, months):.1f}" '
-                             f'height="{height - frame.top - frame.bottom}" fill="{SELECTED}" fill-opacity="0.18"/>')
-        for t, label in zip(ticks, labels, strict=True):
-            y = frame.y(t, lo, hi)
-            parts.append(f'<line x1="{frame.left}" x2="{width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
-                         f'stroke="{GRID}"/>')
-            parts.append(_text(frame.left - 6, y + 4, label, "end"))
-        every = max(1, math.ceil(months / 8))
-        for i, period in enumerate(periods):
-            if i % every == 0:
-                with_year = i == 0 or period.month <= every
-                parts.append(_text(frame.x(i + 0.5, months), height - 8, _month_label(period, with_year), "middle"))
-        parts.append(_text(4, 16, f"{spec.label} by month", size=13, color="#111827", weight="bold"))
-        if monthly_target is not None:
-            lines = [(monthly_target.target, TARGET, "6 4", "target"),
-                     (monthly_target.at_risk, AT_RISK, "2 3", "at risk beyond")]
-            upper = max(monthly_target.target, monthly_target.at_risk)
-            above_taken = False
-            for value, color, dash, name in lines:
-                if _finite(value):
-                    y = frame.y(value, lo, hi)
-                    parts.append(f'<line x1="{frame.left}" x2="{width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
-                                 f'stroke="{color}" stroke-width="1.2" stroke-dasharray="{dash}"/>')
-                    # Labels never overlap: the upper line's above it at the right, the lower one's
-                    # below it, or above it at the left when it runs along the bottom of the plot.
-                    if value == upper and not above_taken:  # equal lines: the second label goes below
-                        above_taken = True
-                        parts.append(_text(width - frame.right - 2, y - 3, name, "end", 10, color))
-                    elif y + 11 <= height - frame.bottom:
-                        parts.append(_text(width - frame.right - 2, y + 11, name, "end", 10, color))
-                    else:
-                        parts.append(_text(frame.left + 2, y - 3, name, "start", 10, color))
-    points = [None if v is None else (frame.x(i + 0.5, months), frame.y(v, lo, hi)) for i, v in enumerate(values)]
-    for run in _segments(points):
-        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-        parts.append(f'<polyline fill="none" stroke="{LINE}" stroke-width="{1.3 if compact else 2}" '
-                     f'points="{coords}"/>')
-    if not compact:
-        parts += [f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="3" fill="{LINE}"/>' for p in points if p is not None]
-    parts.append("</svg>")
-    return "".join(parts)
+        return "".join([head, *_svg_line(Frame(width, height, 0, 0, 2, 2), values, lo, hi, True), "</svg>"])
+    if not drawn:
+        return _empty_svg(f"{spec.label}: no monthly values yet", width, height)
+    guides = [] if monthly_target is None else \
+        [v for v in (monthly_target.target, monthly_target.at_risk) if _finite(v)]
+    # whole amounts, hours and applications: no axis of half units
+    whole = spec.unit in ("money", "hours", "count")
+    ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if whole else 0.0)
+    lo, hi = ticks[0], ticks[-1]
+    labels = format_ticks(ticks, spec.unit, currency)
+    # room for the longest tick label (about 6.5 px a character at 11 px)
+    frame = Frame(width, height, max(30, 10 + round(6.5 * max(map(len, labels)))), 10, 30, 24)
+    parts = [head, _panel(width, height), *_svg_selected(frame, selected, periods, len(values)),
+             *_svg_axes(frame, ticks, labels, periods, lo, hi),
+             _text(4, 16, f"{spec.label} by month", size=13, color="#111827", weight="bold")]
+    if monthly_target is not None:
+        parts += _svg_targets(frame, monthly_target, lo, hi)
+    return "".join([*parts, *_svg_line(frame, values, lo, hi, False), "</svg>"])
 
 
 def describe_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Target | None = None,
