@@ -29,8 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import write_results  # noqa: E402
-from dashboard.ui.navigation import pages_for  # noqa: E402
+from benchmarks.common import write_results
+from dashboard.ui.navigation import pages_for
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -28,10 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import STORES, timeit, write_results  # noqa: E402
-from dashboard.ingest.validation import validate_predictions  # noqa: E402
-from dashboard.store import Store  # noqa: E402
-from dashboard.store.decisions import QueueFilter, application_rows, decision_queue  # noqa: E402
+from benchmarks.common import STORES, timeit, write_results
+from dashboard.ingest.validation import validate_predictions
+from dashboard.store import Store
+from dashboard.store.decisions import QueueFilter, application_rows, decision_queue
 
 MODELS = ("gbm_champion", "logit_scorecard", "hgb_challenger")
 

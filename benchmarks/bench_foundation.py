@@ -18,14 +18,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import STORES, ensure_portfolio, ensure_store, timeit, write_results  # noqa: E402
-from dashboard.analytics.overview import compute_model_table, compute_period_summary, compute_trend  # noqa: E402
-from dashboard.ingest.registration import register_model_files  # noqa: E402
-from dashboard.ingest.service import ingest_prediction_files  # noqa: E402
-from dashboard.store import Store  # noqa: E402
-from dashboard.store.overview import load_daily, load_latest_outcome  # noqa: E402
-from dashboard.store.portfolio import read_portfolio  # noqa: E402
-from dashboard.store.registry import current_roles  # noqa: E402
+from benchmarks.common import STORES, ensure_portfolio, ensure_store, timeit, write_results
+from dashboard.analytics.overview import compute_model_table, compute_period_summary, compute_trend
+from dashboard.ingest.registration import register_model_files
+from dashboard.ingest.service import ingest_prediction_files
+from dashboard.store import Store
+from dashboard.store.overview import load_daily, load_latest_outcome
+from dashboard.store.portfolio import read_portfolio
+from dashboard.store.registry import current_roles
 
 
 def bench_ingest(portfolio: Path, csv_rows: int) -> dict[str, float]:

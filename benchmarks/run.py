@@ -39,16 +39,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import bench_foundation, bench_thresholds  # noqa: E402
-from benchmarks.bench_browser import bench_browser  # noqa: E402
-from benchmarks.bench_compaction import bench_compaction, linked_copy  # noqa: E402
-from benchmarks.common import RESULTS, STORES, ensure_portfolio, ensure_store, timeit  # noqa: E402
-from dashboard.ingest.service import ingest_prediction_files  # noqa: E402
-from dashboard.services.drift import clear_model_caches  # noqa: E402
-from dashboard.store import Store  # noqa: E402
-from dashboard.store.portfolio import read_portfolio  # noqa: E402
-from dashboard.ui import shell  # noqa: E402
-from dashboard.ui.navigation import pages_for  # noqa: E402
+from benchmarks import bench_foundation, bench_thresholds
+from benchmarks.bench_browser import bench_browser
+from benchmarks.bench_compaction import bench_compaction, linked_copy
+from benchmarks.common import RESULTS, STORES, ensure_portfolio, ensure_store, timeit
+from dashboard.ingest.service import ingest_prediction_files
+from dashboard.services.drift import clear_model_caches
+from dashboard.store import Store
+from dashboard.store.portfolio import read_portfolio
+from dashboard.ui import shell
+from dashboard.ui.navigation import pages_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -133,7 +133,7 @@ def machine() -> dict[str, Any]:
     for name in ("duckdb", "pyarrow", "pandas", "streamlit", "evidently", "sklearn"):
         try:
             versions[name] = __import__(name).__version__
-        except Exception:  # a missing optional package is reported, not fatal
+        except Exception:  # noqa: BLE001  (a missing optional package is reported, not fatal)
             versions[name] = "not installed"
     return {"cpu": cpu, "cpu_count": os.cpu_count(), "memory_gib": round(mem_kib / 2**20, 1),
             "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
@@ -557,7 +557,7 @@ def _first(stores: Any, *keys: str) -> Any:
     return _get(one, *keys) if keys else _get(one, "cold_first_call_ms")
 
 
-def main() -> int:
+def main() -> int:  # noqa: C901  (the run's orchestration: one branch per option and section order)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
@@ -606,7 +606,7 @@ def main() -> int:
         start = time.perf_counter()
         try:
             value = sections[name](n, Path(built[n]["store"]))
-        except Exception as exc:  # one failing section is reported, the others still run
+        except Exception as exc:  # noqa: BLE001  (one failing section is reported, the others still run)
             value = {"error": f"{type(exc).__name__}: {exc}"}
         if value is not None:
             if into:

@@ -38,7 +38,7 @@ def test_simulator_rows_show_up_in_the_page_data_while_it_runs(store_copy: Store
             sim.run(rate=25, duration=60, interval=0.5, should_stop=lambda: sim.totals.batches >= 4)
             time.sleep(0.6)
             sim.flush_outcomes()
-        except BaseException as exc:  # reported by the main thread
+        except BaseException as exc:  # noqa: BLE001  (reported by the main thread)
             errors.append(exc)
 
     worker = threading.Thread(target=feed)

@@ -45,7 +45,7 @@ def test_compaction_with_readers(store_copy: Store) -> None:
         while not stop.is_set():
             try:
                 seen.append(_raw_count(own))
-            except BaseException as exc:  # a reader error is a test failure, reported below
+            except BaseException as exc:  # noqa: BLE001  (a reader error is a test failure, reported below)
                 errors.append(exc)
 
     threads = [threading.Thread(target=reader) for _ in range(2)]

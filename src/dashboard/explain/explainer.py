@@ -398,7 +398,7 @@ def load_explainer(model: Any, card: ModelCard, background: pd.DataFrame) -> Gro
     check = prepared.head(CHECK_ROWS)
     try:
         expected = np.asarray(predict_scores(model, check), dtype=float)
-    except Exception as exc:  # noqa: BLE001  (a user's model may fail in many ways on its own inputs)
+    except Exception as exc:
         raise ExplainError(f"model {card.id} could not score its reference rows "
                            f"({type(exc).__name__}: {exc})") from exc
 

@@ -6,6 +6,7 @@ a button and a small polling fragment shows progress, so the rest of the page st
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,8 @@ from dashboard.ui.data import QUERY_TTL
 EVIDENTLY_ROWS = 5_000       # per window: Evidently takes seconds here, not minutes
 EVIDENTLY_SECONDS = 20.0     # rough expected run time for the progress bar (2 shared cores)
 KEEP_RESULTS = 4
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
@@ -142,7 +145,8 @@ def render_evidently(store_path: str, version: str, model_id: str, reference: Wi
     except EvidentlyInputError as exc:
         st.warning(f"Evidently could not run: {exc}")
         return
-    except Exception as exc:  # a library failure must not take the page down
+    except Exception as exc:
+        log.exception("Evidently's report failed for %s", model_id)
         st.error(f"Evidently failed ({type(exc).__name__}: {exc}). The dashboard's own drift figures above "
                  "do not depend on it.")
         return
