@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dashboard.analytics.impact import parse_period, scorecard_frame  # noqa: E402
+from dashboard.analytics.periods import parse_period  # noqa: E402
+from dashboard.analytics.scorecard import scorecard_frame  # noqa: E402
 from dashboard.reports.impact_report import render_impact_html  # noqa: E402
 from dashboard.services.impact import load_impact  # noqa: E402
 from dashboard.store import Store  # noqa: E402

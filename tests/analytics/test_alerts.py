@@ -19,7 +19,7 @@ from dashboard.store.performance import load_alert_config
 DEFAULT_ALERTS_CONFIG = CONFIG_DIR / "alerts.toml"
 
 
-def _summary(**overrides: list) -> pd.DataFrame:  # type: ignore[type-arg]
+def _summary(**overrides: list) -> pd.DataFrame:
     base = {
         "period": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01"]),
         "last_ts": pd.to_datetime(["2026-01-31 23:00", "2026-02-28 23:00", "2026-03-31 23:00"]),

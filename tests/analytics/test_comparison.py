@@ -15,29 +15,33 @@ from sklearn.preprocessing import StandardScaler
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import (
-    BOOTSTRAP_ROWS,
-    PDO,
     SWAP_KINDS,
-    compute_auc_difference,
     compute_best_cutoffs,
-    compute_bootstrap_draws,
-    compute_bootstrap_intervals,
     compute_comparison,
     compute_curves,
     compute_gains,
-    compute_metric_table,
-    compute_metrics,
-    compute_monotonicity,
-    compute_paired_differences,
     compute_profit_curve,
     compute_psi_by_month,
-    compute_scorecard_points,
     compute_swap_set,
+)
+from dashboard.analytics.explainability import (
+    PDO,
+    compute_monotonicity,
+    compute_scorecard_points,
     compute_tradeoff,
     compute_tradeoff_sentences,
-    judge_difference,
 )
 from dashboard.analytics.money import compute_loan_money
+from dashboard.analytics.paired_metrics import (
+    BOOTSTRAP_ROWS,
+    compute_auc_difference,
+    compute_bootstrap_draws,
+    compute_bootstrap_intervals,
+    compute_metric_table,
+    compute_metrics,
+    compute_paired_differences,
+    judge_difference,
+)
 from dashboard.models.card import parse_card
 
 ASSUME = BusinessAssumptions()
@@ -72,12 +76,12 @@ def test_bootstrap_interval_brackets_the_point_and_narrows_with_more_rows() -> N
     big = compute_bootstrap_intervals(y, s, seed=1)
     point = compute_metrics(y, s)
     for name in ("auc", "ks", "gini", "brier"):
-        lo, hi = big[name]  # type: ignore[misc]
-        assert lo < point[name] < hi  # type: ignore[operator]
-        slo, shi = small[name]  # type: ignore[misc]
+        lo, hi = big[name]
+        assert lo < point[name] < hi
+        slo, shi = small[name]
         assert hi - lo < shi - slo
     # The AUC interval is close to the usual normal approximation's width.
-    lo, hi = big["auc"]  # type: ignore[misc]
+    lo, hi = big["auc"]
     assert 0.01 < hi - lo < 0.05
 
 
@@ -378,7 +382,7 @@ def test_delong_standard_error_matches_a_paired_row_bootstrap() -> None:
     n = 2500
     y, sa, sb = _paired_sample(rng, n, 1.0, 0.9, rho=0.7)
     sa, sb = np.round(sa, 2), np.round(sb, 2)  # ties, as logged scores often have
-    diff, se = compute_auc_difference(y, sa, sb)  # type: ignore[misc]
+    diff, se = compute_auc_difference(y, sa, sb)
     assert diff == pytest.approx(roc_auc_score(y, sb) - roc_auc_score(y, sa), abs=1e-12)
     draws = []
     for _ in range(1000):
@@ -441,7 +445,7 @@ def test_bootstrap_interval_resolves_scores_in_a_narrow_band() -> None:
     z = rng.normal(size=n)
     y = (rng.random(n) < expit(z - 1.5)).astype(int)
     s = 0.100 + 0.005 * expit(z)
-    lo, hi = compute_bootstrap_intervals(y, s)["auc"]  # type: ignore[misc]
+    lo, hi = compute_bootstrap_intervals(y, s)["auc"]
     draws = []
     for _ in range(800):
         i = rng.integers(0, n, n)

@@ -102,11 +102,11 @@ def test_quarter_pooling_sums_months() -> None:
 
 # ---------------------------------------------------------------------- the demo sample
 @pytest.fixture(scope="module")
-def champion_view(demo_store: Store):  # type: ignore[no-untyped-def]
+def champion_view(demo_store: Store):
     return load_performance(demo_store, "gbm_champion", "month")
 
 
-def test_estimate_lands_within_003_auc_of_realized_before_the_concept_drift(champion_view) -> None:  # type: ignore[no-untyped-def]
+def test_estimate_lands_within_003_auc_of_realized_before_the_concept_drift(champion_view) -> None:
     """Quarters, not months: one month holds about 200 matured bads, and the realized AUC of
     such a month moves by +/-0.04 (2 SE, Hanley-McNeil) from sampling alone, more than the
     tolerance. Pooled by quarter (430 to 730 bads) the noise is below 0.03."""
@@ -121,7 +121,7 @@ def test_estimate_lands_within_003_auc_of_realized_before_the_concept_drift(cham
     assert (pre["AUC error"].abs() <= pre["noise (2 SE)"] + 0.01).all()
 
 
-def test_estimate_misses_the_concept_drift(champion_view) -> None:  # type: ignore[no-untyped-def]
+def test_estimate_misses_the_concept_drift(champion_view) -> None:
     m = champion_view.monthly
     pre = m[(m["period"] < CONCEPT_DRIFT) & (m["labelled"] >= 1000)]
     post = m[(m["period"] >= CONCEPT_DRIFT) & (m["labelled"] >= 500)]
@@ -133,7 +133,7 @@ def test_estimate_misses_the_concept_drift(champion_view) -> None:  # type: igno
     assert (post["expected_bad_rate"] - last_pre_estimate).abs().max() < 0.01
 
 
-def test_demo_auc_from_rollups_within_0002_of_sklearn(demo_store: Store, champion_view) -> None:  # type: ignore[no-untyped-def]
+def test_demo_auc_from_rollups_within_0002_of_sklearn(demo_store: Store, champion_view) -> None:
     pred = demo_store.predictions_source(demo_store.prediction_files("gbm_champion", "2025-05-01", "2025-10-31"))
     raw = demo_store.sql(f"""
         SELECT date_trunc('month', p.date) AS period, p.score, o.label
@@ -145,7 +145,7 @@ def test_demo_auc_from_rollups_within_0002_of_sklearn(demo_store: Store, champio
         assert row["auc"] == pytest.approx(roc_auc_score(part["label"], part["score"]), abs=0.002)
 
 
-def test_validation_skips_cohorts_without_enough_labels(champion_view) -> None:  # type: ignore[no-untyped-def]
+def test_validation_skips_cohorts_without_enough_labels(champion_view) -> None:
     months = champion_view.validation_month
     assert (months["matured outcomes"] >= 200).all()
     assert "2026-08" not in set(months["cohort"])  # nothing matured yet

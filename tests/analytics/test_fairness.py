@@ -80,7 +80,7 @@ def test_bad_band_edges_are_refused_with_the_field_named(bands: list[object]) ->
 def _rows(seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 4_000
-    frame = pd.DataFrame({"sex": rng.choice(["F", "M", None], n, p=[0.48, 0.48, 0.04]),
+    frame = pd.DataFrame({"sex": rng.choice(np.array(["F", "M", None], dtype=object), n, p=[0.48, 0.48, 0.04]),
                           "region": rng.choice(["n", "s", "e", "tiny"], n, p=[0.4, 0.35, 0.245, 0.005])})
     frame["approved"] = rng.random(n) < np.where(frame["sex"] == "F", 0.55, 0.7)
     return frame

@@ -14,26 +14,28 @@ import pandas as pd
 import pytest
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.impact import (
+from dashboard.analytics.impact import ImpactError
+from dashboard.analytics.impact_figures import weighted_quantile
+from dashboard.analytics.periods import (
+    custom_period,
+    month_period,
+    parse_period,
+    previous_period,
+    quarter_period,
+)
+from dashboard.analytics.scorecard import (
     HEADLINE,
     Figure,
-    ImpactError,
     Target,
     Targets,
     compute_status,
-    custom_period,
     format_change,
     format_compact,
     format_value,
-    month_period,
-    parse_period,
     parse_targets_toml,
-    previous_period,
-    quarter_period,
     scaled_target,
     scorecard_frame,
     scorecard_json,
-    weighted_quantile,
 )
 from dashboard.models.card import parse_card
 from dashboard.reports.impact_report import render_impact_html
@@ -238,7 +240,7 @@ def test_status_and_scaling() -> None:
     assert compute_status(1.0, None, True) == "no target"
     # a value that cannot be read is never "on track", whatever the target says
     assert compute_status(4.48, Target(0.8, 0.5), True, unreadable="more lent than the capital") == "n/a"
-    from dashboard.analytics.impact import SPECS
+    from dashboard.analytics.scorecard import SPECS
     quarter = scaled_target(Target(100.0, 50.0), SPECS["hours_saved"], 91)
     assert quarter.target == pytest.approx(100 * 91 / 30.4375)
     assert scaled_target(Target(0.8, 0.7), SPECS["adverse_impact_ratio"], 91) == Target(0.8, 0.7)
@@ -259,7 +261,7 @@ def test_formatting() -> None:
     assert format_value(0.00012, "share") == "0.012%"
     assert format_value(7200, "seconds") == "2.0 h"
     assert format_value(None, "money", "EUR") == "n/a"
-    assert format_value(np.float32("inf"), "money", "EUR") == "n/a"
+    assert format_value(float(np.float32("inf")), "money", "EUR") == "n/a"
     # whole units: no "-0" in values or changes
     assert format_value(-0.3, "money", "PLN") == format_value(-0.0, "money", "PLN") == "PLN 0"
     assert format_change(Figure("losses_avoided", 0.0, "", {}, previous=0.3), "USD") == "+USD 0"

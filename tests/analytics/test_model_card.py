@@ -47,7 +47,7 @@ def _rollups() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def test_live_facts_from_rollups() -> None:
     card = parse_card(RAW)
-    daily, scores, monthly, groups, score, label = _rollups()  # type: ignore[misc]
+    daily, scores, monthly, groups, score, label = _rollups()
     facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2), A)
     assert facts.applications == 5000 and facts.labelled == 5000
     assert facts.auc == pytest.approx(roc_auc_score(label, score), abs=2e-3)
@@ -72,7 +72,7 @@ def test_missing_fields_and_markdown_export_escape_html() -> None:
     missing = compute_missing_fields(card)
     assert "limitations" in missing and "features.region.description" in missing
     assert "intended_use" not in missing
-    daily, scores, monthly, groups, _s, _l = _rollups()  # type: ignore[misc]
+    daily, scores, monthly, groups, _s, _l = _rollups()
     facts = compute_live_facts(card, "champion", daily, scores, monthly, groups, Policy("m1", 0.2), A)
     md = compute_card_markdown(card, facts)
     assert md.startswith("# Model card: Model &lt;b&gt;one&lt;/b&gt; (`m1`)")

@@ -38,7 +38,7 @@ from tests.conformance.checks import Checks
 from tests.conformance.impact_oracle import figures, impact_and_expected
 from tests.conformance.portfolios import Portfolio
 
-MONEY = dict(rel=1e-6, abs_=1.0)
+MONEY: dict[str, Any] = dict(rel=1e-6, abs_=1.0)
 GRADED = ("on track", "at risk", "off track")
 
 

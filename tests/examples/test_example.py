@@ -21,7 +21,7 @@ def _table(path: Path, n: int = 400) -> None:
     rng = np.random.default_rng(1)
     amount = rng.integers(500, 15_000, n)
     duration = rng.integers(6, 60, n)
-    saving = rng.choice(["little", "moderate", "rich", None], n, p=[0.5, 0.2, 0.1, 0.2])
+    saving = rng.choice(np.array(["little", "moderate", "rich", None], dtype=object), n, p=[0.5, 0.2, 0.1, 0.2])
     risk = 0.00008 * amount + 0.03 * duration - 2.5 + np.where(saving == "little", 0.6, 0)
     good = (rng.random(n) > 1 / (1 + np.exp(-risk))).astype(int)  # 1 = GOOD, as in the German data
     pd.DataFrame({"ID": range(1, n + 1), "Age": rng.integers(19, 75, n), "Sex": rng.choice(["male", "female"], n),

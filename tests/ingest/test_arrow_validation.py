@@ -47,7 +47,7 @@ class _CardStore(Store):
     def __init__(self, root: Path, cards: Mapping[str, ModelCard]) -> None:
         super().__init__(root)
         given = dict(cards)
-        self.models.load_card = given.__getitem__  # type: ignore[method-assign]
+        self.models.load_card = given.__getitem__  # type: ignore[assignment,method-assign]
 
 
 def _pandas_path(table: pa.Table, cards: Mapping[str, ModelCard],

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.analytics.impact import SPECS, Target
+from dashboard.analytics.scorecard import SPECS, Target
 from dashboard.reports.impact_charts import (
     compute_ticks,
     describe_impact_trend,

@@ -33,7 +33,7 @@ def _logs(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
         "timestamp": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90 * 24, N), unit="h"),
         "application_id": [f"a{i}" for i in range(N)], "score": rng.beta(2, 8, N),
         "x": rng.normal(size=N), "sex": rng.choice(["F", "M"], N),
-        "age": np.where(rng.random(N) < 0.02, None, rng.integers(18, 90, N).astype(str)).astype(object),
+        "age": pd.Series(rng.integers(18, 90, N).astype(str), dtype=object).where(rng.random(N) >= 0.02, None),
         "income": rng.lognormal(10, 1, N).round(0)})
     preds["decision"] = np.where(preds["score"] < 0.2, "approve", "decline")
     approved = preds[preds["decision"] == "approve"].sample(frac=0.7, random_state=seed)

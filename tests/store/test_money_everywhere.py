@@ -20,7 +20,8 @@ import pytest
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.backtest import compute_logged_figures
 from dashboard.analytics.comparison import compute_comparison
-from dashboard.analytics.impact import Targets, custom_period, format_value
+from dashboard.analytics.periods import custom_period
+from dashboard.analytics.scorecard import Targets, format_value
 from dashboard.cli import main
 from dashboard.models.card import parse_card
 from dashboard.services.impact import load_impact
@@ -105,7 +106,7 @@ def test_realized_money_of_booked_loans_agrees_on_impact_and_challengers(store: 
     result = load_impact(store, custom_period(START, END), assumptions=A, targets=Targets())
     assert result.scorecard is not None
     basis = result.scorecard.figures["net_contribution"].basis
-    realized = _amount(re.match(r"realized (-?CHF [\d,]+)", basis).group(1))  # type: ignore[union-attr]
+    realized = _amount(re.match(r"realized (-?CHF [\d,]+)", basis).group(1))
     shadow = load_shadow_rows(store, ["champ", "chal"], START, END)
     assert not shadow.sampled                             # every application is in the paired sample
     comparison = compute_comparison(shadow.frame, "champ", ["chal"], {"champ": 0.2, "chal": 0.2}, A, [])

@@ -248,7 +248,7 @@ def test_batches_update_only_their_days_and_equal_a_rebuild(store_copy: Store, m
     def spy(self: RollupComputer, model_id: str, days: list[str], outcomes: str | None, rows: object = None,
             fresh_days: set[str] | None = None) -> object:
         computed.append((model_id, list(days), sorted(fresh_days or ())))
-        return original(self, model_id, days, outcomes, rows, fresh_days)  # type: ignore[arg-type]
+        return original(self, model_id, days, outcomes, rows, fresh_days)
 
     monkeypatch.setattr(RollupComputer, "compute", spy)
     existing = copy_prediction_batch(store_copy, 0, 200)

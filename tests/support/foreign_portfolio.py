@@ -45,8 +45,8 @@ def _applicants(rng: np.random.Generator, n: int, amount_shift: float = 0.0, age
 
 
 def _card() -> dict[str, object]:
-    features = [{"name": n, "type": "numeric", "description": n, "reason_template": f"{n} of {{value}}"}
-                for n in NUMERIC]
+    features: list[dict[str, object]] = [
+        {"name": n, "type": "numeric", "description": n, "reason_template": f"{n} of {{value}}"} for n in NUMERIC]
     features.append({"name": "purpose", "type": "categorical", "description": "purpose",
                      "reason_template": "purpose {value}", "categories": ["car", "home", "education", "other"]})
     return {"id": MODEL, "name": "Foreign GBM", "version": "1", "role": "champion", "algorithm": "any",

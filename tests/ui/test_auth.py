@@ -168,7 +168,7 @@ def test_application_views_are_audited_once_per_session(store_dir: Path) -> None
 def test_local_mode_serves_only_on_loopback(monkeypatch: pytest.MonkeyPatch, address: str | None,
                                             refused: bool) -> None:
     options = {"global.appTest": False, "server.address": address}
-    monkeypatch.setattr(auth.st_config, "get_option", lambda key: options[key])
+    monkeypatch.setattr("dashboard.ui.auth.st_config.get_option", lambda key: options[key])
     problem = auth.local_bind_problem()
     assert (problem is not None) is refused
     if refused:

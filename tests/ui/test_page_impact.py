@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.analytics.impact import SPECS, Figure, format_value
+from dashboard.analytics.scorecard import SPECS, Figure, format_value
 from dashboard.ui.impact import format_how_computed
 from tests.support import tiny_impact
 from tests.support.apptest import errors, open_page

@@ -11,7 +11,7 @@ from dashboard.store import Store
 from tests.support.apptest import errors, open_page
 
 
-def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 

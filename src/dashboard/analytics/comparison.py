@@ -16,20 +16,6 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.explainability import (  # noqa: F401  (re-exported for the page)
-    BASE_ODDS,
-    BASE_POINTS,
-    MATERIAL_SHARE,
-    PDO,
-    compute_importance,
-    compute_model_type,
-    compute_monotonicity,
-    compute_scorecard_points,
-    compute_tradeoff,
-    compute_tradeoff_sentences,
-    final_estimator,
-    is_linear,
-)
 from dashboard.analytics.fairness import (
     FOUR_FIFTHS,
     compute_adverse_impact,
@@ -38,20 +24,10 @@ from dashboard.analytics.fairness import (
 )
 from dashboard.analytics.histogram import decile_psi
 from dashboard.analytics.money import compute_expected_money, compute_loan_money
-from dashboard.analytics.paired_metrics import (  # noqa: F401  (re-exported for the page)
-    BOOTSTRAP_ROWS,
-    METRICS,
-    NO_EVIDENCE,
+from dashboard.analytics.paired_metrics import (
     RankedScores,
-    compute_auc_difference,
-    compute_bootstrap_draws,
-    compute_bootstrap_intervals,
-    compute_brier_difference,
     compute_metric_table,
-    compute_metrics,
-    compute_paired_differences,
     compute_ranked,
-    judge_difference,
 )
 
 

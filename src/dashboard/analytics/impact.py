@@ -18,50 +18,25 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.impact_figures import (  # noqa: F401  (re-exported)
-    DECIDED,
+from dashboard.analytics.impact_figures import (
     ImpactContext,
     WindowData,
     compute_window_figures,
     covered_days,
-    empty_groups,
-    empty_scores,
     has_decisions,
-    weighted_quantile,
 )
-from dashboard.analytics.overrides import override_day, override_outcome, override_reason  # noqa: F401
-from dashboard.analytics.periods import (  # noqa: F401  (re-exported: callers import periods from here)
+from dashboard.analytics.periods import (
     Period,
     PeriodError,
-    custom_period,
-    month_period,
-    months_between,
-    parse_period,
     previous_period,
-    quarter_period,
 )
-from dashboard.analytics.scorecard import (  # noqa: F401  (re-exported: the page and report import them here)
-    HEADLINE,
+from dashboard.analytics.scorecard import (
     NOT_READABLE,
-    POINTS,
     SPECS,
-    Figure,
-    FigureSpec,
     Scorecard,
-    Target,
     Targets,
     compute_status,
-    format_change,
-    format_compact,
-    format_input,
-    format_target,
-    format_value,
-    parse_targets,
-    parse_targets_toml,
     scaled_target,
-    scorecard_frame,
-    scorecard_json,
-    scorecard_rows,
 )
 
 REFERENCE_MONTHS = 3          # drift reference: the model's first months of scoring

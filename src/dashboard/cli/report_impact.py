@@ -24,8 +24,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dashboard.analytics.impact import POINTS, month_period, scorecard_frame, scorecard_json
-    from dashboard.analytics.periods import PeriodError
+    from dashboard.analytics.periods import PeriodError, month_period
+    from dashboard.analytics.scorecard import POINTS, scorecard_frame, scorecard_json
     from dashboard.reports.impact_report import render_impact_html
     from dashboard.services.impact import load_champion_span, load_impact
     from dashboard.services.stores import StoreError

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.analytics.impact import FigureSpec, Target, format_value
+from dashboard.analytics.scorecard import FigureSpec, Target, format_value
 
 LINE = "#1f4e79"
 TARGET = "#1e7b34"
@@ -98,7 +98,7 @@ def format_ticks(ticks: Sequence[float], unit: str, currency: str = "") -> list[
 
 def _month_position(day: dt.date, first: pd.Timestamp) -> float:
     """Where a day falls on the month axis: month i spans [i, i + 1)."""
-    index = (day.year - first.year) * 12 + day.month - first.month
+    index = int((day.year - first.year) * 12 + day.month - first.month)
     return index + (day.day - 1) / calendar.monthrange(day.year, day.month)[1]
 
 
@@ -114,7 +114,7 @@ def _every_month(trend: pd.DataFrame, key: str) -> tuple[list[pd.Timestamp], lis
 
 
 def _month_label(period: pd.Timestamp, with_year: bool) -> str:
-    return period.strftime("%b %y") if with_year else period.strftime("%b")
+    return str(period.strftime("%b %y") if with_year else period.strftime("%b"))
 
 
 def _finite(value: object) -> bool:

@@ -11,7 +11,7 @@ import html
 import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.impact import (
+from dashboard.analytics.scorecard import (
     HEADLINE,
     POINTS,
     Figure,

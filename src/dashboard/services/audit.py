@@ -14,7 +14,7 @@ from dashboard.store.audit import audit_log, record_audit
 
 def audit_csv(frame: pd.DataFrame) -> str:
     """CSV of the trail; cells a spreadsheet would run as a formula are quoted as text."""
-    return neutralize_formulas(frame).to_csv(index=False)
+    return str(neutralize_formulas(frame).to_csv(index=False))
 
 
 __all__ = ["audit_csv", "audit_log", "record_audit"]

@@ -16,18 +16,10 @@ import pandas as pd
 
 from dashboard.analytics.assumptions import AssumptionsError, BusinessAssumptions
 from dashboard.analytics.binning import SCORE_BINS
-from dashboard.analytics.impact import (
-    REFERENCE_MONTHS,
-    ImpactContext,
-    Period,
-    Scorecard,
-    Targets,
-    compute_scorecard,
-    compute_trend,
-    has_decisions,
-    months_between,
-    previous_period,
-)
+from dashboard.analytics.impact import REFERENCE_MONTHS, compute_scorecard, compute_trend
+from dashboard.analytics.impact_figures import ImpactContext, has_decisions
+from dashboard.analytics.periods import Period, months_between, previous_period
+from dashboard.analytics.scorecard import Scorecard, Targets
 from dashboard.store.assumptions import assumptions_in_force
 from dashboard.store.challengers import load_labelled_score_histogram
 from dashboard.store.config import business_config_path

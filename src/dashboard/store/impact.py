@@ -10,15 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.analytics.impact import (
-    Period,
-    Targets,
-    WindowData,
-    empty_groups,
-    empty_scores,
-    parse_targets_toml,
-)
+from dashboard.analytics.impact_figures import WindowData, empty_groups, empty_scores
 from dashboard.analytics.money import MONEY_COLUMNS
+from dashboard.analytics.periods import Period
+from dashboard.analytics.scorecard import Targets, parse_targets_toml
 from dashboard.settings import config_path
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.store import Store

@@ -9,14 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
-from dashboard.analytics.comparison import (
-    BASE_ODDS,
-    BASE_POINTS,
-    METRICS,
-    PDO,
-    Comparison,
-)
+from dashboard.analytics.comparison import Comparison
 from dashboard.analytics.drift import DriftThresholds
+from dashboard.analytics.explainability import BASE_ODDS, BASE_POINTS, PDO
+from dashboard.analytics.paired_metrics import METRICS
 from dashboard.services.challengers import (
     DEFAULT_MAX_APPLICATIONS,
     RAW_SAMPLE,

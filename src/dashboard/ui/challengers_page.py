@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.comparison import compute_tradeoff, compute_tradeoff_sentences
+from dashboard.analytics.explainability import compute_tradeoff, compute_tradeoff_sentences
 from dashboard.services.challengers import CARD_CUTOFF, SAME_POLICY, ComparisonView, data_window
 from dashboard.services.registry import PROMOTERS, PromotionError, promote, promotion_history
 from dashboard.services.stores import LockTimeout

@@ -12,9 +12,9 @@ import streamlit as st
 from dashboard.analytics.binning import FEATURE_BINS
 from dashboard.analytics.drift import SHIFTED, WATCH, DriftReport, DriftThresholds, validate_windows
 from dashboard.models.card import ModelCard
+from dashboard.services.drift import Window
 from dashboard.ui import data
 from dashboard.ui.drift import (
-    Window,
     load_drift_report_cached,
     load_feature_overlay_cached,
     load_log_span_cached,

@@ -7,22 +7,24 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.analytics.impact import (
-    HEADLINE,
-    POINTS,
-    Figure,
-    ImpactError,
+from dashboard.analytics.impact import ImpactError
+from dashboard.analytics.periods import (
     Period,
-    Scorecard,
     custom_period,
-    format_change,
-    format_input,
-    format_target,
-    format_value,
     month_period,
     months_between,
     parse_period,
     quarter_period,
+)
+from dashboard.analytics.scorecard import (
+    HEADLINE,
+    POINTS,
+    Figure,
+    Scorecard,
+    format_change,
+    format_input,
+    format_target,
+    format_value,
     scorecard_frame,
 )
 from dashboard.reports.impact_charts import describe_impact_trend, svg_impact_trend

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.analytics.impact import POINTS
+from dashboard.analytics.scorecard import POINTS
 from dashboard.ui import data
 from dashboard.ui.impact import (
     config_signature,

@@ -163,9 +163,12 @@ def render_figures_table(chosen: ThresholdFigures, force: ThresholdFigures, a: B
             ("Losses, estimated", chosen.estimated_losses, force.estimated_losses, "money"),
             ("Interest income", chosen.interest_income, force.interest_income, "money"),
             ("Review cost", chosen.review_cost, force.review_cost, "money")]
-    fmt = {"int": fmt_int, "money": lambda v: fmt_amount(v, a.currency)}
-    st.dataframe(pd.DataFrame([{"figure": r[0], "chosen": fmt[r[3]](r[1]), "in force": fmt[r[3]](r[2])}
-                               for r in rows]), hide_index=True, width="stretch")
+    def shown(value: float, kind: str) -> str:
+        return fmt_int(value) if kind == "int" else fmt_amount(value, a.currency)
+
+    table = pd.DataFrame([{"figure": name, "chosen": shown(c, kind), "in force": shown(f, kind)}
+                          for name, c, f, kind in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
     render_money_basis(basis, a)
 
 
