@@ -2,7 +2,7 @@
 
 `compute_typed_predictions` turns a table read from Parquet straight into the typed table
 the store writes, without the pandas round trip of `validate_predictions` +
-`Store._typed_predictions`. It only answers when it can prove every row would pass
+`LogWriter.typed_predictions`. It only answers when it can prove every row would pass
 validation with no rejection and no warning, and when each column has a type whose
 conversion it reproduces exactly; otherwise it returns None and the caller uses the pandas
 path, which also produces the messages. Arrow compute kernels only: no per-row Python.
@@ -11,6 +11,7 @@ path, which also produces the messages. Arrow compute kernels only: no per-row P
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -29,6 +30,8 @@ _EPOCH = dt.datetime(1970, 1, 1)
 _MIN_US = (dt.datetime(1000, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1)
 _MAX_US = (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - _EPOCH) // dt.timedelta(microseconds=1)
 
+log = logging.getLogger(__name__)
+
 
 class _NotClean(Exception):
     """Some row would be rejected or warned about, or a column needs the pandas path."""
@@ -39,14 +42,15 @@ def compute_typed_predictions(table: pa.Table, cards: Mapping[str, ModelCard]) -
 
     Not None only when every row passes `validate_predictions(table.to_pandas(), cards)`
     with no rejection and no warning; then the result equals, values, column order and
-    types, the concatenation over models in sorted order of `Store._typed_predictions` on
+    types, the concatenation over models in sorted order of `LogWriter.typed_predictions` on
     the validated rows. None for an empty table too.
     """
     try:
         return _typed(table, cards)
-    except (_NotClean, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except (_NotClean, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         # ArrowInvalid: a safe cast lost information (a fraction in a categorical float,
         # an int too big for float64, ...): the pandas path decides what that means.
+        log.debug("the file goes through the full validation: %s", exc)
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from dashboard.store.reader import InputFileError, read_arrow_table, read_table
 from dashboard.store.writer import WriteStats
 
 Progress = Callable[[int, int], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,6 +85,7 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
         except InputFileError as exc:
             fr.problems.append(str(exc).split(": ", 1)[-1])
             fr.quarantine = str(store.quarantine(str(path), pd.DataFrame(), fr.problems, raw_file=path))
+            log.warning("%s could not be read (%s): kept in %s", path, exc, fr.quarantine)
             continue
         fr.rows = len(frame)
         result = validate(frame, str(path))
@@ -89,6 +93,8 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
         fr.rejected = len(result.rejected)
         if not result.rejected.empty:
             fr.quarantine = str(store.quarantine(str(path), result.rejected, result.problems))
+            log.warning("%s: %d of %d %s rows rejected, kept in %s", path, fr.rejected, fr.rows, kind,
+                        fr.quarantine)
         if kind == "predictions":
             stats = store.write_predictions(result.good, progress)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -27,6 +28,8 @@ COLUMNS = ["at", "actor", "role", "action", "model_id", "application_id", "detai
 _ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TEXT = 2_000  # characters kept of any free-text value; a hostile client cannot bloat the trail
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+log = logging.getLogger(__name__)
 
 
 def _short(value: object) -> str | None:
@@ -72,7 +75,8 @@ def _read(store: Store, kind: str, start: dt.date | None, end: dt.date | None) -
         for path in sorted(folder.glob("*.json")):
             try:
                 event = json.loads(path.read_text("utf-8"))
-            except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+                log.warning("skipped an unreadable audit event %s: %s", path, exc)
                 continue
             if isinstance(event, dict):
                 events.append(event)

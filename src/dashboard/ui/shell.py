@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +43,8 @@ _active_runs = 0  # page script runs going on in this process
 
 LOCAL_BANNER = (":orange-background[:material/lan: **Local mode**] no login: served on this machine only "
                 "(127.0.0.1), and the role is picked in the sidebar.")
+
+log = logging.getLogger(__name__)
 
 
 def _refusal(spec: PageSpec, role: str | None) -> Callable[[], None]:
@@ -146,8 +149,8 @@ def warm_champion() -> None:
         load_reference_profile(store, model_id)
         _wait_for_idle()
         load_importance_cached(str(store.root), store.version(), model_id)
-    except Exception:  # noqa: BLE001 - best effort, like warm_store
-        return
+    except Exception:
+        log.warning("the warm-up could not load the champion's model and reference", exc_info=True)
 
 
 def warm_store() -> None:
@@ -155,8 +158,8 @@ def warm_store() -> None:
     own query never waits long behind it. A store that cannot be opened is left to the pages."""
     try:
         warm_rollup_tables(open_store(resolve_store_path()), _wait_for_idle)
-    except Exception:  # noqa: BLE001 - best effort: the page that needs a table reports the problem
-        return
+    except Exception:
+        log.warning("the warm-up could not load the rollup tables", exc_info=True)
 
 
 def start_warming() -> threading.Thread:
