@@ -7,6 +7,7 @@ Each setting has its name, default and help; modules ask here instead of reading
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in (
             is_config_file=True),
     Setting("DASHBOARD_REFRESH_SECONDS", "10",
             "seconds between live refreshes of Overview and Performance (2 to 3600)"),
+    Setting("DASHBOARD_LOG_LEVEL", "WARNING",
+            "what the app and the commands log to standard error: DEBUG, INFO, WARNING or ERROR"),
 )}
 
 
@@ -69,6 +72,19 @@ def refresh_seconds() -> int:
     except ValueError:
         return default
     return min(max(value, 2), 3600)
+
+
+def configure_logging() -> None:
+    """Log records of the project to standard error at DASHBOARD_LOG_LEVEL (once per process)."""
+    level = (env_value("DASHBOARD_LOG_LEVEL") or SETTINGS["DASHBOARD_LOG_LEVEL"].default).upper()
+    logger = logging.getLogger("dashboard")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "WARNING")
+    logger.propagate = False
 
 
 def settings_table() -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from dashboard import __version__
 from dashboard.cli._common import EXIT_BUG, EXIT_USAGE, WINDOW_HELP, fail
 from dashboard.errors import DashboardError
+from dashboard.settings import configure_logging
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _unexpected(exc: Exception) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_logging()
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)

@@ -85,7 +85,7 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
         except InputFileError as exc:
             fr.problems.append(str(exc).split(": ", 1)[-1])
             fr.quarantine = str(store.quarantine(str(path), pd.DataFrame(), fr.problems, raw_file=path))
-            log.warning("%s could not be read (%s): kept in %s", path, exc, fr.quarantine)
+            log.info("%s could not be read (%s): kept in %s", path, exc, fr.quarantine)
             continue
         fr.rows = len(frame)
         result = validate(frame, str(path))
@@ -93,7 +93,7 @@ def _ingest(store: Store, kind: str, paths: Sequence[str | Path],
         fr.rejected = len(result.rejected)
         if not result.rejected.empty:
             fr.quarantine = str(store.quarantine(str(path), result.rejected, result.problems))
-            log.warning("%s: %d of %d %s rows rejected, kept in %s", path, fr.rejected, fr.rows, kind,
+            log.info("%s: %d of %d %s rows rejected, kept in %s", path, fr.rejected, fr.rows, kind,
                         fr.quarantine)
         if kind == "predictions":
             stats = store.write_predictions(result.good, progress)

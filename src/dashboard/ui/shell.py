@@ -20,6 +20,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard.services.registry import champion_id
 from dashboard.services.stores import open_store, resolve_store_path, warm_rollup_tables
+from dashboard.settings import configure_logging
 from dashboard.ui.auth import (
     LOCAL,
     Identity,
@@ -83,6 +84,7 @@ def render_sidebar(identity: Identity) -> None:
 
 def render_shell() -> StreamlitPage:
     """Resolve who is here (may stop at a login or a refusal), then return the navigation."""
+    configure_logging()   # once per process: the warm-up and the store log where the server's output goes
     identity = resolve_identity()
     nav = st.navigation(build_pages(identity.role))
     render_sidebar(identity)
