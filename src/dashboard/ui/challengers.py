@@ -16,7 +16,7 @@ from dashboard.analytics.comparison import (
     PDO,
     Comparison,
 )
-from dashboard.analytics.drift import DriftThresholds
+from dashboard.analytics.drift_thresholds import DriftThresholds
 from dashboard.services.challengers import (
     DEFAULT_MAX_APPLICATIONS,
     RAW_SAMPLE,
