@@ -1,6 +1,6 @@
 # make run: serve the app on http://localhost:8501 with the demo store.
 # make test: the whole suite, browser tests included, with the 20 slowest tests named.
-# make test-fast: no browser, no slow store builds, plus ruff, mypy and the layer check (about a minute).
+# make test-fast: no browser, no slow store builds, plus ruff, mypy, the layer and size checks (about a minute).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -38,21 +38,24 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: dev chromium
-	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/ruff check src app pages tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_layers.py
+	$(BIN)/python scripts/check_sizes.py
 	$(BIN)/python -m pytest -q --durations=20
 
 test-fast: dev
-	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/ruff check src app pages tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_layers.py
+	$(BIN)/python scripts/check_sizes.py
 	$(BIN)/python -m pytest -q -m "not e2e and not slow" --durations=10
 
 lint: dev
-	$(BIN)/ruff check src app pages tests benchmarks
+	$(BIN)/ruff check src app pages tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_layers.py
+	$(BIN)/python scripts/check_sizes.py
 
 sample: venv
 	$(BIN)/dashboard sample --out data/sample

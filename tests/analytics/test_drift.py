@@ -16,25 +16,19 @@ from dashboard.analytics.binning import (
     compute_feature_histogram,
     compute_reference_bins,
 )
-from dashboard.analytics.drift import (
-    SHIFTED,
-    STABLE,
-    WATCH,
-    DriftInputs,
+from dashboard.analytics.concept_drift import compute_calibration_by_period
+from dashboard.analytics.drift import DriftInputs, compute_drift_report, validate_windows
+from dashboard.analytics.drift_history import compute_psi_by_period, decile_groups
+from dashboard.analytics.drift_thresholds import SHIFTED, STABLE, WATCH, psi_status
+from dashboard.analytics.drift_verdict import compute_recommendation
+from dashboard.analytics.feature_drift import (
     chi_square,
-    compute_calibration_by_period,
-    compute_drift_report,
     compute_feature_drift,
     compute_feature_overlay,
-    compute_psi_by_period,
-    compute_recommendation,
-    decile_groups,
     ks_from_counts,
-    psi_status,
-    score_histogram_from_values,
-    validate_windows,
 )
 from dashboard.analytics.histogram import PSI_EPS, decile_psi
+from dashboard.analytics.score_drift import score_histogram_from_values
 from dashboard.models.card import FeatureSpec, ModelCard
 
 FEATURES = (("x", "numeric"), ("c", "categorical"))

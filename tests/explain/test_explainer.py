@@ -13,13 +13,8 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from dashboard.explain.explainer import (
-    ExplainError,
-    Explanation,
-    load_explainer,
-    to_margin,
-    to_score,
-)
+from dashboard.explain.explainer import ExplainError, Explanation, load_explainer
+from dashboard.explain.links import to_margin, to_score
 from dashboard.models.card import ModelCard, parse_card
 
 FEATURES = [

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from dashboard.analytics.binning import assign_feature_bins, compute_feature_histogram
-from dashboard.analytics.drift import SHIFTED, STABLE, compute_drift_report, compute_psi_by_period
+from dashboard.analytics.drift import compute_drift_report
+from dashboard.analytics.drift_history import compute_psi_by_period
+from dashboard.analytics.drift_thresholds import SHIFTED, STABLE
 from dashboard.services.drift import (
     load_drift_inputs,
     load_reference_profile,

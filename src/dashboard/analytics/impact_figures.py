@@ -16,7 +16,7 @@ import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.binning import SCORE_BINS, latency_bin_value
-from dashboard.analytics.drift import psi_status
+from dashboard.analytics.drift_thresholds import psi_status
 from dashboard.analytics.fairness import compute_adverse_impact, compute_group_rates
 from dashboard.analytics.histogram import decile_psi
 from dashboard.analytics.money import Money, MoneyBasis, MoneySums, compute_money

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import compute_psi_by_month
-from dashboard.analytics.drift import psi_status
+from dashboard.analytics.drift_thresholds import psi_status
 from dashboard.analytics.fairness import FOUR_FIFTHS, compute_adverse_impact
 from dashboard.analytics.histogram import (
     auc_from_histogram,

@@ -1,66 +1,36 @@
 """SHAP explainers for any registered model, with attributions summed back to raw features.
 
-`load_explainer` picks shap's TreeExplainer for tree ensembles, LinearExplainer for linear
-models (both on the output of a Pipeline's preprocessing) and a model-agnostic permutation
-explainer with a background sample for anything else. Every choice is checked on a few
-background rows: base value plus attributions must give back the model's own score, or
-the next, more general explainer is used.
+`load_explainer` tries the backends of `shap_backends` in turn: shap's TreeExplainer for tree
+ensembles, LinearExplainer for linear models (both on the output of a Pipeline's
+preprocessing) and a model-agnostic permutation explainer with a background sample for
+anything else. Every choice is checked on a few background rows: base value plus attributions
+must give back the model's own score, or the next, more general explainer is used.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import shap
-from scipy import sparse
-from scipy.special import expit, logit
 
 from dashboard.errors import DashboardError
+from dashboard.explain.links import LINK_LABELS, LINKS, to_score
+from dashboard.explain.preprocessing import compute_group_weights, split_pipeline
+from dashboard.explain.shap_backends import Backend, Candidate, Transform, propose_backends
 from dashboard.models.artifact import predict_scores
 from dashboard.models.card import ModelCard
 
 BACKGROUND_ROWS = 200      # rows kept to fit maskers and to find which raw feature feeds which column
-AGNOSTIC_BACKGROUND = 50   # background rows per masked evaluation of the model-agnostic explainer
-AGNOSTIC_MAX_EVALS = 500
 CHECK_ROWS = 20
 AGNOSTIC_CHECK_ROWS = 3   # each row costs thousands of model calls; it is additive by construction
-GROUP_ROWS = 60          # sample rows per variant when finding column groups
 ADDITIVITY_TOLERANCE = 1e-4
-_EPS = 1e-9
-
-LINKS = ("logit", "identity")
-LINK_LABELS = {"logit": "log-odds of the bad outcome", "identity": "probability of the bad outcome"}
-
-log = logging.getLogger(__name__)
 
 
 class ExplainError(DashboardError, ValueError):
     """A model or frame that cannot be explained; the message says why."""
-
-
-def to_score(margin: float | np.ndarray, link: str) -> np.ndarray:
-    """The model's score (probability of the bad outcome) from base + attributions."""
-    value = np.asarray(margin, dtype=float)
-    if link == "logit":
-        return np.asarray(expit(value))
-    if link == "identity":
-        return value
-    raise ValueError(f"unknown link {link!r}; expected one of {', '.join(LINKS)}")
-
-
-def to_margin(score: float | np.ndarray, link: str) -> np.ndarray:
-    """The inverse of `to_score`: a score on the explanation's scale."""
-    value = np.asarray(score, dtype=float)
-    if link == "logit":
-        return np.asarray(logit(np.clip(value, _EPS, 1 - _EPS)))
-    return value
 
 
 @dataclass(frozen=True)
@@ -126,121 +96,14 @@ def training_dtypes(background: pd.DataFrame, columns: list[str]) -> dict[str, s
             for c in columns if c in background.columns}
 
 
-def _dense(matrix: Any) -> np.ndarray:
-    if sparse.issparse(matrix):
-        return np.asarray(matrix.toarray(), dtype=float)
-    if isinstance(matrix, pd.DataFrame):
-        return np.asarray(matrix.to_numpy(dtype=float), dtype=float)
-    return np.asarray(matrix, dtype=float)
-
-
-def split_pipeline(model: Any) -> tuple[Any | None, Any]:
-    """(preprocessing or None, final estimator) of an sklearn Pipeline; (None, model) otherwise."""
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and len(steps) > 1:
-        return model[:-1], steps[-1][1]
-    if isinstance(steps, list) and steps:
-        return None, steps[-1][1]
-    return None, model
-
-
-def _class_index(estimator: Any) -> int:
-    classes = list(getattr(estimator, "classes_", [0, 1]))
-    return classes.index(1) if 1 in classes else len(classes) - 1
-
-
-# ---------------------------------------------------------------------- column groups
-
-
-def _output_names(transform: Any, width: int) -> list[str]:
-    try:
-        names = [str(n) for n in transform.get_feature_names_out()]
-        if len(names) == width:
-            return names
-    except Exception as exc:  # noqa: BLE001  (many transformers cannot name their outputs)
-        log.debug("the transform cannot name its outputs (%s): numbering them", exc)
-    return [f"x{i}" for i in range(width)]
-
-
-def _variants(sample: pd.DataFrame, col: str, card: ModelCard) -> list[pd.Series]:
-    """Replacement columns that move every output column fed by `col`."""
-    series = sample[col]
-    out = [pd.Series(np.roll(series.to_numpy(), 1), index=series.index),
-           pd.Series(np.roll(series.to_numpy(), len(series) // 2), index=series.index),
-           pd.Series(np.nan, index=series.index, dtype=series.dtype if series.dtype == object else float)]
-    if series.dtype == object:
-        cats = {str(v) for v in series.dropna()}
-        if col in card.feature_names:
-            cats |= set(card.feature(col).categories)
-        out += [pd.Series(c, index=series.index, dtype=object) for c in sorted(cats)]
-    return out
-
-
-def compute_group_weights(transform: Any, sample: pd.DataFrame, raw: list[str],
-                          card: ModelCard) -> tuple[np.ndarray, list[str]]:
-    """A (transformed column x raw feature) matrix whose rows sum to 1, and column names.
-
-    A transformed column belongs to the raw features whose change moves it (found by
-    swapping, blanking and recoding one raw column at a time on a sample); columns that
-    never moved are matched by name, and only then spread evenly.
-    """
-    sample = sample.head(GROUP_ROWS).reset_index(drop=True)
-    base = _dense(transform.transform(sample))
-    width = base.shape[1]
-    names = _output_names(transform, width)
-    depends = np.zeros((width, len(raw)), dtype=bool)
-    trials, owners = [], []
-    for j, col in enumerate(raw):
-        for variant in _variants(sample, col, card):
-            trial = sample.copy()
-            trial[col] = variant
-            trials.append(trial)
-            owners.append(j)
-    moved = None
-    # One transform call for every variant (tens of calls would cost seconds); a transformer
-    # refusing one variant (e.g. NaN) makes it fall back to one variant at a time.
-    with contextlib.suppress(Exception):
-        moved = _dense(transform.transform(pd.concat(trials, ignore_index=True)))
-    for k, (trial, j) in enumerate(zip(trials, owners, strict=True)):
-        if moved is not None:
-            block = moved[k * len(sample):(k + 1) * len(sample)]
-        else:
-            try:
-                block = _dense(transform.transform(trial))
-            except Exception as exc:  # noqa: BLE001  (the user's transform may refuse a variant: it tells nothing)
-                log.debug("variant %d of the dependency probe refused (%s)", k, exc)
-                continue
-        if block.shape != base.shape:
-            continue
-        depends[:, j] |= ~np.isclose(block, base, equal_nan=True).all(axis=0)
-    for i in np.flatnonzero(~depends.any(axis=1)):
-        short = names[i].split("__", 1)[-1]
-        hits = [j for j, col in enumerate(raw) if col in short]
-        if hits:
-            depends[i, max(hits, key=lambda j: len(raw[j]))] = True
-        else:
-            depends[i, :] = True
-    weights = depends.astype(float)
-    weights /= weights.sum(axis=1, keepdims=True)
-    return weights, names
-
-
 # ---------------------------------------------------------------------- the explainer
-
-
-@dataclass
-class _Backend:
-    kind: str  # "tree" | "linear" | "model-agnostic"
-    link: str
-    explain: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # matrix -> (values, base per row)
 
 
 class GroupedExplainer:
     """Explains rows of raw features; attributions are summed back to raw card features."""
 
     def __init__(self, model: Any, card: ModelCard, columns: list[str], dtypes: dict[str, str],
-                 transform: Callable[[pd.DataFrame], np.ndarray], backend: _Backend,
-                 weights: np.ndarray, output_names: list[str]) -> None:
+                 transform: Transform, backend: Backend, weights: np.ndarray, output_names: list[str]) -> None:
         self.model = model
         self.card = card
         self.columns = columns
@@ -284,96 +147,6 @@ class GroupedExplainer:
         return self.explain(frame.head(1)).base_value
 
 
-def _tree_backend(estimator: Any, cls: int) -> _Backend:
-    explainer = shap.TreeExplainer(estimator)
-
-    def run(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values = np.asarray(explainer.shap_values(matrix, check_additivity=False), dtype=float)
-        if values.ndim == 3:
-            values = values[..., cls]
-        expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
-        base = expected[cls] if expected.size > 1 else expected[0]
-        return values, np.full(len(matrix), float(base))
-
-    return _Backend("tree", "logit", run)
-
-
-def _linear_backend(estimator: Any, background: np.ndarray) -> _Backend:
-    explainer = shap.LinearExplainer(estimator, shap.maskers.Independent(background, max_samples=len(background)))
-
-    def run(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values = np.asarray(explainer.shap_values(matrix), dtype=float)
-        if values.ndim == 3:
-            values = values[..., -1]
-        expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float))
-        return values, np.full(len(matrix), float(expected[-1]))
-
-    return _Backend("linear", "logit", run)
-
-
-class _Codec:
-    """Raw rows <-> a numeric matrix (category codes) that shap's maskers can mix."""
-
-    def __init__(self, background: pd.DataFrame, columns: list[str], dtypes: dict[str, str],
-                 card: ModelCard) -> None:
-        self.columns = columns
-        self.categories: dict[str, list[Any]] = {}
-        for col in columns:
-            if dtypes.get(col) == "text":
-                seen = [v for v in pd.unique(background[col].dropna())]
-                extra = list(card.feature(col).categories) if col in card.feature_names else []
-                self.categories[col] = list(dict.fromkeys([*seen, *extra]))
-
-    def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        out = np.empty((len(frame), len(self.columns)), dtype=float)
-        for j, col in enumerate(self.columns):
-            if col in self.categories:
-                lookup = {v: i for i, v in enumerate(self.categories[col])}
-                out[:, j] = [np.nan if pd.isna(v) else float(lookup.setdefault(v, self._add(col, v)))
-                             for v in frame[col]]
-            else:
-                out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        return out
-
-    def _add(self, col: str, value: Any) -> int:
-        self.categories[col].append(value)
-        return len(self.categories[col]) - 1
-
-    def decode(self, matrix: np.ndarray) -> pd.DataFrame:
-        data = {}
-        for j, col in enumerate(self.columns):
-            column = matrix[:, j]
-            if col in self.categories:
-                cats = np.asarray(self.categories[col] + [np.nan], dtype=object)
-                codes = np.where(np.isnan(column), len(cats) - 1, column).astype(int)
-                data[col] = cats[codes]
-            else:
-                data[col] = column
-        return pd.DataFrame(data)
-
-
-def _agnostic_backend(model: Any, codec: _Codec, background: np.ndarray) -> _Backend:
-    def proba(matrix: np.ndarray) -> np.ndarray:
-        return np.asarray(np.clip(np.asarray(predict_scores(model, codec.decode(matrix)), dtype=float), _EPS, 1 - _EPS))
-
-    masker = shap.maskers.Independent(background, max_samples=min(AGNOSTIC_BACKGROUND, len(background)))
-    explainer = shap.explainers.Permutation(proba, masker, link=shap.links.logit, seed=0)
-    evals = max(AGNOSTIC_MAX_EVALS, 2 * background.shape[1] + 1)
-
-    def run(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        result = explainer(matrix, max_evals=evals, silent=True)
-        return (np.asarray(result.values, dtype=float),
-                np.asarray(result.base_values, dtype=float).reshape(-1))
-
-    return _Backend("model-agnostic", "logit", run)
-
-
-def _is_linear(estimator: Any) -> bool:
-    coef = getattr(estimator, "coef_", None)
-    return (coef is not None and hasattr(estimator, "intercept_") and np.ndim(coef) <= 2
-            and (np.ndim(coef) == 1 or np.shape(coef)[0] == 1) and hasattr(estimator, "decision_function"))
-
-
 def _find_link(margins: np.ndarray, scores: np.ndarray) -> str | None:
     """Which scale the attributions are on: the one where they add up to the model's score."""
     for link in LINKS:
@@ -403,49 +176,36 @@ def load_explainer(model: Any, card: ModelCard, background: pd.DataFrame) -> Gro
                            f"({type(exc).__name__}: {exc})") from exc
 
     prep, estimator = split_pipeline(model)
-    candidates: list[tuple[str, Callable[[], tuple[_Backend, Callable[[pd.DataFrame], np.ndarray]]]]] = []
-
-    def transformed(frame: pd.DataFrame) -> np.ndarray:
-        return _dense(prep.transform(frame)) if prep is not None else _dense(frame)
-
-    numeric_input = prep is not None or all(dtypes.get(c) == "numeric" for c in columns)
-    if numeric_input:
-        def tree() -> tuple[_Backend, Callable[[pd.DataFrame], np.ndarray]]:
-            return _tree_backend(estimator, _class_index(estimator)), transformed
-
-        def linear() -> tuple[_Backend, Callable[[pd.DataFrame], np.ndarray]]:
-            return _linear_backend(estimator, transformed(prepared)), transformed
-
-        candidates.append(("tree", tree))
-        if _is_linear(estimator):
-            candidates.append(("linear", linear))
-
-    codec = _Codec(prepared, columns, dtypes, card)
-
-    def agnostic() -> tuple[_Backend, Callable[[pd.DataFrame], np.ndarray]]:
-        return _agnostic_backend(model, codec, codec.encode(prepared)), codec.encode
-
-    candidates.append(("model-agnostic", agnostic))
-
     problems = []
-    for name, build in candidates:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                backend, transform = build()
-                rows = check.head(AGNOSTIC_CHECK_ROWS) if name == "model-agnostic" else check
-                values, base = backend.explain(transform(rows))
-        except Exception as exc:  # noqa: BLE001  (shap refuses unsupported models with assorted errors)
-            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+    for candidate in propose_backends(model, card, prepared, columns, dtypes, prep, estimator):
+        checked = _check_backend(candidate, check, expected)
+        if isinstance(checked, str):
+            problems.append(checked)
             continue
-        link = _find_link(base + values.sum(axis=1), expected[:len(values)])
-        if link is None:
-            problems.append(f"{name}: attributions do not add up to the model's score")
-            continue
-        backend.link = link
+        backend, transform = checked
         if backend.kind == "model-agnostic" or prep is None:
             weights, names = np.eye(len(columns)), list(columns)
         else:
             weights, names = compute_group_weights(prep, prepared, columns, card)
         return GroupedExplainer(model, card, columns, dtypes, transform, backend, weights, names)
     raise ExplainError(f"model {card.id} could not be explained: " + "; ".join(problems))
+
+
+def _check_backend(candidate: Candidate, check: pd.DataFrame,
+                   expected: np.ndarray) -> tuple[Backend, Transform] | str:
+    """The candidate built, on the scale where its attributions add up to the model's scores
+    `expected` on the `check` rows; else what went wrong, in words."""
+    name, build = candidate
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            backend, transform = build()
+            rows = check.head(AGNOSTIC_CHECK_ROWS) if name == "model-agnostic" else check
+            values, base = backend.explain(transform(rows))
+    except Exception as exc:  # noqa: BLE001  (shap refuses unsupported models with assorted errors)
+        return f"{name}: {type(exc).__name__}: {exc}"
+    link = _find_link(base + values.sum(axis=1), expected[:len(values)])
+    if link is None:
+        return f"{name}: attributions do not add up to the model's score"
+    backend.link = link
+    return backend, transform

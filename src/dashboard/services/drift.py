@@ -23,17 +23,18 @@ from dashboard.analytics.binning import compute_feature_histogram
 from dashboard.analytics.drift import (
     DriftInputs,
     DriftReport,
-    compute_approval_trend,
     compute_drift_report,
-    compute_feature_overlay,
-    compute_psi_by_period,
-    compute_score_distribution,
-    describe_reference_data,
-    label_reference_data,
-    score_histogram_from_values,
     validate_windows,
 )
+from dashboard.analytics.drift_history import compute_psi_by_period
 from dashboard.analytics.evidently_report import EvidentlyResult, compute_evidently_report
+from dashboard.analytics.feature_drift import compute_feature_overlay
+from dashboard.analytics.reference_data import describe_reference_data, label_reference_data
+from dashboard.analytics.score_drift import (
+    compute_approval_trend,
+    compute_score_distribution,
+    score_histogram_from_values,
+)
 from dashboard.explain.explainer import ExplainError
 from dashboard.explain.importance import (
     compute_feature_importance,

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from dashboard.analytics.binning import compute_reference_bins
 from dashboard.analytics.fairness import GroupSpec, compute_group_spec
+from dashboard.analytics.reference_data import describe_reference_data
 from dashboard.models.artifact import load_model
 from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
 from dashboard.store.errors import StoreError
@@ -132,9 +133,6 @@ class ModelRegistry:
         file name; its rows and own dates) goes to reference.json, so drift can say what it
         compares with.
         """
-        # Imported here: analytics.drift loads scipy, which the store's other users need not wait for.
-        from dashboard.analytics.drift import describe_reference_data
-
         if artifact is not None:
             load_model(artifact)  # refuse a non-skops or untrusted file before writing anything
         mdir = self.layout.model_dir(card.id)

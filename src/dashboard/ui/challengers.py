@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.analytics.assumptions import BusinessAssumptions
 from dashboard.analytics.comparison import Comparison
-from dashboard.analytics.drift import DriftThresholds
+from dashboard.analytics.drift_thresholds import DriftThresholds
 from dashboard.analytics.explainability import BASE_ODDS, BASE_POINTS, PDO
 from dashboard.analytics.paired_metrics import METRICS
 from dashboard.services.challengers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.analytics.drift import DriftThresholds
+from dashboard.analytics.drift_thresholds import DriftThresholds
 from dashboard.ui.charts import LAYOUT
 
 PALETTE = ("#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085")

@@ -12,7 +12,8 @@ import streamlit as st
 
 from dashboard.analytics.access import mask_personal
 from dashboard.analytics.policy import Policy
-from dashboard.explain.explainer import LINK_LABELS, GroupedExplainer, to_score
+from dashboard.explain.explainer import GroupedExplainer
+from dashboard.explain.links import LINK_LABELS, to_score
 from dashboard.explain.reasons import compute_reasons, compute_value_text, is_missing
 from dashboard.explain.whatif import Counterfactual, validate_whatif
 from dashboard.services.decisions import (

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.explain.explainer import LINK_LABELS, to_score
+from dashboard.explain.links import LINK_LABELS, to_score
 
 RISK_UP = "#c0392b"
 RISK_DOWN = "#2e7d32"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.analytics.drift import DriftThresholds
+from dashboard.analytics.drift_thresholds import DriftThresholds
 from dashboard.ui.charts import Overlays, figure, two_axes
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 340,

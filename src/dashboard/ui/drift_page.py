@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analytics.binning import FEATURE_BINS
-from dashboard.analytics.drift import SHIFTED, WATCH, DriftReport, DriftThresholds, validate_windows
+from dashboard.analytics.drift import DriftReport, validate_windows
+from dashboard.analytics.drift_thresholds import SHIFTED, WATCH, DriftThresholds
 from dashboard.models.card import ModelCard
 from dashboard.services.drift import Window
 from dashboard.ui import data
