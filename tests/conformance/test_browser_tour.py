@@ -17,9 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,11 +28,9 @@ import pytest
 from tests.conformance import oracle
 from tests.conformance.checks import ARTIFACTS
 from tests.conformance.portfolios import Portfolio
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, is_idle, serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Every role by default; CONFORMANCE_TOUR_ROLES=admin (comma-separated) shortens a local run.
 ROLES = tuple(r for r in os.environ.get("CONFORMANCE_TOUR_ROLES", "credit_officer,executive,data_scientist,admin")
               .split(",") if r)
@@ -105,60 +100,12 @@ SVG_IMAGES_JS = """async () => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(built: Portfolio, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Portfolio, str]]:
     store = tmp_path_factory.mktemp(f"tour-{built.name}") / "store"
     shutil.copytree(built.store, store)
-    port = _free_port()
-    env = dict(os.environ, DASHBOARD_STORE=str(store))
-    env.pop("DASHBOARD_BUSINESS_CONFIG", None)
-    env.update(built.env())
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 90 s")
-    yield built, f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-def _wait_idle(page: Any, timeout: float = PAGE_TIMEOUT) -> bool:
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    try:
-        page.wait_for_selector("h1", timeout=timeout * 1000)
-    except Exception:  # noqa: BLE001 - a page that never draws its heading fails below
-        return False
-    start, quiet = time.time(), None
-    while time.time() - start < timeout:
-        busy = page.locator('[data-testid="stStatusWidget"]').count() or page.locator(
-            '[data-testid="stSkeleton"]').count()
-        if busy:
-            quiet = None
-        elif quiet is None:
-            quiet = time.time()
-        elif time.time() - quiet > 1.5:
-            return True
-        time.sleep(0.2)
-    return False
+    with serve_app(store, drop_env=["DASHBOARD_BUSINESS_CONFIG"], env=built.env()) as url:
+        yield built, url
 
 
 def _bad_values(text: str) -> list[str]:
@@ -228,7 +175,7 @@ def test_tour_every_page_as_every_role(served: tuple[Portfolio, str]) -> None:
             for number, (slug, query) in enumerate(visits):
                 t0 = time.time()
                 page.goto(f"{server}/{'' if slug == 'overview' else slug}?role={role}{query}")
-                idle = _wait_idle(page)
+                idle = is_idle(page, PAGE_TIMEOUT)
                 if number == 0:      # the landing page: its menu must list exactly the role's pages
                     links = page.locator('[data-testid="stSidebarNav"] a')
                     hrefs = {links.nth(i).get_attribute("href") or "" for i in range(links.count())}

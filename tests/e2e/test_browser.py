@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -29,24 +24,8 @@ def server(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     # A private copy: page views and refusals write audit events, which other tests count.
     store = tmp_path_factory.mktemp("browser") / "store"
     shutil.copytree(small_store_dir, store)
-    port = free_port()
-    env = dict(os.environ, DASHBOARD_STORE=str(store))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 90 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    with serve_app(store) as url:
+        yield url
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port, serve_app, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "login"
@@ -31,18 +27,6 @@ GROUPS = {"credit_officer": "credit-officers", "executive": "executives", "data_
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"the process exited with {proc.returncode}")
-        time.sleep(0.3)
-    pytest.fail(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -79,21 +63,11 @@ def app(provider: str, small_store_dir: Path, tmp_path_factory: pytest.TempPathF
         'client_id = "credit-model-dashboard"\n'
         'client_secret = "not-a-real-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    env = dict(os.environ, DASHBOARD_STORE=str(store))
-    env.pop("DASHBOARD_ROLES_FILE", None)  # the shipped roles.toml maps the groups above
-    log = (work / "streamlit.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                             "--client.toolbarMode", "minimal"],
-                            cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_port(port, proc)
-        yield f"http://127.0.0.1:{port}", store
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+    # The shipped roles.toml maps the groups above.
+    with (work / "streamlit.log").open("wb") as log, serve_app(
+            store, port=port, drop_env=["DASHBOARD_ROLES_FILE"], cwd=work, log=log,
+            extra_args=["--client.toolbarMode", "minimal"]) as url:
+        yield url, store
 
 
 def _ready(page: Any) -> None:
