@@ -17,6 +17,9 @@ from dashboard.cli.serve import STOP_GRACE_SECONDS
 
 DASHBOARD = Path(sys.executable).parent / "dashboard"
 STARTUP_SECONDS = 120   # Streamlit imports a lot; a busy test machine is slow to start it
+# The supervisor kills Streamlit STOP_GRACE_SECONDS after the signal; a loaded 2-core CI machine
+# has been seen to need seconds more to reap and exit, which is not what the test is about.
+STOP_SLACK_SECONDS = 20
 
 
 def _free_port() -> int:
@@ -104,13 +107,17 @@ def test_stop_signal_stops_streamlit_and_frees_the_port(small_store_dir: Path, t
         assert children, "Streamlit should run as a child of dashboard serve"
         start = time.monotonic()
         proc.send_signal(sig)
-        code = proc.wait(timeout=STOP_GRACE_SECONDS + 10)
+        try:
+            code = proc.wait(timeout=STOP_GRACE_SECONDS + 2 * STOP_SLACK_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"dashboard serve still runs {STOP_GRACE_SECONDS + 2 * STOP_SLACK_SECONDS} s after "
+                        f"{sig.name}; children alive: {[p for p in children if _alive(p)]}; log: {log.read_text()}")
         took = time.monotonic() - start
         left = [p for p in children if _alive(p)]
     finally:
         _kill(proc, children)
     assert code == 128 + sig, log.read_text()
-    assert took < STOP_GRACE_SECONDS + 5, took
+    assert took < STOP_GRACE_SECONDS + STOP_SLACK_SECONDS, took
     assert left == []
     assert _port_is_free(port)
 
