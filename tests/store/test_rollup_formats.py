@@ -5,6 +5,7 @@ latency bins: pages and reports keep working on the old estimates and say so, an
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -42,10 +43,20 @@ def _downgrade(store: Store) -> None:
         pq.write_table(old, path)
 
 
+@pytest.fixture(scope="module")
+def old_store_dir(small_store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Downgraded once per module (the latency recount reads every raw row: about 25 s)."""
+    root = tmp_path_factory.mktemp("old-rollups") / "store"
+    shutil.copytree(small_store_dir, root)
+    _downgrade(Store(root))
+    return root
+
+
 @pytest.fixture
-def old_store(store_copy: Store) -> Store:
-    _downgrade(store_copy)
-    return Store(store_copy.root)
+def old_store(old_store_dir: Path, tmp_path: Path) -> Store:
+    """A private, writable copy of the downgraded store."""
+    shutil.copytree(old_store_dir, tmp_path / "store")
+    return Store(tmp_path / "store")
 
 
 def _report(capsys: pytest.CaptureFixture[str], store: Store, *args: str) -> tuple[int, str]:
