@@ -1,7 +1,7 @@
 """The ASGI application: routes, the group commit and the background rollup refresh.
 
-Handlers take the raw `Request` (no pydantic model per row): the single-decision path is a
-header check, an orjson parse, a queue append and an await.
+`ApiService.ingest` is the one ingest path; `api/fast.py` serves it as plain ASGI, and the
+FastAPI routes here document it (OpenAPI) and serve it when the app is mounted on its own.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -54,7 +54,7 @@ class ApiService:
                  extra_collectors: tuple[Collector, ...] = ()) -> None:
         self.store, self.config = store, config
         self.auth = Authenticator(tokens)
-        self.ingest = LiveIngest(store)
+        self.live = LiveIngest(store)
         self.activity = Activity()
         self.commit = GroupCommit(self._write, config.batch_ms, config.batch_rows, config.buffer_rows,
                                   on_write=lambda s, _n: self.metrics.write_seconds.observe(s))
@@ -64,7 +64,7 @@ class ApiService:
         self._refresher = threading.Thread(target=self._refresh_loop, name="rollup-refresh", daemon=True)
 
     def _write(self, kind: str, rows: Any) -> Any:
-        outcome = self.ingest.write(kind, rows)
+        outcome = self.live.write(kind, rows)
         counts = [outcome.status.count(s) for s in ("stored", "skipped", "rejected")]
         self.activity.written(kind, len(outcome.status), *counts)
         return outcome
@@ -76,7 +76,7 @@ class ApiService:
     def refresh(self) -> None:
         """Rollups of the days written since the last refresh, and the activity events."""
         try:
-            self.ingest.refresh_rollups()
+            self.live.refresh_rollups()
         except Exception:
             log.exception("the rollup refresh failed; it is retried")
         self.activity.flush(self.store)
@@ -94,70 +94,79 @@ class ApiService:
             await asyncio.to_thread(self.refresh)
 
     # ------------------------------------------------------------------ requests
-    def authorize(self, request: Request, route: str, scope: str) -> Token | Response:
-        token = self.auth.identify(request.headers.get("authorization"))
+    def authorize(self, header: str | None, route: str, scope: str) -> Token | Reply:
+        token = self.auth.identify(header)
         if token is None:
-            why = "no token" if not request.headers.get("authorization") else "unknown token"
+            why = "no token" if not header else "unknown token"
             self.activity.refused(ANONYMOUS, route, 401, why)
             self._count(ANONYMOUS, route, 401)
-            return json_response(401, {"detail": f"{why}: send Authorization: Bearer <token>"},
-                                 {"WWW-Authenticate": "Bearer"})
+            return Reply(401, {"detail": f"{why}: send Authorization: Bearer <token>"},
+                         {"WWW-Authenticate": "Bearer"})
         if scope not in token.scopes:
             self.activity.refused(token.name, route, 403, f"no {scope} scope")
             self._count(token.name, route, 403)
-            return json_response(403, {"detail": f"token {token.name!r} has no {scope!r} scope"})
+            return Reply(403, {"detail": f"token {token.name!r} has no {scope!r} scope"})
         return token
 
     def _count(self, who: str, route: str, status: int, rows: int = 0, rejected: int = 0) -> None:
         self.metrics.requests.labels(route, str(status)).inc()
         self.activity.request(who, route, status, rows, rejected)
 
-    async def read_limited(self, request: Request) -> bytes | None:
-        """The body, or None when it is over the limit (checked on the header, then while reading)."""
-        limit = self.config.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def ingest_request(self, request: Request, kind: str) -> Response:
+    async def ingest(self, kind: str, headers: Mapping[str, str], chunks: AsyncIterator[bytes]) -> Reply:
+        """One POST /v1/<kind>: token, size, body, queued rows; answered once they are durable."""
         route = f"/v1/{kind}"
-        token = self.authorize(request, route, kind)
-        if isinstance(token, Response):
+        token = self.authorize(headers.get("authorization"), route, kind)
+        if isinstance(token, Reply):
             return token
-        body = await self.read_limited(request)
+        body = await read_limited(headers.get("content-length"), chunks, self.config.max_body_bytes)
         if body is None:
             self._count(token.name, route, 413)
-            return json_response(413, {"detail": f"the body is over {self.config.max_body_bytes:,} bytes; "
-                                                 "send it in parts"})
+            return Reply(413, {"detail": f"the body is over {self.config.max_body_bytes:,} bytes; send it in parts"})
         try:
-            rows = read_body(request.headers.get("content-type"), body)
+            rows = read_body(headers.get("content-type"), body)
             future = self.commit.submit(kind, rows)
         except BodyError as exc:
             self._count(token.name, route, exc.status)
-            return json_response(exc.status, {"detail": str(exc)})
+            return Reply(exc.status, {"detail": str(exc)})
         except BufferFull as exc:
             self._count(token.name, route, 429)
-            return json_response(429, {"detail": f"busy: {exc}; retry shortly"}, {"Retry-After": "1"})
+            return Reply(429, {"detail": f"busy: {exc}; retry shortly"}, {"Retry-After": "1"})
         count = rows.num_rows if isinstance(rows, pa.Table) else len(rows)
         try:
             answer = await future
         except Exception as exc:  # noqa: BLE001 - the write failed: nothing of this request is acknowledged
             self._count(token.name, route, 503, count)
-            return json_response(503, {"detail": f"the rows could not be stored ({exc}); send them again"},
-                                 {"Retry-After": "1"})
+            return Reply(503, {"detail": f"the rows could not be stored ({exc}); send them again"},
+                         {"Retry-After": "1"})
         status = 422 if answer.rejected else 200
         self.metrics.rows.labels(kind).inc(count)
         if answer.rejected:
             self.metrics.rejects.labels(kind).inc(len(answer.rejected))
         self._count(token.name, route, status, count, len(answer.rejected))
-        return json_response(status, answer_body(answer))
+        return Reply(status, answer_body(answer))
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        return json_response(self.status, self.body, self.headers)
+
+
+async def read_limited(declared: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes | None:
+    """The body, or None when it is over `limit` (checked on Content-Length, then while reading)."""
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    parts, size = [], 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def answer_body(answer: Answer) -> dict[str, Any]:
@@ -176,13 +185,14 @@ def build_app(service: ApiService) -> FastAPI:
                               "Lines, Arrow IPC or Parquet). A 2xx means the rows are durable. Bearer tokens "
                               "from `dashboard api token add`.")
 
+    # Documented here; served by `FastIngest` in front of FastAPI (the same `ApiService.ingest`).
     @app.post("/v1/predictions", openapi_extra=BODY_DOC, summary="Store predictions (scope predictions)")
     async def post_predictions(request: Request) -> Response:
-        return await service.ingest_request(request, "predictions")
+        return (await service.ingest("predictions", request.headers, request.stream())).response()
 
     @app.post("/v1/outcomes", openapi_extra=BODY_DOC, summary="Store outcomes (scope outcomes)")
     async def post_outcomes(request: Request) -> Response:
-        return await service.ingest_request(request, "outcomes")
+        return (await service.ingest("outcomes", request.headers, request.stream())).response()
 
     @app.get("/healthz", summary="Liveness, and rows waiting to be written")
     async def healthz() -> Response:
@@ -190,9 +200,9 @@ def build_app(service: ApiService) -> FastAPI:
 
     @app.get("/metrics", summary="Prometheus metrics (scope metrics)")
     async def metrics(request: Request) -> Response:
-        token = service.authorize(request, "/metrics", "metrics")
-        if isinstance(token, Response):
-            return token
+        token = service.authorize(request.headers.get("authorization"), "/metrics", "metrics")
+        if isinstance(token, Reply):
+            return token.response()
         service._count(token.name, "/metrics", 200)
         payload = await asyncio.to_thread(generate_latest, service.registry)
         return Response(payload, 200, media_type=CONTENT_TYPE_LATEST)

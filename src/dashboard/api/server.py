@@ -11,6 +11,7 @@ from prometheus_client.registry import Collector
 
 from dashboard.api.app import ApiConfig, ApiService, build_app
 from dashboard.api.auth import load_tokens
+from dashboard.api.fast import FastIngest
 from dashboard.settings import api_tokens_path, int_setting
 from dashboard.store import Store
 
@@ -36,8 +37,8 @@ def build_service(store: Store, extra: Iterable[Collector] = ()) -> ApiService:
 
 def serve_api(store: Store, host: str, port: int, extra: Iterable[Collector] = ()) -> None:
     service = build_service(store, extra)
-    service.ingest.recover()   # a writer killed earlier (this service included): rollups repaired first
-    server = uvicorn.Server(uvicorn.Config(build_app(service), host=host, port=port, loop="uvloop",
+    service.live.recover()   # a writer killed earlier (this service included): rollups repaired first
+    server = uvicorn.Server(uvicorn.Config(FastIngest(service, build_app(service)), host=host, port=port, loop="uvloop",
                                            http="httptools", log_level="warning", access_log=False,
                                            timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on"))
     server.run()
