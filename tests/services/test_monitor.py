@@ -30,3 +30,25 @@ def test_log_predictions_and_outcomes(tmp_path: Path) -> None:
     assert int(monitor.store.read_rollup("daily")["n_bad"].sum()) == 1
     sources = {(e["source"], e["log"]) for e in monitor.store.read_events("ingest_batch")}
     assert sources == {("python", "predictions"), ("python", "outcomes")}
+
+
+def test_api_records_take_the_arrow_path_and_store_what_pandas_stores(tmp_path: Path) -> None:
+    from dashboard.services.live_ingest import LiveIngest, records_table
+
+    rows = [prediction(1), prediction(2, timestamp="2026-05-01T12:00:00+02:00")]
+    assert records_table(rows) is not None
+    assert records_table([prediction(3, timestamp="2026-05-01 09:00:00")]) is not None
+    assert records_table([prediction(4), prediction(5, timestamp="2026-05-01 09:00:00")]) is None  # mixed
+    live = LiveIngest(tiny_api_store(tmp_path / "a"))
+    assert live.write("predictions", rows).status == ["stored", "stored"]
+    Monitor(tmp_path / "b").store.register_model(live.store.load_card("tiny"))
+    Monitor(tmp_path / "b").log_predictions(rows)
+    live.refresh_rollups()
+
+    def raw(root: Path) -> pd.DataFrame:
+        files = sorted(root.glob("predictions/*/*/part-*.parquet"))
+        return pd.concat([pd.read_parquet(f) for f in files]).sort_values("prediction_id").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(raw(tmp_path / "a"), raw(tmp_path / "b"))
+    expected = pd.to_datetime(pd.Series([r["timestamp"] for r in rows]), utc=True, format="mixed")
+    assert list(raw(tmp_path / "a")["timestamp"]) == list(expected.dt.tz_localize(None))

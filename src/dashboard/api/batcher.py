@@ -15,14 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from dashboard.services.live_ingest import BatchOutcome
 
 log = logging.getLogger(__name__)
 Records = list[dict[str, Any]]
-Sink = Callable[[str, "pd.DataFrame | pa.Table"], BatchOutcome]
+Sink = Callable[[str, "Records | pa.Table"], BatchOutcome]
 
 
 class BufferFull(Exception):
@@ -117,7 +116,7 @@ class GroupCommit:
             if len(group) == 1 and isinstance(group[0].rows, pa.Table):
                 outcome = self.sink(kind, group[0].rows)
             else:
-                outcome = self.sink(kind, pd.DataFrame.from_records([r for p in group for r in p.rows]))
+                outcome = self.sink(kind, [r for p in group for r in p.rows])
             answers: list[Answer | BaseException] = list(split_outcome(outcome, [p.count for p in group]))
         except Exception as exc:
             log.exception("a batch of %d %s requests could not be written", len(group), kind)

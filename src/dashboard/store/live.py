@@ -18,8 +18,10 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +66,14 @@ class LiveStats(WriteStats):
     skipped_rows: list[int] = field(default_factory=list)  # outcome rows (positions) already stored
 
 
+def _slices(table: pa.Table) -> list[tuple[tuple[str, ...], pa.Table]]:
+    """Per (model, day) slices; a live batch is usually one partition, cut without a group-by."""
+    models, days = pc.unique(table.column("model_id")), pc.unique(table.column("date"))
+    if len(models) == 1 and len(days) == 1:
+        return [((str(models[0]), str(days[0])), table.drop_columns(["model_id", "date"]))]
+    return partition_slices(table, ("model_id", "date"))
+
+
 class _PartitionIds:
     """The prediction ids of one (model, day) folder, and which of its files they came from."""
 
@@ -80,15 +90,52 @@ class _PartitionIds:
                 self.ids.update(pq.read_table(path, columns=["prediction_id"]).column(0).to_pylist())
 
 
+class SharedFileLock:
+    """The store's writer lock held by this process while any of its threads needs it: the
+    batch writer and the rollup refresh run side by side, other processes' writers wait."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._mutex = threading.Lock()
+        self._users = 0
+        self._stack: contextlib.ExitStack | None = None
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._mutex:
+            if self._users == 0:
+                stack = contextlib.ExitStack()
+                stack.enter_context(exclusive_lock(self.path))
+                self._stack = stack
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._users -= 1
+                if self._users == 0 and self._stack is not None:
+                    self._stack.close()
+                    self._stack = None
+
+
 class LiveWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.layout = store.layout
         self._ids: OrderedDict[tuple[str, str], _PartitionIds] = OrderedDict()
+        # Partitions named by a marker this writer wrote since the last refresh: a batch that
+        # writes only those needs no marker of its own (the refresh removes them together).
+        self._marked: set[tuple[str, ...]] = set()
+        self._markers: list[Path] = []
+        self.lock = SharedFileLock(self.layout.lock)
+        # Held by a batch from its marker to its last file, and by the refresh while it takes
+        # the markers: a batch is then either wholly in the folders the refresh reads, or
+        # named by a marker the refresh leaves.
+        self._batch = threading.Lock()
 
     def recover(self) -> None:
         """Repair a writer that died (our own earlier process included) before serving."""
-        with exclusive_lock(self.layout.lock):
+        with self.lock.hold(), self._batch:
             self.store.recovery.recover()
 
     # ------------------------------------------------------------------ appends
@@ -97,14 +144,14 @@ class LiveWriter:
         stats = LiveStats()
         if table.num_rows == 0:
             return stats
-        with exclusive_lock(self.layout.lock):
+        with self.lock.hold(), self._batch:
             table = self._drop_known(table, stats)
             if table.num_rows == 0:
                 return stats
             for model_id in sorted(pc.unique(table.column("model_id")).to_pylist()):
                 self.store.models.ensure_bins(model_id, table)
-            slices = partition_slices(table, ("model_id", "date"))
-            self._mark({"predictions": sorted([list(v) for v, _ in slices]), "outcomes": []})
+            slices = _slices(table)
+            self._mark_once({("p", *v) for v, _ in slices})
             for (model_id, day), part in slices:
                 name = self._publish(self.layout.prediction_model_dir(model_id) / f"date={day}", part)
                 entry = self._ids.get((model_id, day))
@@ -122,7 +169,7 @@ class LiveWriter:
         if good.empty:
             return stats
         writer = self.store.writer
-        with exclusive_lock(self.layout.lock):
+        with self.lock.hold(), self._batch:
             kept = writer._drop_existing_outcomes(good, stats)
             stats.skipped_rows = sorted(set(range(len(good))) - {good.index.get_loc(i) for i in kept.index})
             good = kept
@@ -138,17 +185,28 @@ class LiveWriter:
             })
             affected = writer._prediction_dates_for(table.column("application_id"))
             slices = partition_slices(table, ("date",))
-            self._mark({"predictions": [list(u) for u in affected], "outcomes": sorted(v[0] for v, _ in slices)})
+            self._mark_once({("p", *u) for u in affected} | {("o", v[0]) for v, _ in slices})
             for (day,), part in slices:
                 self._publish(self.layout.outcomes / f"date={day}", part)
                 stats.files += 1
             stats.written = table.num_rows
         return stats
 
+    def _mark_once(self, units: set[tuple[str, ...]]) -> None:
+        if not all(m.exists() for m in self._markers):  # another writer's recovery took them
+            self._marked.clear()
+            self._markers.clear()
+        new = units - self._marked
+        if new:
+            self._mark({"predictions": sorted([list(u[1:]) for u in new if u[0] == "p"]),
+                        "outcomes": sorted(u[1] for u in new if u[0] == "o")})
+            self._marked |= new
+
     def _mark(self, payload: dict[str, object]) -> None:
         """The pending marker, durable before any data file: recovery redoes these rollups."""
         make_dirs_durable(self.layout.pending, self.layout.root)
         target = self.layout.pending / f"{uuid.uuid4().hex}.json"
+        self._markers.append(target)
         tmp = self.layout.pending / f".tmp-{target.name}"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh)
@@ -191,9 +249,14 @@ class LiveWriter:
 
     # ------------------------------------------------------------------ deferred rollups
     def refresh_rollups(self) -> int:
-        """Recompute the rollups the pending markers name, coalesced; the markers handled."""
-        with exclusive_lock(self.layout.lock):
-            markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+        """Recompute the rollups the pending markers name, coalesced; the markers handled.
+
+        Runs beside the batch writer (only the marker snapshot waits for a batch to finish)."""
+        with self.lock.hold():
+            with self._batch:
+                markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+                self._marked.clear()   # batches from now on write markers of their own
+                self._markers.clear()
             if not markers:
                 return 0
             recovery = self.store.recovery
