@@ -5,7 +5,8 @@ message when it cannot be) sends one JSON decision per request with a unique id,
 time, from one thread; every 200 is then looked up in the store (acknowledged rows lost).
 Bulk: Parquet bodies of 200,000 rows, rows/s from the first byte sent to the last answer.
 The API runs as `dashboard api` in a subprocess; with --with-app, `dashboard serve` serves
-the same store meanwhile.
+the same store meanwhile and another process redraws the Overview page (Streamlit's AppTest,
+the server side of an open page) every 10 s, as an open browser tab's live refresh does.
 
 Run:  .venv/bin/python benchmarks/bench_api.py --seconds 60 [--connections 64] [--with-app]
 """
@@ -79,6 +80,17 @@ def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subproce
     raise RuntimeError(f"{' '.join(cmd)} did not start: see {log}")
 
 
+VIEWER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.support.apptest import open_page
+end = time.monotonic() + {seconds}
+while time.monotonic() < end:
+    open_page({store!r}, "admin")
+    time.sleep(10)
+"""
+
+
 def stored_ids(store_dir: Path) -> list[str]:
     files = sorted((store_dir / "predictions").glob("model_id=*/date=*/part-*.parquet"))
     return [i for f in files for i in pq.read_table(f, columns=["prediction_id"]).column(0).to_pylist()]
@@ -121,6 +133,10 @@ def run(seconds: int, connections: int, with_app: bool, work: Path) -> dict[str,
         if with_app:
             app_port = free_port()
             procs.append(start([*cli, "serve", "--port", str(app_port)], env, app_port, work / "app.log"))
+            viewer = VIEWER.format(root=str(Path(__file__).resolve().parents[1]), seconds=seconds + 30,
+                                   store=str(store_dir))
+            procs.append(subprocess.Popen([sys.executable, "-c", viewer], env=env, stdout=subprocess.DEVNULL,
+                                          stderr=(work / "viewer.log").open("ab")))
         procs.append(start([*cli, "api", "--port", str(port)], env, port, work / "api.log"))
         wrk = ensure_wrk()
         if wrk is None:
