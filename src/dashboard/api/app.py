@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ from dashboard.services.live_ingest import LiveIngest
 from dashboard.store import Store
 
 log = logging.getLogger(__name__)
+# Activity events (per token, per log, refusals) are written at most this often, and at exit:
+# a few thousand files a day however busy the API is.
+ACTIVITY_SECONDS = 60.0
 BODY_DOC = {"requestBody": {"required": True, "content": {
     t: {"schema": {"type": "string", "format": "binary"}} if "json" not in t else {"schema": {}}
     for t in ACCEPTED}}}
@@ -70,16 +74,20 @@ class ApiService:
         return outcome
 
     def _refresh_loop(self) -> None:
+        flushed = time.monotonic()
         while not self._stop_refresh.wait(self.config.rollup_seconds):
-            self.refresh()
+            due = time.monotonic() - flushed >= ACTIVITY_SECONDS
+            self.refresh(activity=due)
+            flushed = time.monotonic() if due else flushed
 
-    def refresh(self) -> None:
-        """Rollups of the days written since the last refresh, and the activity events."""
+    def refresh(self, activity: bool = True) -> None:
+        """Rollups of the days written since the last refresh, and (when due) the activity events."""
         try:
             self.live.refresh_rollups()
-        except Exception:
+        except Exception:  # the markers stay: the next refresh or any writer repairs them
             log.exception("the rollup refresh failed; it is retried")
-        self.activity.flush(self.store)
+        if activity:
+            self.activity.flush(self.store)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
