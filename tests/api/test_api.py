@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def test_metrics_parse_and_count(api: LiveApi) -> None:
     assert "dashboard_api_write_seconds" in families and "dashboard_api_buffer_rows" in families
 
 
+@pytest.mark.slow
 def test_sigterm_writes_activity_events_and_rollups(tmp_path: Path) -> None:
     api = start_api(tmp_path, {"DASHBOARD_API_ROLLUP_SECONDS": "3600"})  # only the exit refreshes
     rows = [prediction(i) for i in range(30)]
@@ -124,3 +126,25 @@ def test_sigterm_writes_activity_events_and_rollups(tmp_path: Path) -> None:
     batch = store.read_events("ingest_batch")
     assert sum(e["stored"] for e in batch if e["source"] == "api") == 30
     assert not list((tmp_path / "store" / "rollups" / ".pending").glob("*.json"))
+
+
+@pytest.mark.slow
+def test_a_full_buffer_answers_429_with_retry_after(tmp_path: Path) -> None:
+    import threading
+
+    api = start_api(tmp_path, {"DASHBOARD_API_BUFFER_ROWS": "1", "DASHBOARD_API_BATCH_MS": "800",
+                               "DASHBOARD_API_BATCH_ROWS": "100000"})
+    try:
+        first: list[int] = []
+        waiting = threading.Thread(target=lambda: first.append(api.post("/v1/predictions",
+                                                                        orjson.dumps(prediction(1)))[0]))
+        waiting.start()
+        deadline = time.monotonic() + 5
+        while orjson.loads(api.get("/healthz")[1])["buffered_rows"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status, _, headers = api.post("/v1/predictions", orjson.dumps(prediction(2)))
+        assert status == 429 and headers["retry-after"] == "1"
+        waiting.join(10)
+        assert first == [200]
+    finally:
+        api.stop()
