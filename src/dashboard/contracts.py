@@ -91,9 +91,32 @@ class AuditPayload(TypedDict, total=False):
     detail: dict[str, str | None]
 
 
+class IngestBatchPayload(TypedDict, total=False):
+    source: str                      # "file" (dashboard ingest), "python" (Monitor) or "api"
+    log: str                         # "predictions" or "outcomes"
+    rows: int
+    stored: int
+    skipped: int
+    rejected: int
+    batches: int                     # writes summed in this event (the API coalesces them)
+    first_at: str                    # ISO time (UTC) of the first and last write counted
+    last_at: str
+
+
+class ApiAccessPayload(TypedDict, total=False):
+    token: str                       # the token's name; "anonymous" for no or an unknown token
+    window_seconds: float            # the span these counts cover (the API writes one event per span)
+    requests: int
+    statuses: dict[str, int]         # HTTP status -> requests
+    routes: dict[str, int]           # route -> requests
+    rows: int
+    rejected_rows: int
+
+
 EventPayload = (OverridePayload | PolicyPayload | PromotionPayload | AssumptionsPayload | RegistrationPayload
-                | AuditPayload)
+                | AuditPayload | IngestBatchPayload | ApiAccessPayload)
 EVENT_PAYLOADS: dict[str, type] = {
     "override": OverridePayload, "policy": PolicyPayload, "promotion": PromotionPayload,
     "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload,
+    "ingest_batch": IngestBatchPayload, "api_access": ApiAccessPayload,
 }

@@ -25,6 +25,7 @@ MISSING = "no-store-here"   # a store path under the test's folder that does not
 # (command path, arguments after it, exit code, what stderr must say). Every command has a case:
 # test_every_command_has_a_bad_input_case fails when a new command is added without one.
 BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
+    (("api",), ["--port", "70000"], 2, "--port 70000 is not a port"),
     (("card", "draft"), ["--predictions", "typo.csv", "--model-id", "m"], 2, "no such file: typo.csv"),
     (("compact",), ["--min-files", "1"], 2, "--min-files must be at least 2"),
     (("compact",), ["--store", MISSING], 2, "no store at"),

@@ -16,7 +16,9 @@ from dashboard.store.errors import StoreError
 from dashboard.store.files import write_json_atomic
 from dashboard.store.layout import Layout
 
-UNVERSIONED_EVENTS = frozenset({"audit"})  # an audit event per page view must not invalidate caches
+# An audit event per page view, and the API's and ingests' activity counts written every few
+# seconds, must not invalidate caches (the rollups they come with do).
+UNVERSIONED_EVENTS = frozenset({"audit", "ingest_batch", "api_access"})
 log = logging.getLogger(__name__)
 
 
