@@ -196,3 +196,25 @@ def test_a_failed_refresh_is_logged_counted_and_the_scrape_still_answers(
         samples = _scrape(ModelMetricsCollector(empty_store.root, background=False))
     assert _value(samples, "dashboard_metrics_refresh_failures_total") == 1
     assert "rollup unreadable" in caplog.text
+
+
+def test_one_failing_model_keeps_its_volumes_and_leaves_the_others(
+        small_store_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    real = metrics_module._score_psi
+
+    def psi_failing_for_logit(store: Store, model_id: str, span: tuple) -> tuple[float | None, str]:
+        if model_id == "logit_scorecard":
+            raise ValueError("artifact unreadable")
+        return real(store, model_id, span)
+
+    monkeypatch.setattr(metrics_module, "_score_psi", psi_failing_for_logit)
+    with caplog.at_level(logging.ERROR, logger="dashboard.services.metrics"):
+        samples = _scrape(ModelMetricsCollector(small_store_dir, background=False))
+    assert "logit_scorecard" in caplog.text and "artifact unreadable" in caplog.text
+    assert _value(samples, "dashboard_model_figures_ok", model="logit_scorecard") == 0
+    assert _value(samples, "dashboard_model_figures_ok", model="gbm_champion") == 1
+    assert _value(samples, "dashboard_model_applications_total", model="logit_scorecard") == \
+        len(_raw_rows(small_store_dir, "logit_scorecard"))
+    logit = [name for name, labels in samples if ("model", "logit_scorecard") in labels]
+    assert not [n for n in logit if "psi" in n or "auc" in n or "alert" in n]   # unknown, not reported as 0
+    assert _value(samples, "dashboard_model_score_psi", model="gbm_champion", reference="registered") is not None

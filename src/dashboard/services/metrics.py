@@ -76,6 +76,7 @@ class StoreFigures:
     quarantine_ingests: int
     quarantine_rows: int
     last_outcome: pd.Timestamp | None
+    failed: tuple[str, ...] = ()           # models whose figures could not be computed (logged)
     computed_at: float = field(default_factory=time.time)
     seconds: float = 0.0
 
@@ -133,16 +134,35 @@ def _enabled_rules(config: AlertConfig) -> list[str]:
 
 
 def compute_store_figures(store: Store, config: AlertConfig) -> StoreFigures:
-    """Every registered model's figures (reads the rollups; what a refresh costs)."""
+    """Every registered model's figures (reads the rollups; what a refresh costs).
+
+    A model whose figures fail (an unreadable artifact, say) is logged and keeps only its
+    volumes and freshness, so one broken model does not blind the others."""
     start = time.perf_counter()
     key = figures_key(store)
     daily = load_daily(store)
     roles = current_roles(store)
-    models = [_model_figures(store, m, roles.get(m, card.role), daily, config)
-              for m, card in sorted(store.list_cards().items())]
+    models, failed = [], []
+    for model_id, card in sorted(store.list_cards().items()):
+        role = roles.get(model_id, card.role)
+        try:
+            models.append(_model_figures(store, model_id, role, daily, config))
+        except Exception:
+            log.exception("computing the metrics of model %s in %s failed", model_id, store.root)
+            failed.append(model_id)
+            models.append(_volumes_only(model_id, card.name, str(card.version), role, daily, config))
     ingests, rows = store.quarantine_size()
     return StoreFigures(key=key, models=models, quarantine_ingests=ingests, quarantine_rows=rows,
-                        last_outcome=load_latest_outcome(store), seconds=time.perf_counter() - start)
+                        last_outcome=load_latest_outcome(store), failed=tuple(failed),
+                        seconds=time.perf_counter() - start)
+
+
+def _volumes_only(model_id: str, name: str, version: str, role: str, daily: pd.DataFrame,
+                  config: AlertConfig) -> ModelFigures:
+    own = daily[daily["model_id"] == model_id]
+    return ModelFigures(model_id=model_id, name=name, version=version, role=role,
+                        applications=int(own["n"].sum()), alerts=dict.fromkeys(_enabled_rules(config), 0),
+                        last_log=pd.Timestamp(own["last_ts"].max()) if not own.empty else None)
 
 
 def _epoch(ts: pd.Timestamp | None) -> float | None:
@@ -186,11 +206,14 @@ def describe_models(figures: StoreFigures, now: float) -> Iterator[Metric]:
                  [([m.model_id], m.bad_rate) for m in ms])
     yield _gauge("dashboard_model_matured_month_timestamp_seconds", "Start of the latest matured month",
                  ["model"], [([m.model_id], _epoch(m.matured_month)) for m in ms])
-    alert_rows = [(m.model_id, rule, level) for m in ms for rule, level in sorted(m.alerts.items())]
+    alert_rows = [(m.model_id, rule, level) for m in ms if m.model_id not in figures.failed
+                  for rule, level in sorted(m.alerts.items())]
     yield _gauge("dashboard_model_alert_firing", "Alert rule in force now (1 fired, 0 ok)", ["model", "rule"],
                  [([mid, rule], float(level > 0)) for mid, rule, level in alert_rows])
     yield _gauge("dashboard_model_alert_severity", "Alert rule severity now (0 ok, 1 warning, 2 critical)",
                  ["model", "rule"], [([mid, rule], float(level)) for mid, rule, level in alert_rows])
+    yield _gauge("dashboard_model_figures_ok", "The model's figures were computed (0: failed, see the log)",
+                 ["model"], [([m.model_id], float(m.model_id not in figures.failed)) for m in ms])
     yield _gauge("dashboard_model_last_log_timestamp_seconds", "Time of the model's newest logged prediction",
                  ["model"], [([m.model_id], _epoch(m.last_log)) for m in ms])
     yield _gauge("dashboard_model_log_age_seconds", "Seconds since the model's newest logged prediction",
