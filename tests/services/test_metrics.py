@@ -192,10 +192,14 @@ def test_a_failed_refresh_is_logged_counted_and_the_scrape_still_answers(
         raise RuntimeError("rollup unreadable")
 
     monkeypatch.setattr(metrics_module, "compute_store_figures", broken)
+    collector = ModelMetricsCollector(empty_store.root, background=False)
     with caplog.at_level(logging.ERROR, logger="dashboard.services.metrics"):
-        samples = _scrape(ModelMetricsCollector(empty_store.root, background=False))
+        samples = _scrape(collector)
+        again = _scrape(collector)   # the same store: not retried within a minute, not logged again
     assert _value(samples, "dashboard_metrics_refresh_failures_total") == 1
-    assert "rollup unreadable" in caplog.text
+    assert _value(again, "dashboard_metrics_refresh_failures_total") == 1
+    assert [str(r.exc_info[1]) for r in caplog.records if r.exc_info] == ["rollup unreadable"]
+    assert not [name for name, _ in again if name.startswith("dashboard_model_")]
 
 
 def test_one_failing_model_keeps_its_volumes_and_leaves_the_others(

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 REFERENCE_DAYS = 90   # the Drift page's default reference of the logs (ui/drift_page.py) when none is registered
 CURRENT_DAYS = 30     # its default current window: the model's last 30 days of logs
 SEVERITY_LEVEL = {"warning": 1, "critical": 2}
+RETRY_SECONDS = 60.0  # a failed computation is retried this often while the store stays the same
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ class ModelMetricsCollector(Collector):
         self._interval = interval
         self._figures: StoreFigures | None = None
         self._failures = 0
+        self._failed: tuple[tuple[str, int] | None, float] | None = None   # the key that failed, and when
         self._lock = threading.Lock()       # one computation at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -271,15 +273,21 @@ class ModelMetricsCollector(Collector):
             self._thread = threading.Thread(target=self._watch, name="model-metrics", daemon=True)
             self._thread.start()
 
-    def _refresh(self, force: bool = False) -> None:
+    def _refresh(self) -> None:
         with self._lock:
+            key = None
             try:
-                current = self._figures
-                if not force and current is not None and figures_key(self._store) == current.key:
+                key = figures_key(self._store)
+                if self._figures is not None and key == self._figures.key:
                     return
+                if self._failed is not None and self._failed[0] == key and \
+                        time.monotonic() - self._failed[1] < RETRY_SECONDS:
+                    return  # the same store failed a moment ago: do not fill the log every interval
                 self._figures = compute_store_figures(self._store, self._config)
+                self._failed = None
             except Exception:
                 self._failures += 1
+                self._failed = (key, time.monotonic())
                 log.exception("computing the model metrics of %s failed", self._store.root)
 
     def _watch(self) -> None:
