@@ -106,6 +106,9 @@ def test_metrics_parse_and_count(api: LiveApi) -> None:
                 if s.name.endswith("_total")}
     assert requests[("/v1/predictions", "200")] >= 1 and requests[("/v1/predictions", "401")] >= 2
     assert "dashboard_api_write_seconds" in families and "dashboard_api_buffer_rows" in families
+    # the per-model figures (services/metrics.py) are served beside the service's counters
+    models = {s.labels["model"] for s in families["dashboard_model_info"].samples}
+    assert models == {row["model_id"] for row in [prediction(500)]}
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from dashboard.api.app import ApiConfig, ApiService, build_app
 from dashboard.api.auth import load_tokens
 from dashboard.api.fast import FastIngest
+from dashboard.services.metrics import ModelMetricsCollector
 from dashboard.settings import api_tokens_path, int_setting
 from dashboard.store import Store
 
@@ -36,9 +37,15 @@ def build_service(store: Store, extra: Iterable[Collector] = ()) -> ApiService:
 
 
 def serve_api(store: Store, host: str, port: int, extra: Iterable[Collector] = ()) -> None:
-    service = build_service(store, extra)
-    service.live.recover()   # a writer killed earlier (this service included): rollups repaired first
-    server = uvicorn.Server(uvicorn.Config(FastIngest(service, build_app(service)), host=host, port=port, loop="uvloop",
-                                           http="httptools", log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=GRACE_SECONDS, lifespan="on"))
-    server.run()
+    """Serve until stopped; GET /metrics carries the service's counters and the per-model figures."""
+    models = ModelMetricsCollector(store.root)   # refreshed in its own thread when the rollups change
+    try:
+        service = build_service(store, (models, *extra))
+        service.live.recover()   # a writer killed earlier (this service included): rollups repaired first
+        server = uvicorn.Server(uvicorn.Config(FastIngest(service, build_app(service)), host=host, port=port,
+                                               loop="uvloop", http="httptools", log_level="warning",
+                                               access_log=False, timeout_graceful_shutdown=GRACE_SECONDS,
+                                               lifespan="on"))
+        server.run()
+    finally:
+        models.close()
