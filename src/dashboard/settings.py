@@ -42,6 +42,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in (
             "seconds between live refreshes of Overview and Performance (2 to 3600)"),
     Setting("DASHBOARD_LOG_LEVEL", "WARNING",
             "what the app and the commands log to standard error: DEBUG, INFO, WARNING or ERROR"),
+    Setting("DASHBOARD_BASE_URL", "http://127.0.0.1:8501",
+            "the app's address as people open it, for the links in alert notifications"),
 )}
 
 
@@ -50,6 +52,17 @@ def env_value(name: str) -> str | None:
     if name not in SETTINGS:
         raise KeyError(f"unknown setting {name}")
     return os.environ.get(name) or None
+
+
+def named_secret(name: str) -> str | None:
+    """A secret the configuration names by its environment variable (a webhook URL, an SMTP
+    password), so that no secret is written in a file; None when unset or empty."""
+    return os.environ.get(name) or None
+
+
+def base_url() -> str:
+    """The app's address for links, without a trailing slash."""
+    return (env_value("DASHBOARD_BASE_URL") or SETTINGS["DASHBOARD_BASE_URL"].default).rstrip("/")
 
 
 def config_path(name: str) -> Path:

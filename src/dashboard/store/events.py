@@ -16,7 +16,8 @@ from dashboard.store.errors import StoreError
 from dashboard.store.files import write_json_atomic
 from dashboard.store.layout import Layout
 
-UNVERSIONED_EVENTS = frozenset({"audit"})  # an audit event per page view must not invalidate caches
+# An audit event per page view, or a notification sent, changes no figure: caches stay valid.
+UNVERSIONED_EVENTS = frozenset({"audit", "notification", "alerts_run"})
 log = logging.getLogger(__name__)
 
 
