@@ -7,7 +7,7 @@ import email.policy
 
 import pytest
 
-from dashboard.analytics.alert_channels import Delivery, EmailChannel, WebhookChannel
+from dashboard.analytics.alert_channels import Channel, Delivery, EmailChannel, WebhookChannel
 from dashboard.services.delivery import Message, deliver_all
 from dashboard.services.notifications import Notice, render_message
 from tests.support.receivers import free_port, smtp_server, webhook_receiver
@@ -30,7 +30,7 @@ def test_webhook_and_email_receive_the_message(monkeypatch: pytest.MonkeyPatch) 
         assert text in message.text
     sent = email.message_from_bytes(inbox[0], policy=email.policy.default)
     assert sent["Subject"].strip() == message.subject and sent["To"] == "risk@example.com"
-    assert "0.312 vs threshold 0.250" in sent.get_body().get_content()  # type: ignore[union-attr]
+    assert "0.312 vs threshold 0.250" in sent.get_body().get_content()
 
 
 def test_a_500_is_retried_then_delivered(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,7 +45,7 @@ def test_a_dead_channel_fails_and_the_other_is_delivered(monkeypatch: pytest.Mon
     dead = EmailChannel("dead", "127.0.0.1", free_port(), "dash@example.com", ("risk@example.com",))
     with webhook_receiver() as (url, bodies):
         monkeypatch.setenv("NOTIFY_HOOK", url)
-        jobs = [(dead, Message("s", "one")), (dead, Message("s", "two")),
+        jobs: list[tuple[Channel, Message]] = [(dead, Message("s", "one")), (dead, Message("s", "two")),
                 (WebhookChannel("hook", "NOTIFY_HOOK"), Message("s", "three"))]
         first, second, hook = deliver_all(jobs, FAST)
     assert not first.delivered and first.attempts == 3 and "refused" in (first.error or "")
