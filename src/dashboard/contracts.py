@@ -113,10 +113,36 @@ class ApiAccessPayload(TypedDict, total=False):
     rejected_rows: int
 
 
+class NotificationPayload(TypedDict, total=False):
+    """One message of `dashboard alerts run` to one channel: the state that sends each fired rule
+    once per period and a "resolved" message when it clears (services.notifications)."""
+    model_id: str
+    rule: str
+    channel: str
+    message: str                     # fired or resolved
+    period: str                      # the month the rule was judged on (YYYY-MM)
+    severity: str                    # warning or critical (of the alert fired, for resolved too)
+    value: float
+    threshold: float
+    delivered: bool
+    attempts: int
+    error: str | None
+
+
+class AlertsRunPayload(TypedDict, total=False):
+    models: list[str]
+    fired: int                       # alerts in force across the models
+    sent: int
+    failed: int
+    failed_channels: list[str]
+    config: str
+
+
 EventPayload = (OverridePayload | PolicyPayload | PromotionPayload | AssumptionsPayload | RegistrationPayload
-                | AuditPayload | IngestBatchPayload | ApiAccessPayload)
+                | AuditPayload | IngestBatchPayload | ApiAccessPayload | NotificationPayload | AlertsRunPayload)
 EVENT_PAYLOADS: dict[str, type] = {
     "override": OverridePayload, "policy": PolicyPayload, "promotion": PromotionPayload,
     "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload,
     "ingest_batch": IngestBatchPayload, "api_access": ApiAccessPayload,
+    "notification": NotificationPayload, "alerts_run": AlertsRunPayload,
 }

@@ -54,6 +54,8 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in (
             "rows the API may hold unwritten; beyond that it answers 429 with Retry-After"),
     Setting("DASHBOARD_API_ROLLUP_SECONDS", "5",
             "seconds between the API's coalesced rollup refreshes (and its activity events)"),
+    Setting("DASHBOARD_BASE_URL", "http://127.0.0.1:8501",
+            "the app's address as people open it, for the links in alert notifications"),
 )}
 
 
@@ -62,6 +64,17 @@ def env_value(name: str) -> str | None:
     if name not in SETTINGS:
         raise KeyError(f"unknown setting {name}")
     return os.environ.get(name) or None
+
+
+def named_secret(name: str) -> str | None:
+    """A secret the configuration names by its environment variable (a webhook URL, an SMTP
+    password), so that no secret is written in a file; None when unset or empty."""
+    return os.environ.get(name) or None
+
+
+def base_url() -> str:
+    """The app's address for links, without a trailing slash."""
+    return (env_value("DASHBOARD_BASE_URL") or SETTINGS["DASHBOARD_BASE_URL"].default).rstrip("/")
 
 
 def config_path(name: str) -> Path:

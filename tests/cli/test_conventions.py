@@ -26,6 +26,9 @@ MISSING = "no-store-here"   # a store path under the test's folder that does not
 # test_every_command_has_a_bad_input_case fails when a new command is added without one.
 BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("api",), ["--port", "70000"], 2, "--port 70000 is not a port"),
+    (("alerts", "run"), ["--config", "typo.toml"], 2, "the alert rules cannot be read"),
+    (("alerts", "run"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
+    (("alerts", "run"), ["--store", MISSING], 2, "no store at"),
     (("card", "draft"), ["--predictions", "typo.csv", "--model-id", "m"], 2, "no such file: typo.csv"),
     (("compact",), ["--min-files", "1"], 2, "--min-files must be at least 2"),
     (("compact",), ["--store", MISSING], 2, "no store at"),
