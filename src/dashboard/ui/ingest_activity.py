@@ -22,8 +22,15 @@ if TYPE_CHECKING:
 def render_sources(store: Store) -> None:
     """Data freshness per source and the API's request and reject rates (read each refresh: small)."""
     st.markdown("**Freshness by source**")
-    st.dataframe(load_source_freshness(store), hide_index=True, width="stretch",
-                 column_config={"last write (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
+    table = load_source_freshness(store)
+    # A source that never wrote has no figures: named in a line, not shown as empty cells.
+    unused = table["last write (UTC)"].isna()
+    if (~unused).any():
+        st.dataframe(table[~unused], hide_index=True, width="stretch",
+                     column_config={"last write (UTC)": st.column_config.DatetimeColumn(
+                         format="YYYY-MM-DD HH:mm:ss")})
+    if unused.any():
+        st.caption("No write yet from: " + ", ".join(table.loc[unused, "source"]) + ".")
     rates = load_api_rates(store)
     a1, a2, a3, a4 = st.columns(4)
     a1.metric(f"API requests/s, last {RATE_MINUTES} min", f"{rates.requests_per_second:,.2f}",
