@@ -40,6 +40,8 @@ def _event_names(folder: Path) -> list[str]:
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:   # a day without a head: written before the chain existed
+        return None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         log.warning("unreadable chain file %s: %s", path, exc)
         return None

@@ -137,6 +137,7 @@ def exclusive_lock(path: Path, timeout: float = 600.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout
+    pause = 0.001   # short holds (an event append) are retried soon, long ones (an ingest) every 50 ms
     try:
         while True:
             try:
@@ -145,7 +146,8 @@ def exclusive_lock(path: Path, timeout: float = 600.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise LockTimeout(f"another writer holds {path} for over {timeout:.0f} s") from None
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
         yield
     finally:
         with contextlib.suppress(OSError):
