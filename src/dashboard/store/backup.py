@@ -26,7 +26,7 @@ from pathlib import Path
 from dashboard.store.chain import LOCK_FILE, UNCHAINED_EVENTS
 from dashboard.store.compaction import exchange
 from dashboard.store.errors import StoreError
-from dashboard.store.files import exclusive_lock, fsync_dir, write_json_atomic
+from dashboard.store.files import exclusive_lock, fsync_dir, fsync_file, write_json_atomic
 from dashboard.store.layout import Layout
 
 MANIFEST = "BACKUP.json"
@@ -130,10 +130,19 @@ def _publish_backup(snap: Path, dest: Path, stats: BackupStats, copy: bool) -> N
             _link_tree(snap, staging, placed, copy=True)
             stats.linked, stats.copied = 0, placed.copied
         write_json_atomic(staging / MANIFEST, {"format": 1, **asdict(stats)})
-        os.sync()   # every linked or copied file and folder on disk before the backup is named
+        _sync_tree(staging)   # every linked or copied file and folder on disk before the backup is named
         _swap_in(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sync_tree(root: Path) -> None:
+    """fsync every file and folder under `root` (cheap for hard links: their data is on disk
+    already; only this tree, not the whole file system as os.sync would, with other writers' data)."""
+    for folder, _, files in os.walk(root):
+        for name in files:
+            fsync_file(Path(folder) / name)
+        fsync_dir(Path(folder))
 
 
 def _swap_in(staging: Path, dest: Path) -> None:
@@ -179,7 +188,7 @@ def restore_store(backup: Path, target: Path, force: bool = False, copy: bool = 
         restored = Store(staging)
         with exclusive_lock(restored.layout.lock):
             restored.recovery.recover()
-        os.sync()
+        _sync_tree(staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

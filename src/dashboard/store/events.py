@@ -50,6 +50,8 @@ class EventLog:
         """Events of one kind, oldest first; an unreadable file is skipped (and logged)."""
         events = []
         for path in sorted(self.layout.event_dir(kind).glob("*/*.json")):
+            if path.name.startswith("."):   # a write a crash cut short, never published
+                continue
             try:
                 event = json.loads(path.read_text("utf-8"))
             except (OSError, json.JSONDecodeError) as exc:

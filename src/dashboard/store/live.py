@@ -220,7 +220,7 @@ class LiveWriter:
         Runs beside the batch writer (only the marker snapshot waits for a batch to finish)."""
         with self.lock.hold():
             with self._batch:
-                markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+                markers = sorted(self.layout.pending.glob("[!.]*.json")) if self.layout.pending.is_dir() else []
                 self._marked.clear()   # batches from now on write markers of their own
                 self._markers.clear()
             if not markers:
