@@ -83,9 +83,9 @@ def _visible_rows(root: Path) -> pd.DataFrame:
 def test_an_ingest_publishes_durably_and_survives_a_kill_at_each_step(store_copy: Store, tmp_path: Path) -> None:
     with trace_publishes() as calls:
         store_copy.write_predictions(copy_prediction_batch(store_copy, 600_000, 100))   # acknowledged
-    published = [c[2] for c in calls if c[0] == "rename"]
-    assert any("/predictions/" in p for p in published) and any("/rollups/daily/" in p for p in published)
-    assert any("/rollups/.pending/" in p for p in published)
+    renamed = [c[2] for c in calls if c[0] == "rename"]
+    assert any("/predictions/" in p for p in renamed) and any("/rollups/daily/" in p for p in renamed)
+    assert any("/rollups/.pending/" in p for p in renamed)
     assert unsafe_renames(calls) == []
     batch = copy_prediction_batch(store_copy, 700_000, 150)
     batch["timestamp"] = pd.Timestamp("2031-01-15") + pd.to_timedelta(range(len(batch)), unit="s")  # one new day
@@ -103,8 +103,8 @@ def test_an_ingest_publishes_durably_and_survives_a_kill_at_each_step(store_copy
         root = Path(sc["store"])
         seen = _visible_rows(root)                     # every visible file whole (its footer reads)
         new_day = seen[seen["date"] == "2031-01-15"]
-        published = sc["step"] in ("renamed", "folder_fsynced") or "rollups" in sc["match"]
-        assert new_day["n"].sum() == (len(batch) if published else 0), sc
+        landed = sc["step"] in ("renamed", "folder_fsynced") or "rollups" in sc["match"]
+        assert new_day["n"].sum() == (len(batch) if landed else 0), sc
         pd.testing.assert_frame_equal(seen[seen["date"] != "2031-01-15"].reset_index(drop=True), before)
         store = Store(root)                            # the next writer repairs, then completes the batch
         store.write_predictions(batch)

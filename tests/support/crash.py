@@ -76,7 +76,7 @@ def trace_publishes() -> Iterator[list[tuple[str, ...]]]:
     try:
         yield calls
     finally:
-        os.fsync, os.replace = real_fsync, real_replace  # type: ignore[assignment]
+        os.fsync, os.replace = real_fsync, real_replace
 
 
 def unsafe_renames(calls: list[tuple[str, ...]]) -> list[str]:
