@@ -330,4 +330,4 @@ def test_an_event_field_its_kind_does_not_declare_is_refused(empty_store: Store)
         empty_store.append_event("policy", {"model_id": "m", "cutof": 0.2}, actor="u")
     assert empty_store.read_events("policy") == []
     event = empty_store.append_event("policy", {"model_id": "m", "cutoff": 0.2}, actor="u")
-    assert {"id", "kind", "at", "actor", "model_id", "cutoff"} == set(event)
+    assert {"id", "kind", "at", "actor", "model_id", "cutoff", "seq", "prev", "hash"} == set(event)

@@ -60,3 +60,29 @@ def test_empty_trail_is_explained(tmp_path: Path) -> None:
     at = open_page(tmp_path / "empty", "admin", "audit")
     assert errors(at) == []
     assert any("No audit event" in i.value for i in at.info)
+
+
+def test_the_chain_state_is_shown_intact_then_broken(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    record_audit(store, "ann@bank.example", "admin", "login")
+    store.append_event("override", {"application_id": "A1", "reason": "r"}, actor="ann")
+    at = open_page(store.root, "admin", "audit")
+    assert errors(at) == []
+    assert any("Records chain intact" in s.value for s in at.success)
+    path = next(store.layout.event_dir("override").glob("*/*.json"))
+    path.write_text(path.read_text().replace('"reason": "r"', '"reason": "rewritten"'))
+    at = open_page(store.root, "admin", "audit")
+    assert errors(at) == []
+    assert any("Records chain broken at override" in e.value and "edited" in e.value for e in at.error)
+
+
+def test_events_from_before_the_chain_are_shown_unchained(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    day = store.layout.event_dir("audit") / __import__("datetime").date.today().isoformat()
+    day.mkdir(parents=True)
+    legacy = {"id": "x1", "kind": "audit", "at": f"{day.name}T00:00:01", "actor": "old", "action": "login"}
+    (day / "x1.json").write_text(__import__("json").dumps(legacy))
+    at = open_page(store.root, "admin", "audit")
+    assert errors(at) == []
+    text = " ".join(m.value for m in [*at.success, *at.info])
+    assert "from before the chain existed" in text and "unchained" in text and not at.error

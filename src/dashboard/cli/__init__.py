@@ -44,6 +44,7 @@ GROUP_HELP = {
     "policy": "Show or export decision policies.",
     "card": "Draft model cards from prediction logs.",
     "alerts": "Evaluate the alert rules and send notifications.",
+    "audit": "Check the records' hash chain (overrides, policies, promotions, assumptions, audit events).",
 }
 
 USAGE_ERRORS = "bad usage or input: unknown model, bad window, no such store or file, nothing to report on"

@@ -32,7 +32,7 @@ def load_events_since(store: Store, kind: str, since: dt.datetime) -> list[dict[
     for folder in _day_folders(store, kind):
         if folder.name < since.date().isoformat():
             break
-        for path in sorted(folder.glob("*.json")):
+        for path in sorted(folder.glob("[!.]*.json")):
             event = _load(path)
             if event is not None and str(event.get("at", "")) >= since.isoformat():
                 events.append(event)
@@ -43,7 +43,7 @@ def load_latest_ingest_by_source(store: Store) -> dict[str, dict[str, Any]]:
     """The newest `ingest_batch` event of each source, reading the newest files first."""
     found: dict[str, dict[str, Any]] = {}
     for folder in _day_folders(store, "ingest_batch"):
-        for path in sorted(folder.glob("*.json"), reverse=True):
+        for path in sorted(folder.glob("[!.]*.json"), reverse=True):
             event = _load(path)
             if event is not None and event.get("source") not in found:
                 found[str(event.get("source"))] = event

@@ -72,7 +72,7 @@ def _read(store: Store, kind: str, start: dt.date | None, end: dt.date | None) -
     # Only the day folders in the window are opened: the trail grows with every view.
     events = []
     for folder in _day_folders(store, kind, start, end):
-        for path in sorted(folder.glob("*.json")):
+        for path in sorted(folder.glob("[!.]*.json")):   # not a write a crash cut short
             try:
                 event = json.loads(path.read_text("utf-8"))
             except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 from dashboard.store.catalog import PART_GLOB
 from dashboard.store.engine import Engine, parquet_list, sql_literal
 from dashboard.store.errors import StoreError
+from dashboard.store.files import fsync_dir, fsync_file
 from dashboard.store.layout import Layout
 
 AT_FDCWD = -100         # renameat2: paths relative to the working directory (both are absolute here)
@@ -44,7 +45,10 @@ def _merge_folder(engine: Engine, folder: Path) -> int:
     if expected != written:
         shutil.rmtree(fresh, ignore_errors=True)
         raise StoreError(f"compaction of {folder} wrote {written} rows, expected {expected}")
+    fsync_file(target)      # durable before it is swapped in, as every published file
+    fsync_dir(fresh)
     exchange(folder, fresh)
+    fsync_dir(folder.parent)
     shutil.rmtree(fresh, ignore_errors=True)  # now the old files
     return len(files)
 

@@ -1,5 +1,6 @@
 """Immutable events (overrides, policies, promotions, assumptions, registrations, audit): one
-JSON file each, named so that writers never collide."""
+JSON file each, named so that writers never collide, published durably; records are linked in
+a hash chain per kind and day (store/chain.py), activity counts are not (UNCHAINED_EVENTS)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dashboard.contracts import EVENT_PAYLOADS
+from dashboard.store.chain import UNCHAINED_EVENTS, append_linked
 from dashboard.store.errors import StoreError
 from dashboard.store.files import write_json_atomic
 from dashboard.store.layout import Layout
@@ -38,15 +40,18 @@ class EventLog:
         when = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         event = {"id": uuid.uuid4().hex, "kind": kind, "at": when.isoformat(timespec="microseconds"),
                  "actor": actor, **payload}
-        folder = self.layout.event_dir(kind) / when.strftime("%Y-%m-%d")
-        name = f"{when.strftime('%Y%m%dT%H%M%S%f')}-{event['id']}.json"
-        write_json_atomic(folder / name, event)
+        day, name = when.strftime("%Y-%m-%d"), f"{when.strftime('%Y%m%dT%H%M%S%f')}-{event['id']}.json"
+        if kind not in UNCHAINED_EVENTS:
+            return append_linked(self.layout, event, day, name)
+        write_json_atomic(self.layout.event_dir(kind) / day / name, event)
         return event
 
     def read(self, kind: str, where: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
         """Events of one kind, oldest first; an unreadable file is skipped (and logged)."""
         events = []
         for path in sorted(self.layout.event_dir(kind).glob("*/*.json")):
+            if path.name.startswith("."):   # a write a crash cut short, never published
+                continue
             try:
                 event = json.loads(path.read_text("utf-8"))
             except (OSError, json.JSONDecodeError) as exc:
@@ -61,7 +66,7 @@ class EventLog:
         """What changes when an event that figures depend on is written (part of Store.version)."""
         parts = []
         for p in sorted(self.layout.events.glob("*/*")):
-            if p.parent.name in UNVERSIONED_EVENTS:
+            if p.parent.name in UNVERSIONED_EVENTS or p.name.startswith("."):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 parts.append(f"{p}:{p.stat().st_mtime_ns}")

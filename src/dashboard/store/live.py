@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -31,33 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dashboard.store.catalog import NEW_PREFIX, PART_GLOB
-from dashboard.store.files import exclusive_lock
+from dashboard.store.files import commit_staged, exclusive_lock, publish_file, stage_file
 from dashboard.store.store import Store
 from dashboard.store.writer import WriteStats, partition_slices
 
 log = logging.getLogger(__name__)
 MAX_CACHED_PARTITIONS = 16   # id sets kept: the days being written now, not the history
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def make_dirs_durable(folder: Path, stop: Path) -> None:
-    """Create `folder` (and parents up to `stop`), fsyncing each parent whose entry is new."""
-    missing = []
-    probe = folder
-    while not probe.exists() and probe != stop:
-        missing.append(probe)
-        probe = probe.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            path.mkdir()
-        fsync_dir(path.parent)
 
 
 @dataclass
@@ -204,27 +182,15 @@ class LiveWriter:
 
     def _mark(self, payload: dict[str, object]) -> None:
         """The pending marker, durable before any data file: recovery redoes these rollups."""
-        make_dirs_durable(self.layout.pending, self.layout.root)
         target = self.layout.pending / f"{uuid.uuid4().hex}.json"
         self._markers.append(target)
-        tmp = self.layout.pending / f".tmp-{target.name}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        fsync_dir(self.layout.pending)
+        publish_file(target, lambda fh: fh.write(json.dumps(payload).encode("utf-8")))
 
     def _publish(self, folder: Path, part: pa.Table) -> str:
-        make_dirs_durable(folder, self.layout.root)
         name = f"part-{uuid.uuid4().hex}.parquet"
-        staged = folder / f"{NEW_PREFIX}{name}"
-        with open(staged, "wb") as fh:
-            pq.write_table(part, fh, compression="zstd")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(staged, folder / name)
-        fsync_dir(folder)
+        staged = stage_file(folder / name, lambda fh: pq.write_table(part, fh, compression="zstd"),
+                            folder / f"{NEW_PREFIX}{name}")
+        commit_staged(staged, folder / name)
         return name
 
     def _drop_known(self, table: pa.Table, stats: LiveStats) -> pa.Table:
@@ -254,7 +220,7 @@ class LiveWriter:
         Runs beside the batch writer (only the marker snapshot waits for a batch to finish)."""
         with self.lock.hold():
             with self._batch:
-                markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+                markers = sorted(self.layout.pending.glob("[!.]*.json")) if self.layout.pending.is_dir() else []
                 self._marked.clear()   # batches from now on write markers of their own
                 self._markers.clear()
             if not markers:

@@ -39,7 +39,9 @@ class Recovery:
     def recover(self) -> None:
         """Bring rollups up to date after a writer that died; drop its staging and dot files."""
         shutil.rmtree(self.layout.staging, ignore_errors=True)
-        markers = sorted(self.layout.pending.glob("*.json")) if self.layout.pending.is_dir() else []
+        for stale in self.layout.pending.glob(".tmp-*") if self.layout.pending.is_dir() else []:
+            stale.unlink(missing_ok=True)   # a marker a crash cut short: its batch renamed nothing
+        markers = sorted(self.layout.pending.glob("[!.]*.json")) if self.layout.pending.is_dir() else []
         if not markers:
             return
         log.warning("%d writer(s) of %s stopped midway: repairing their rollups", len(markers), self.layout.root)

@@ -1,6 +1,6 @@
 """Writing logs: validated prediction and outcome rows typed as the store keeps them, ids
-already stored skipped, one Parquet file per partition written under a dot name and renamed
-into place, then the touched days' rollups. Writers serialize on the store's lock file."""
+already stored skipped, one Parquet file per partition written under a dot name, fsynced and renamed
+into place (store/files.py), then the touched days' rollups. Writers serialize on the store's lock file."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from dashboard.store.catalog import NEW_PREFIX, LogCatalog, month_of
 from dashboard.store.engine import Engine, parquet_list
-from dashboard.store.files import exclusive_lock
+from dashboard.store.files import commit_staged, exclusive_lock, stage_file
 from dashboard.store.layout import Layout
 from dashboard.store.models import ModelRegistry
 from dashboard.store.recovery import Recovery
@@ -263,16 +263,14 @@ class LogWriter:
         def write_one(item: tuple[tuple[str, ...], pa.Table]) -> tuple[Path, Path]:
             values, part = item
             folder = base.joinpath(*[f"{c}={v}" for c, v in zip(partition_by, values, strict=True)])
-            folder.mkdir(parents=True, exist_ok=True)
             name = f"part-{uuid.uuid4().hex}.parquet"
-            pq.write_table(part, folder / f"{NEW_PREFIX}{name}", compression="zstd")
-            return folder / f"{NEW_PREFIX}{name}", folder / name
+            staged = stage_file(folder / name, lambda fh: pq.write_table(part, fh, compression="zstd"),
+                                folder / f"{NEW_PREFIX}{name}")
+            return staged, folder / name
 
-        # A few threads: zstd and the file system overlap; about twice DuckDB's partitioned
-        # COPY when a batch spans hundreds of days.
+        # A few threads: zstd, fsync and the file system overlap; about twice DuckDB's
+        # partitioned COPY when a batch spans hundreds of days.
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
             written = list(pool.map(write_one, slices))
-        for src, dst in written:
-            os.replace(src, dst)
-            stats.files += 1
+            stats.files += sum(1 for _ in pool.map(lambda pair: commit_staged(*pair), written))
         return sorted(partitions), marker

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.services.audit import audit_csv, audit_log
 from dashboard.ui import data
+from dashboard.ui.audit_chain import render_chain_state
 from dashboard.ui.auth import audit, can
 from dashboard.ui.ingest_activity import render_token_use
 
@@ -34,6 +35,7 @@ def render() -> None:
         st.info("Pick both a start and an end date.")
         st.stop()
     start, end = picked
+    render_chain_state(store, start, end)
     window = audit_log(store, start, end)
     render_token_use(store, start, end)
     if window.empty:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dashboard.store.catalog import month_of
-from dashboard.store.files import write_parquet_atomic
+from dashboard.store.files import remove_file, write_parquet_atomic
 
 
 def split_by_month(table: pa.Table) -> dict[str, pa.Table]:
@@ -63,7 +63,7 @@ def merge_into_months(table: pa.Table | None, days: Sequence[str], path_for: Cal
         if not whole_months and path.exists():
             part = _keep_other_days(path, part, month_days)
         if part is None or part.num_rows == 0:
-            path.unlink(missing_ok=True)
+            remove_file(path)
             part = None
         else:
             write_parquet_atomic(path, part)

@@ -11,7 +11,7 @@ from functools import partial
 import pyarrow as pa
 
 from dashboard.store.catalog import LogCatalog, month_of
-from dashboard.store.files import write_json_atomic, write_parquet_atomic
+from dashboard.store.files import remove_file, write_json_atomic, write_parquet_atomic
 from dashboard.store.layout import (
     MONTH_KINDS,
     MONTH_ROLLUP_KEYS,
@@ -71,7 +71,7 @@ class RollupWriter:
         """The <kind>_month file of one model and month, from that month's day rows (None: none left)."""
         path = self.layout.rollup_file(f"{kind}_month", model_id, month)
         if table is None:
-            path.unlink(missing_ok=True)
+            remove_file(path)
         else:
             write_parquet_atomic(path, compute_month_grain(kind, table, month))
 
@@ -89,7 +89,7 @@ class RollupWriter:
         for kind in TABLE_KINDS:
             for path in self.layout.rollup_files(kind):
                 if str(path) not in keep:
-                    path.unlink(missing_ok=True)
+                    remove_file(path)
         write_json_atomic(self.layout.rollup_format, {"version": ROLLUP_FORMAT})
         return len(months) + len(outcome_months)
 
