@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from dashboard.spark.kinds import (
     MODEL_KINDS,
+    ORDER,
     Built,
     ModelFrames,
     joined_frame,
@@ -36,6 +37,10 @@ from dashboard.store.rollups.schemas import EMPTY_SCHEMAS
 from dashboard.store.store import Store
 
 log = logging.getLogger(__name__)
+# The outcome files' columns, as both writers type them (store/writer.py, store/live.py): fixed,
+# so Spark need not read every footer to unite them.
+OUTCOME_SCHEMA = ("application_id STRING, outcome_timestamp TIMESTAMP_NTZ, label TINYINT, "
+                  "loan_amount DOUBLE, loss_amount DOUBLE")
 
 
 def conform(kind: str, table: pa.Table) -> pa.Table | None:
@@ -44,7 +49,7 @@ def conform(kind: str, table: pa.Table) -> pa.Table | None:
         return None
     schema = EMPTY_SCHEMAS[kind]
     fields = [schema.field(n) if n in schema.names else pa.field(n, pa.string()) for n in table.column_names]
-    return table.cast(pa.schema(fields))
+    return table.cast(pa.schema(fields)).sort_by([(k, "ascending") for k in ORDER[kind]])
 
 
 def hadoop_path(path: Path) -> str:
@@ -90,10 +95,12 @@ class SparkRollups:
         self._latest_read = False
 
     # ------------------------------------------------------------------ reading
-    def _read(self, base: Path, folders: Sequence[Path]) -> DataFrame:
-        """Parquet files of these partition folders, the folders' keys as text columns."""
-        return (self.spark.read.option("basePath", hadoop_path(base)).option("mergeSchema", "true")
-                .parquet(*[hadoop_path(f) for f in folders]))
+    def _read(self, base: Path, folders: Sequence[Path], schema: str | None = None) -> DataFrame:
+        """Parquet files of these partition folders, the folders' keys as text columns; the files'
+        columns united by name (as DuckDB's union_by_name) unless their `schema` is fixed."""
+        reader = self.spark.read.option("basePath", hadoop_path(base))
+        reader = reader.schema(schema) if schema else reader.option("mergeSchema", "true")
+        return reader.parquet(*[hadoop_path(f) for f in folders])
 
     def read_predictions(self, model_id: str, days: Sequence[str]) -> DataFrame:
         folder = self.layout.prediction_model_dir(model_id)
@@ -105,7 +112,7 @@ class SparkRollups:
         folders = [base / f"date={d}" for d in (days if days is not None else self.store.catalog.outcome_days())]
         if not folders:
             return None
-        frame = self._read(base, folders)
+        frame = self._read(base, folders, OUTCOME_SCHEMA)
         return frame.withColumn("date", F.to_date("date"))
 
     def latest(self) -> DataFrame | None:

@@ -125,7 +125,7 @@ def daily(m: ModelFrames, built: Built) -> DataFrame:
         _sum_if(cents("loss"), "label IS NOT NULL").alias("loss_cents"),
         F.count("latency_ms").alias("n_latency"),
         F.min("timestamp").alias("first_ts"), F.max("timestamp").alias("last_ts"))
-    return _with_model(frame, m.model_id).orderBy("date")
+    return _with_model(frame, m.model_id)
 
 
 def scores(m: ModelFrames, built: Built) -> DataFrame:
@@ -141,7 +141,7 @@ def scores(m: ModelFrames, built: Built) -> DataFrame:
         F.expr("count(CASE WHEN label = 1 THEN loss END)").alias("n_bad_loss"),
         _zsum_if(amount, "label = 1 AND loss IS NULL").alias("bad_noloss_amount_cents"),
         F.expr("count(CASE WHEN label = 1 AND loss IS NULL THEN amount END)").alias("n_bad_noloss_amount"))
-    return _with_model(frame, m.model_id).orderBy("date", "decision", "bin")
+    return _with_model(frame, m.model_id)
 
 
 def groups(m: ModelFrames, built: Built) -> DataFrame | None:
@@ -154,7 +154,7 @@ def groups(m: ModelFrames, built: Built) -> DataFrame | None:
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
-    return _with_model(union, m.model_id).orderBy("date", "attribute", "grp", "decision", "bin")
+    return _with_model(union, m.model_id)
 
 
 def shadow(m: ModelFrames, built: Built) -> DataFrame:
@@ -166,7 +166,7 @@ def shadow(m: ModelFrames, built: Built) -> DataFrame:
     return picked.select(
         F.lit(m.model_id).alias("model_id"), "date", "application_id", "timestamp", "score", "decision",
         F.col("label").cast("int").alias("label"), F.col("amount").alias("loan_amount"),
-        F.col("loss").alias("loss_amount"), *[f"g_{p}" for p in m.protected]).orderBy("date", "application_id")
+        F.col("loss").alias("loss_amount"), *[f"g_{p}" for p in m.protected])
 
 
 def _count_batches(count: Callable[[pa.Table], pa.Table | None], batches: Iterator[pa.RecordBatch]
@@ -198,7 +198,7 @@ def latency(m: ModelFrames, built: Built) -> DataFrame:
     rows = m.joined.where(F.col("latency_ms").isNotNull()).select("date", "latency_ms")
     partial_counts = rows.mapInArrow(partial(_count_batches, partial(_latency_counts, m.model_id)),
                                      _spark_schema("latency"))
-    return partial_counts.groupBy("model_id", "date", "bin").agg(F.sum("n").alias("n")).orderBy("date", "bin")
+    return partial_counts.groupBy("model_id", "date", "bin").agg(F.sum("n").alias("n"))
 
 
 def features(m: ModelFrames, built: Built) -> DataFrame | None:
@@ -208,7 +208,7 @@ def features(m: ModelFrames, built: Built) -> DataFrame | None:
     count = partial(_feature_counts, m.model_id, {c: m.bins[c] for c in m.features}, list(m.features))
     partial_counts = rows.mapInArrow(partial(_count_batches, count), _spark_schema("features"))
     return partial_counts.groupBy("model_id", "date", "feature", "bin", "sub").agg(
-        F.sum("n").alias("n"), F.sum("pos_sum").alias("pos_sum")).orderBy("date", "feature", "bin", "sub")
+        F.sum("n").alias("n"), F.sum("pos_sum").alias("pos_sum"))
 
 
 def month_grain(kind: str, m: ModelFrames, built: Built) -> DataFrame | None:
@@ -219,7 +219,7 @@ def month_grain(kind: str, m: ModelFrames, built: Built) -> DataFrame | None:
     keys = MONTH_ROLLUP_KEYS[kind]
     measures = [c for c in EMPTY_SCHEMAS[kind].names if c not in ("model_id", "date", *keys)]
     return day.groupBy("model_id", F.trunc("date", "month").alias("date"), *keys).agg(
-        *[F.sum(c).alias(c) for c in measures]).orderBy("model_id", *keys)
+        *[F.sum(c).alias(c) for c in measures])
 
 
 def outcomes_rollup(outcomes: DataFrame) -> DataFrame:
@@ -227,9 +227,18 @@ def outcomes_rollup(outcomes: DataFrame) -> DataFrame:
     return outcomes.groupBy("date").agg(
         F.count(F.lit(1)).alias("n"), F.expr("CAST(coalesce(sum(label), 0) AS BIGINT)").alias("n_bad"),
         F.expr(f"sum({cents('loss_amount')})").alias("loss_cents"),
-        F.max("outcome_timestamp").alias("last_ts")).orderBy("date")
+        F.max("outcome_timestamp").alias("last_ts"))
 
 
+# The order of each kind's rows, as DuckDB's engine writes them (builders.py ORDER BY,
+# counting.py, schemas.compute_month_grain): the results are sorted on the driver (they are
+# small), not by Spark (a range sort costs a sampling job per kind).
+ORDER: dict[str, tuple[str, ...]] = {
+    "daily": ("date",), "scores": ("date", "decision", "bin"), "groups": ("date", "attribute", "grp", "decision", "bin"),
+    "features": ("date", "feature", "bin", "sub"), "latency": ("date", "bin"), "shadow": ("date", "application_id"),
+    **{f"{kind}_month": ("model_id", *keys) for kind, keys in MONTH_ROLLUP_KEYS.items()},
+    "outcomes": ("date",),
+}
 # Every per-model kind, in an order where a month grain follows its day rollup.
 MODEL_KINDS: dict[str, Builder] = {
     "daily": daily, "scores": scores, "groups": groups, "features": features, "latency": latency,
