@@ -73,8 +73,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--work", default="/tmp/bench-spark")
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"])
-    parser.add_argument("--scope", nargs="*", default=[], help="extra rebuild options (--models, --from, --to)")
-    args = parser.parse_args()
+    parser.add_argument("--scope", nargs="*", default=[], help="(or any unknown option) rebuild options: --models, --from, --to")
+    args, extra = parser.parse_known_args()
+    args.scope = [*args.scope, *extra]
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, object]] = {}
@@ -82,6 +83,10 @@ def main() -> None:
         times, peaks, lines = [], [], []
         for _ in range(args.rounds):
             store = copy_store(args.applications, work / f"store-{args.applications}-{engine}")
+            if args.scope:  # a partial rebuild needs the current format: the copy's file replaced, not written
+                fmt = store / "rollups" / "FORMAT.json"
+                fmt.unlink()
+                fmt.write_text(json.dumps({"version": 4}))
             cmd = [str(BIN / "dashboard"), "--store", str(store), "rollup", "rebuild", "--engine", engine, *args.scope]
             if engine == "spark":
                 cmd += ["--master", "local[2]", "--shuffle-partitions", "4"]
