@@ -8,7 +8,7 @@ STORE  ?= $(or $(DASHBOARD_STORE),var/store)
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 
-.PHONY: run test test-fast lint venv dev demo sample bench clean chromium
+.PHONY: run test test-fast lint venv dev demo sample bench clean chromium java
 
 $(BIN)/dashboard: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,9 @@ $(BIN)/dashboard: pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
+# dev includes the [spark] extra (the Spark-equals-DuckDB test); `make run` needs neither.
 $(VENV)/.dev: $(BIN)/dashboard
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,spark]"
 	touch $@
 
 venv: $(BIN)/dashboard
@@ -37,7 +38,14 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: dev chromium
+# Spark 4 (the [spark] extra) runs on a JVM: Debian's headless OpenJDK 17 when there is no java.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's headless OpenJDK 17 for the Spark engine's tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+test: dev chromium java
 	$(BIN)/ruff check src app pages tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/python scripts/check_layers.py

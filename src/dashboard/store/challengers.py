@@ -1,8 +1,8 @@
 """Named queries behind the Challengers and Model cards pages.
 
 The shadow comparison reads the `r_shadow` rollup: per model and day, the applications
-with the lowest hash of application_id (at most a few hundred), latest score per
-application. The same hash ranks the same applications first for every model, so the
+with the lowest sampling hash of application_id (store/sampling.py; at most a few hundred),
+latest score per application. The same hash ranks the same applications first for every model, so the
 models' daily samples hold the same applications and the comparison stays paired; its
 size grows with days, not rows. Stores whose rollups predate that table fall back to the
 raw logs, partition-pruned and bounded by a hash sample of `max_applications`.
@@ -22,11 +22,11 @@ import pyarrow.compute as pc
 
 from dashboard.store.engine import parquet_list, quote, sql_literal
 from dashboard.store.rollups.builders import SHADOW_PER_DAY
+from dashboard.store.sampling import duckdb_sample_filter
 from dashboard.store.store import Store
 from dashboard.store.windows import window_source
 
 DEFAULT_MAX_APPLICATIONS = 300_000
-HASH_SPACE = 1_000_000
 ROLLUP_SAMPLE = "rollup"          # ShadowSample.source: the daily r_shadow sample
 RAW_SAMPLE = "raw"                # ShadowSample.source: the prediction logs (rollups predate r_shadow)
 
@@ -167,8 +167,7 @@ def _raw_shadow_rows(store: Store, model_ids: list[str], start: dt.date | None, 
     base = model_ids[0]
     fraction = min(1.0, max_applications / total) if total else 1.0
     sampled = fraction < 1.0
-    sample_filter = (f"hash(application_id) % {HASH_SPACE} < {int(fraction * HASH_SPACE)}"
-                     if sampled else "TRUE")
+    sample_filter = duckdb_sample_filter("application_id", fraction) if sampled else "TRUE"
     base_files = store.prediction_files(base, start, end)
     if not base_files:
         return ShadowSample(frame=_empty_frame(model_ids, protected), model_ids=list(model_ids),

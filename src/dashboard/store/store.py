@@ -14,7 +14,7 @@ import datetime as dt
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,8 @@ from dashboard.store.quarantine import (
 )
 from dashboard.store.recovery import Recovery
 from dashboard.store.rollup_tables import RollupTables
-from dashboard.store.rollups.compute import RollupComputer
-from dashboard.store.rollups.writer import RollupWriter
+from dashboard.store.rollups.compute import RollupComputer, RollupSource
+from dashboard.store.rollups.writer import RebuildScope, RollupWriter
 from dashboard.store.writer import LogWriter, WriteStats
 
 Progress = Callable[[int, int], None]
@@ -175,11 +175,19 @@ class Store:
     def write_outcomes(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
         return self.writer.write_outcomes(good, progress)
 
-    def rebuild_rollups(self, progress: Progress | None = None) -> int:
-        """Recompute every rollup from the logs; returns the number of (model, month) partitions."""
+    def rebuild_rollups(self, progress: Progress | None = None, source: RollupSource | None = None,
+                        models: Collection[str] | None = None, first_month: str | None = None,
+                        last_month: str | None = None) -> int:
+        """Recompute the rollups of those models and whole months (default: all) from the logs
+        with `source` (default: DuckDB; `dashboard.spark.SparkRollups` for Spark); returns the
+        (model, month) partitions written."""
         with exclusive_lock(self.layout.lock):
             self.recovery.recover()
-            return self.rollups.rebuild(progress)
+            return self.rollups.rebuild(progress, source, RebuildScope.of(models, first_month, last_month))
+
+    def rollup_format_changes(self) -> list[str]:
+        """What a rebuild changes beyond recomputing (the rollups are of an older format)."""
+        return self.rollups.format_changes()
 
     def compact(self, min_files: int = 2, progress: Progress | None = None) -> dict[str, int]:
         """Merge each partition of many small files into one, swapping folders atomically."""

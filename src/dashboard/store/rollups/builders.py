@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS
 from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec
 from dashboard.store.engine import quote, sql_literal
+from dashboard.store.sampling import duckdb_sample_order
 
 SHADOW_PER_DAY = 300  # applications per model and day kept for the paired shadow comparison
 CENTS = "CAST(round(coalesce({c}, 0) * 100) AS BIGINT)"
@@ -100,14 +101,14 @@ def groups_sql(model_id: str, attributes: Sequence[str]) -> str:
 
 
 def shadow_sql(model_id: str, attributes: Sequence[str]) -> str:
-    """A bounded, paired sample for the shadow comparison: the same hash ranks the same
-    applications first for every model, so the models' daily samples line up."""
+    """A bounded, paired sample for the shadow comparison: the sampling hash (store/sampling.py)
+    ranks the same applications first for every model, so the models' daily samples line up."""
     g_cols = "".join(f", {quote('g_' + p)}" for p in attributes)
     return f"""
         SELECT {sql_literal(model_id)} AS model_id, date, application_id, timestamp, score, decision,
                label::INTEGER AS label, amount AS loan_amount, loss AS loss_amount {g_cols}
         FROM (SELECT * FROM j QUALIFY dense_rank() OVER (
-                PARTITION BY date ORDER BY hash(application_id), application_id) <= {SHADOW_PER_DAY})
+                PARTITION BY date ORDER BY {duckdb_sample_order('application_id')}) <= {SHADOW_PER_DAY})
         QUALIFY row_number() OVER (PARTITION BY date, application_id ORDER BY timestamp DESC, score DESC) = 1
         ORDER BY date, application_id"""
 

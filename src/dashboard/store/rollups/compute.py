@@ -4,7 +4,7 @@ before a batch, from the batch in memory."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +25,18 @@ from dashboard.store.rollups.counting import (
 GROUP_SPEC_ROWS = 200_000  # values read to fix an attribute's bands when it is first seen
 Tables = dict[str, pa.Table | None]
 RollupChunk = tuple[str, list[str], Tables]  # model, days, table per kind
+
+
+class RollupSource(Protocol):
+    """An engine computing rollups: DuckDB (`RollupComputer`) or Spark (`dashboard.spark`).
+
+    `iter_chunks` yields each (model, days) chunk's tables by kind (None: no rows); a `<kind>_month`
+    table among them is written as that month grain instead of summing the day rows here."""
+
+    def iter_chunks(self, chunks: Sequence[tuple[str, list[str]]], batch: pa.Table | None = None,
+                    fresh: set[tuple[str, str]] | None = None) -> Iterator[RollupChunk]: ...
+
+    def compute_outcomes(self, days: Sequence[str]) -> pa.Table | None: ...
 
 
 def plan_chunks(units: Iterable[tuple[str, str]], whole_months: bool = False) -> list[tuple[str, list[str]]]:

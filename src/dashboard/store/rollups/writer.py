@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import pyarrow as pa
 
 from dashboard.store.catalog import LogCatalog, month_of
+from dashboard.store.errors import StoreError
 from dashboard.store.files import remove_file, write_json_atomic, write_parquet_atomic
 from dashboard.store.layout import (
     MONTH_KINDS,
@@ -20,16 +22,50 @@ from dashboard.store.layout import (
     TABLE_KINDS,
     Layout,
 )
-from dashboard.store.rollups.compute import RollupChunk, RollupComputer, plan_chunks
+from dashboard.store.rollups.compute import RollupChunk, RollupComputer, RollupSource, plan_chunks
 from dashboard.store.rollups.months import merge_into_months
-from dashboard.store.rollups.schemas import compute_month_grain
+from dashboard.store.rollups.schemas import compute_month_grain, month_key
 
 # What the rollup files hold; bumped when a change needs every rollup recomputed. Version 2:
 # the money model's sums in `scores` and protected attributes grouped (numeric ones in bands);
-# 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins.
-ROLLUP_FORMAT = 3
+# 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins; 4: the shadow
+# sample by the stable sampling hash (store/sampling.py).
+ROLLUP_FORMAT = 4
+# What a rebuild from a format before the key changes for the user (`dashboard rollup rebuild` says it).
+FORMAT_CHANGES = {
+    4: ("the Challengers page's shadow sample now picks applications by the stable sampling hash "
+        "(MD5 of the application id, store/sampling.py) instead of DuckDB's hash(), which changed "
+        "between DuckDB releases: the sampled applications change once, and from now on stay the "
+        "same across upgrades and engines"),
+}
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RebuildScope:
+    """What a rebuild recomputes: some models (None: all) and whole months from `first_month`
+    to `last_month` (YYYY-MM, None: open). Rollup files are months, so months are the grain."""
+
+    models: frozenset[str] | None = None
+    first_month: str | None = None
+    last_month: str | None = None
+
+    @classmethod
+    def of(cls, models: Collection[str] | None = None, first_month: str | None = None,
+           last_month: str | None = None) -> RebuildScope:
+        return cls(frozenset(models) if models else None, first_month, last_month)
+
+    @property
+    def whole(self) -> bool:
+        return self.models is None and self.first_month is None and self.last_month is None
+
+    def has_month(self, month: str) -> bool:
+        return (self.first_month is None or month >= self.first_month) and \
+            (self.last_month is None or month <= self.last_month)
+
+    def has(self, model_id: str, month: str) -> bool:
+        return (self.models is None or model_id in self.models) and self.has_month(month)
 
 
 class RollupWriter:
@@ -41,28 +77,32 @@ class RollupWriter:
     def write(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
               progress: Progress | None = None, batch: pa.Table | None = None,
               fresh: set[tuple[str, str]] | None = None, whole_months: bool = False,
-              computed: Sequence[RollupChunk] | None = None) -> None:
+              computed: Sequence[RollupChunk] | None = None, source: RollupSource | None = None) -> None:
         """Recompute the rollups of the named (model, date) partitions and outcome dates.
 
         Only those dates are computed; their rows replace the same dates' rows in each month
         file, so a daily batch costs a day, not a month. `fresh` partitions (no files before
         this batch) are computed from `batch` in memory. `whole_months` (rebuild) writes every
         month from scratch, a month at a time to bound memory. `computed`: chunks already
-        computed (while the batch's files were being written).
+        computed (while the batch's files were being written). `source`: the engine (DuckDB's
+        `RollupComputer` unless told).
         """
+        engine: RollupSource = source or self.computer
         chunks = plan_chunks(units, whole_months)
         total = len(chunks) + (1 if outcome_dates else 0)
-        results = computed if computed is not None else self.computer.iter_chunks(chunks, batch, fresh)
+        results = computed if computed is not None else engine.iter_chunks(chunks, batch, fresh)
         for done, (model_id, days, tables) in enumerate(results, start=1):
             for kind, table in tables.items():
-                on_month = partial(self._write_month_grain, kind, model_id) if kind in MONTH_ROLLUP_KEYS else None
+                # the month grain from the day rows, unless the engine computed it itself
+                summed = kind in MONTH_ROLLUP_KEYS and f"{kind}_month" not in tables
+                on_month = partial(self._write_month_grain, kind, model_id) if summed else None
                 merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months,
                                   on_month)
             if progress:
                 progress(done, total)
         if outcome_dates:
             out_days = sorted(set(outcome_dates))
-            merge_into_months(self.computer.compute_outcomes(out_days), out_days, self.layout.outcome_rollup_file,
+            merge_into_months(engine.compute_outcomes(out_days), out_days, self.layout.outcome_rollup_file,
                               whole_months)
             if progress:
                 progress(total, total)
@@ -75,25 +115,41 @@ class RollupWriter:
         else:
             write_parquet_atomic(path, compute_month_grain(kind, table, month))
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Every rollup recomputed from the logs; the (model, month) partitions written."""
-        units = self.catalog.prediction_days()
-        outcome_dates = self.catalog.outcome_days()
+    def rebuild(self, progress: Progress | None = None, source: RollupSource | None = None,
+                scope: RebuildScope | None = None) -> int:
+        """The rollups of `scope` (default: all) recomputed from the logs by `source` (default:
+        DuckDB); the (model, month) partitions written. Only the scope's log files are read
+        (the outcome log whole: a late label may belong to any month's prediction)."""
+        scope = scope or RebuildScope()
+        if not scope.whole and self.format() < ROLLUP_FORMAT:
+            raise StoreError(f"The rollups of {self.layout.root} are of an older format ({self.format()}, now "
+                             f"{ROLLUP_FORMAT}): rebuild them all first (`dashboard rollup rebuild` without "
+                             "--models, --from or --to).")
+        units = [(m, d) for m, d in self.catalog.prediction_days() if scope.has(m, month_of(d))]
+        outcome_dates = [d for d in self.catalog.outcome_days() if scope.has_month(month_of(d))]
         log.info("rebuilding the rollups of %s: %d model days, %d outcome days", self.layout.root, len(units),
                  len(outcome_dates))
-        self.write(units, outcome_dates, progress, whole_months=True)
+        self.write(units, outcome_dates, progress, whole_months=True, source=source)
         months = {(m, month_of(d)) for m, d in units}
         outcome_months = {month_of(d) for d in outcome_dates}
         keep = {str(self.layout.rollup_file(k, m, mo)) for k in (*ROLLUP_KINDS, *MONTH_KINDS) for m, mo in months}
         keep |= {str(self.layout.outcome_rollup_file(mo)) for mo in outcome_months}
         for kind in TABLE_KINDS:
             for path in self.layout.rollup_files(kind):
-                if str(path) not in keep:
+                model_id, month = month_key(str(path))
+                inside = scope.has_month(month) if kind == OUTCOME_ROLLUP else scope.has(model_id, month)
+                if inside and str(path) not in keep:
                     remove_file(path)
-        write_json_atomic(self.layout.rollup_format, {"version": ROLLUP_FORMAT})
+        if scope.whole:
+            write_json_atomic(self.layout.rollup_format, {"version": ROLLUP_FORMAT})
         return len(months) + len(outcome_months)
 
     # ------------------------------------------------------------------ the format
+    def format_changes(self) -> list[str]:
+        """What rebuilding this store's rollups changes beyond recomputing them (format upgrades)."""
+        found = self.format()
+        return [text for version, text in sorted(FORMAT_CHANGES.items()) if found < version]
+
     def format(self) -> int:
         """The format the rollup files were written in (1: before the format was recorded)."""
         path = self.layout.rollup_format
