@@ -26,8 +26,9 @@ from dashboard.store.rollups.schemas import compute_month_grain
 
 # What the rollup files hold; bumped when a change needs every rollup recomputed. Version 2:
 # the money model's sums in `scores` and protected attributes grouped (numeric ones in bands);
-# 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins.
-ROLLUP_FORMAT = 3
+# 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins; 4: the `segments`
+# rollup (figures per segment column and value).
+ROLLUP_FORMAT = 4
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class RollupWriter:
         if found >= ROLLUP_FORMAT:
             return None
         return (f"The rollups of {self.layout.root} were written by an older version (format {found}, now "
-                f"{ROLLUP_FORMAT}): money and fairness figures may be wrong until you run "
+                f"{ROLLUP_FORMAT}): money, fairness and segment figures may be wrong until you run "
                 "`dashboard rollup rebuild` (the next ingest does it too).")
 
     def upgrade(self, progress: Progress | None = None) -> bool:
