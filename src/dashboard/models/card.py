@@ -80,6 +80,13 @@ class ModelCard:
         raise KeyError(name)
 
     @property
+    def kept_columns(self) -> list[str]:
+        """Columns besides the features that ingest keeps (as text): protected, personal, segments."""
+        features = set(self.feature_names)
+        names = (*self.protected_attributes, *self.personal_columns, *self.segments)
+        return [n for n in dict.fromkeys(names) if n not in features]
+
+    @property
     def training_window(self) -> tuple[str, str] | None:
         window = self.training.get("window") if isinstance(self.training, dict) else None
         if isinstance(window, dict) and window.get("start") and window.get("end"):
