@@ -30,7 +30,13 @@ from scipy.stats import binomtest, norm
 
 from dashboard.analytics.binning import GROUP_SCORE_BINS
 from dashboard.analytics.drift_thresholds import DEFAULT_THRESHOLDS, psi_status
-from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec, compute_group_spec, group_order
+from dashboard.analytics.fairness import (
+    BANDS,
+    MISSING_GROUP,
+    GroupSpec,
+    compute_group_spec,
+    group_order,
+)
 from dashboard.analytics.histogram import auc_standard_error, psi
 from dashboard.analytics.performance import compute_metrics_2d
 from dashboard.models.card import ModelCard

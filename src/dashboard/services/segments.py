@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from dashboard.analytics.periods import Period, parse_period, previous_period
-from dashboard.analytics.segments import RANKED, SEGMENT_SCORE_BINS, compute_segment_figures, rank_failing, segment_columns
+from dashboard.analytics.segments import (
+    RANKED,
+    SEGMENT_SCORE_BINS,
+    compute_segment_figures,
+    rank_failing,
+    segment_columns,
+)
 from dashboard.errors import DashboardError
 from dashboard.store import Store
 from dashboard.store.impact import load_data_span

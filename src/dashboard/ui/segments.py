@@ -36,7 +36,7 @@ def load_segment_report_cached(store_path: str, version: str, model_id: str, col
 
 
 def _interval(lo: object, hi: object, percent: bool) -> str:
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):  # type: ignore[call-overload]
+    if not isinstance(lo, float | int) or not isinstance(hi, float | int) or pd.isna(lo) or pd.isna(hi):
         return ""
     return f"{lo:.1%} to {hi:.1%}" if percent else f"{lo:.3f} to {hi:.3f}"
 
@@ -94,7 +94,7 @@ def render_segment_report(report: SegmentReport, key: str) -> None:
     st.dataframe(segment_table(report.figures), hide_index=True, width="stretch", column_config={**pct, **num})
     st.markdown("**Where is it failing**: segments worse than the whole portfolio, ranked by the gap times "
                 "their share of the population behind the figure")
-    metric = st.segmented_control("Figure", list(RANKED), default="auc", format_func=METRIC_LABELS.get,
+    metric = st.segmented_control("Figure", list(RANKED), default="auc", format_func=lambda m: METRIC_LABELS[m],
                                   key=f"{key}_segment_metric") or "auc"
     ranking = report.failing[metric]
     if ranking.empty:
