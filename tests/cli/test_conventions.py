@@ -54,6 +54,9 @@ BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("report", "impact"), ["--store", MISSING], 2, "no store at"),
     (("report", "performance"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
     (("report", "performance"), ["--config", "typo.toml"], 2, "the alert rules cannot be read"),
+    (("report", "segments"), ["--by", "colour"], 2,
+     "'colour' is not a segment column of gbm_champion; its segment columns: sex, age_band, home_ownership"),
+    (("report", "segments"), ["--by", "region", "--period", "April"], 2, "--period 'April' is not a window"),
     (("rollup", "rebuild"), ["--store", MISSING], 2, "no store at"),
     (("sample",), ["--applications", "5"], 2, "--applications must be at least 100"),
     (("serve",), ["--host", "0.0.0.0"], 2, "refusing to serve on 0.0.0.0"),
@@ -67,6 +70,7 @@ USAGE: list[tuple[list[str], str]] = [
     ([], "choose a command"),
     (["report", "drift"], "the following arguments are required: --model"),
     (["report", "impact", "--format", "pdf"], "invalid choice: 'pdf'"),
+    (["report", "segments"], "the following arguments are required: --by"),
 ]
 
 

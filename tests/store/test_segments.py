@@ -12,54 +12,14 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from dashboard.analytics.periods import custom_period
-from dashboard.models.card import parse_card
 from dashboard.services.segments import SegmentError, build_segment_report
 from dashboard.store import Store
-
-N = 4_000
-PRODUCTS = [f"p{i:02d}" for i in range(30)]  # 30 values: beyond the cap of 20
-CARD = {"id": "m", "name": "m", "version": "1", "role": "champion", "algorithm": "a", "owner": "o",
-        "training": {"data": "none"}, "target": "bad", "features": [{"name": "x", "type": "numeric"}],
-        "protected_attributes": ["sex"],
-        "segments": ["product", "channel", {"name": "income", "bands": [20_000, 50_000]}, "age"]}
-CURRENT = (dt.date(2026, 2, 1), dt.date(2026, 3, 31))
-REFERENCE = (dt.date(2025, 12, 4), dt.date(2026, 1, 31))  # the 59 days before: previous_period
-
-
-def _logs() -> tuple[pd.DataFrame, pd.DataFrame]:
-    rng = np.random.default_rng(5)
-    weights = 1.0 / np.arange(1, len(PRODUCTS) + 1)
-    preds = pd.DataFrame({
-        "prediction_id": [f"p{i}" for i in range(N)], "model_id": "m",
-        "timestamp": pd.Timestamp("2025-12-03") + pd.to_timedelta(rng.integers(0, 119 * 24, N), unit="h"),
-        "application_id": [f"a{i}" for i in range(N)], "x": rng.normal(size=N),
-        "sex": rng.choice(["F", "M"], N),
-        "product": rng.choice(PRODUCTS, N, p=weights / weights.sum()),
-        "channel": pd.Series(rng.choice(["web", "branch", "broker"], N), dtype=object).where(rng.random(N) > 0.05),
-        "income": rng.lognormal(10.4, 0.6, N).round(0), "age": rng.integers(18, 80, N).astype(float)})
-    # a segment where the model is worse: its scores are noise
-    noisy = preds["channel"] == "broker"
-    preds["score"] = np.where(noisy, rng.beta(2, 6, N), rng.beta(2, 8, N))
-    risk = np.where(noisy, rng.beta(2, 6, N), preds["score"])
-    preds["decision"] = np.where(preds["score"] < 0.3, "approve", "decline")
-    preds.loc[rng.random(N) < 0.03, "decision"] = None
-    approved = preds[preds["decision"] == "approve"].sample(frac=0.8, random_state=1)
-    labels = (rng.random(N) < risk).astype(int)
-    outcomes = pd.DataFrame({"application_id": approved["application_id"].to_numpy(),
-                             "outcome_timestamp": pd.Timestamp("2026-09-01"),
-                             "label": labels[approved.index.to_numpy()], "loan_amount": 1_000.0,
-                             "loss_amount": np.nan})
-    return preds, outcomes
+from tests.support.segment_store import CURRENT, REFERENCE, N, build_segment_store, segment_logs
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store(tmp_path_factory.mktemp("segments") / "store")
-    store.register_model(parse_card(CARD))
-    preds, outcomes = _logs()
-    store.write_predictions(preds.assign(latency_ms=np.nan))
-    store.write_outcomes(outcomes)
-    return store
+    return build_segment_store(tmp_path_factory.mktemp("segments") / "store")
 
 
 def _values(preds: pd.DataFrame, column: str) -> pd.Series:
@@ -78,7 +38,7 @@ def _values(preds: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _raw(window: tuple[dt.date, dt.date]) -> pd.DataFrame:
-    preds, outcomes = _logs()
+    preds, outcomes = segment_logs()
     rows = preds.merge(outcomes[["application_id", "label"]], on="application_id", how="left")
     day = rows["timestamp"].dt.date
     return rows[(day >= window[0]) & (day <= window[1])]
@@ -97,8 +57,8 @@ def test_segment_figures_equal_the_raw_rows(store: Store, column: str) -> None:
     report = build_segment_report(store, "m", column, custom_period(*CURRENT))
     assert (report.reference.start, report.reference.end) == REFERENCE
     rows, ref_rows = _raw(CURRENT), _raw(REFERENCE)
-    rows = rows.assign(value=_values(_logs()[0], column).loc[rows.index])
-    ref_rows = ref_rows.assign(value=_values(_logs()[0], column).loc[ref_rows.index])
+    rows = rows.assign(value=_values(segment_logs()[0], column).loc[rows.index])
+    ref_rows = ref_rows.assign(value=_values(segment_logs()[0], column).loc[ref_rows.index])
     figures = report.figures.set_index("value")
     assert sorted(figures.index) == sorted([*rows["value"].unique(), "(all)"])
     for value, part in [*rows.groupby("value"), ("(all)", rows)]:
