@@ -10,7 +10,12 @@ from tests.support.apptest import errors, open_page
 
 
 def _segment_table(at) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if "calibration 95%" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "calibration 95%" in d.value.columns)
+    # figures are shown as text, "n/a" where undefined (never None or nan)
+    assert not table.isin(["None", "nan", "NaN"]).any().any()
+    for column in ("applications", "matured"):
+        table[column] = table[column].str.replace(",", "").astype(int)
+    return table
 
 
 def test_performance_shows_figures_by_segment_and_where_it_fails(small_store_dir: Path) -> None:
@@ -27,6 +32,8 @@ def test_performance_shows_figures_by_segment_and_where_it_fails(small_store_dir
     assert parts["applications"].sum() == whole["applications"] > 0
     assert parts["matured"].sum() == whole["matured"]
     assert {"AUC 95%", "bad rate 95%", "approval 95%", "score PSI"} <= set(table.columns)
+    # the default period (last 12 months) holds matured outcomes: the AUC has a figure and an interval
+    assert whole["AUC"] != "n/a" and " to " in whole["AUC 95%"] and whole["matured"] > 0
     column.set_value("region").run()
     assert errors(at) == []
     regions = _segment_table(at)
@@ -49,3 +56,4 @@ def test_drift_shows_figures_by_segment_for_its_current_window(small_store_dir: 
     table = _segment_table(at)
     assert (table["applications"] > 0).all() and "(all)" in set(table["segment"])
     assert table["PSI status"].isin(["stable", "watch", "shifted"]).all()
+    assert any("2026-10-02:2026-10-31" in c.value for c in at.caption)  # Drift's current window

@@ -19,7 +19,7 @@ TOP = 5  # segments listed per metric in the markdown ranking
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="model id (default: the current champion)")
     parser.add_argument("--by", required=True, metavar="COLUMN", help="a segment column of the model")
-    parser.add_argument("--period", default=None, metavar="P", help="the period (default last-3m)")
+    parser.add_argument("--period", default=None, metavar="P", help="the period (default last-12m)")
     parser.add_argument("--format", choices=("json", "md"), default="md", help="output format (default md)")
 
 

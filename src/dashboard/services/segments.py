@@ -22,7 +22,7 @@ from dashboard.store import Store
 from dashboard.store.impact import load_data_span
 from dashboard.store.segments import load_segment_histogram, load_segment_specs
 
-DEFAULT_PERIOD = "last-3m"
+DEFAULT_PERIOD = "last-12m"  # long enough to hold matured outcomes (they arrive 3 to 12 months later)
 
 
 class SegmentError(DashboardError, ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -35,30 +36,34 @@ def load_segment_report_cached(store_path: str, version: str, model_id: str, col
     return build_segment_report(store, model_id, column, chosen)
 
 
-def _interval(lo: object, hi: object, percent: bool) -> str:
-    if not isinstance(lo, float | int) or not isinstance(hi, float | int) or pd.isna(lo) or pd.isna(hi):
-        return ""
-    return f"{lo:.1%} to {hi:.1%}" if percent else f"{lo:.3f} to {hi:.3f}"
+def _text(value: object, kind: str) -> str:
+    """A cell as text: "n/a" where the figure is undefined (never None or nan)."""
+    if not isinstance(value, float | int) or not np.isfinite(value):
+        return "n/a"
+    return {"pct": f"{value:.1%}", "num": f"{value:.3f}", "int": f"{int(value):,}"}[kind]
+
+
+def _interval(lo: object, hi: object, kind: str) -> str:
+    low, high = _text(lo, kind), _text(hi, kind)
+    return "" if "n/a" in (low, high) else f"{low} to {high}"
 
 
 def segment_table(figures: pd.DataFrame) -> pd.DataFrame:
-    """The shown table: each figure beside its population, intervals as text."""
-    f = figures
-    out = pd.DataFrame({
-        "segment": [v + (" (small)" if s and v != ALL_VALUE else "") for v, s in zip(f["value"], f["small"],
-                                                                                       strict=True)],
-        "applications": f["applications"], "share": f["share"], "decided": f["decided"],
-        "approval rate": f["approval_rate"],
-        "approval 95%": [_interval(a, b, True) for a, b in zip(f["approval_lo"], f["approval_hi"], strict=True)],
-        "matured": f["labelled"], "bads": f["bads"], "bad rate": f["bad_rate"],
-        "bad rate 95%": [_interval(a, b, True) for a, b in zip(f["bad_rate_lo"], f["bad_rate_hi"], strict=True)],
-        "AUC": f["auc"], "AUC +-bin": f["auc_bound"],
-        "AUC 95%": [_interval(a, b, False) for a, b in zip(f["auc_lo"], f["auc_hi"], strict=True)],
-        "calibration ratio": f["calibration_ratio"],
-        "calibration 95%": [_interval(a, b, False) for a, b in zip(f["calibration_lo"], f["calibration_hi"],
-                                                                   strict=True)],
-        "score PSI": f["psi"], "PSI status": f["psi_status"]})
-    return out
+    """The shown table: each figure beside its population and its 95% interval, as text."""
+    f = figures.to_dict(orient="records")
+    rows = [{"segment": r["value"] + (" (small)" if r["small"] and r["value"] != ALL_VALUE else ""),
+             "applications": _text(r["applications"], "int"), "share": _text(r["share"], "pct"),
+             "decided": _text(r["decided"], "int"), "approval rate": _text(r["approval_rate"], "pct"),
+             "approval 95%": _interval(r["approval_lo"], r["approval_hi"], "pct"),
+             "matured": _text(r["labelled"], "int"), "bads": _text(r["bads"], "int"),
+             "bad rate": _text(r["bad_rate"], "pct"), "bad rate 95%": _interval(r["bad_rate_lo"], r["bad_rate_hi"], "pct"),
+             "AUC": _text(r["auc"], "num"), "AUC +-bin": _text(r["auc_bound"], "num"),
+             "AUC 95%": _interval(r["auc_lo"], r["auc_hi"], "num"),
+             "calibration ratio": _text(r["calibration_ratio"], "num"),
+             "calibration 95%": _interval(r["calibration_lo"], r["calibration_hi"], "num"),
+             "score PSI": _text(r["psi"], "num"), "PSI status": r["psi_status"] if np.isfinite(r["psi"]) else "n/a"}
+            for r in f]
+    return pd.DataFrame(rows)
 
 
 def render_segments(model_id: str, key: str, window: tuple[dt.date, dt.date] | None = None) -> None:
@@ -88,10 +93,7 @@ def render_segment_report(report: SegmentReport, key: str) -> None:
     st.caption(f"{report.grouping}. {report.period.label}. " + " ".join(report.notes[1:]) +
                f" Segments with fewer than {SMALL_SEGMENT} matured outcomes are marked small: read their "
                "figures with the interval.")
-    pct = {c: st.column_config.NumberColumn(format="percent") for c in ("share", "approval rate", "bad rate")}
-    num = {c: st.column_config.NumberColumn(format="%.3f") for c in ("AUC", "AUC +-bin", "calibration ratio",
-                                                                     "score PSI")}
-    st.dataframe(segment_table(report.figures), hide_index=True, width="stretch", column_config={**pct, **num})
+    st.dataframe(segment_table(report.figures), hide_index=True, width="stretch")
     st.markdown("**Where is it failing**: segments worse than the whole portfolio, ranked by the gap times "
                 "their share of the population behind the figure")
     metric = st.segmented_control("Figure", list(RANKED), default="auc", format_func=lambda m: METRIC_LABELS[m],
