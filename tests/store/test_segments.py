@@ -5,6 +5,7 @@ calibration ratio to the millionth, the PSI on the same 100 bins; and the rollup
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,17 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from dashboard.analytics.periods import custom_period
+from dashboard.models.card import parse_card
 from dashboard.services.segments import SegmentError, build_segment_report
 from dashboard.store import Store
-from tests.support.segment_store import CURRENT, REFERENCE, N, build_segment_store, segment_logs
+from tests.support.segment_store import (
+    CARD,
+    CURRENT,
+    REFERENCE,
+    N,
+    build_segment_store,
+    segment_logs,
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +115,12 @@ def test_rollup_size_stays_within_the_cap(store: Store) -> None:
 def test_unknown_column_names_the_declared_ones(store: Store) -> None:
     with pytest.raises(SegmentError, match="product, channel, income, age"):
         build_segment_report(store, "m", "colour", custom_period(*CURRENT))
+
+
+def test_changed_bands_regroup_the_history_on_rebuild(tmp_path: Path) -> None:
+    store = build_segment_store(tmp_path / "store")
+    card = {**CARD, "segments": ["product", {"name": "income", "bands": [30_000]}]}
+    store.register_model(parse_card(card))
+    store.rebuild_rollups()
+    values = Store(store.root).sql("SELECT DISTINCT segment, value FROM r_segments_month ORDER BY ALL")
+    assert values[values["segment"] == "income"]["value"].tolist() == ["30,000 and over", "under 30,000"]

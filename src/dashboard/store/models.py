@@ -245,7 +245,9 @@ class ModelRegistry:
         card = self.load_card(model_id)
         wanted = [c for c in segment_columns(card)[0] if c in set(present)]
         specs = self.segment_specs(model_id)
-        missing = [c for c in wanted if c not in specs]
+        # a column not seen yet, or whose declared bands changed in the card (declared bands win)
+        missing = [c for c in wanted if c not in specs
+                   or (c in card.segment_bands and specs[c].group.edges != card.segment_bands[c])]
         for name in missing:
             declared = card.segment_bands.get(name)
             specs[name] = compute_segment_spec(name, None if declared else values_of(name), declared)
