@@ -58,6 +58,9 @@ BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("report", "impact"), ["--store", MISSING], 2, "no store at"),
     (("report", "performance"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
     (("report", "performance"), ["--config", "typo.toml"], 2, "the alert rules cannot be read"),
+    (("report", "segments"), ["--by", "colour"], 2,
+     "'colour' is not a segment column of gbm_champion; its segment columns: sex, age_band, home_ownership"),
+    (("report", "segments"), ["--by", "region", "--period", "April"], 2, "--period 'April' is not a window"),
     (("rollup", "rebuild"), ["--store", MISSING], 2, "no store at"),
     (("rollup", "rebuild"), ["--from", "2025-13"], 2, "--from '2025-13' is not a date"),
     (("rollup", "rebuild"), ["--to", "last week"], 2, "--to 'last week': expected a date YYYY-MM-DD or a month"),
@@ -75,6 +78,7 @@ USAGE: list[tuple[list[str], str]] = [
     ([], "choose a command"),
     (["report", "drift"], "the following arguments are required: --model"),
     (["report", "impact", "--format", "pdf"], "invalid choice: 'pdf'"),
+    (["report", "segments"], "the following arguments are required: --by"),
 ]
 
 

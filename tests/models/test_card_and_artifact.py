@@ -32,10 +32,23 @@ def test_card_round_trip() -> None:
     ({"features": [{"name": "x", "type": "text"}]}, "type"),
     ({"features": [{"name": "x", "type": "numeric", "min": 5, "max": 1}]}, "min"),
     ({"protected_attributes": ["income"]}, "protected"),
+    ({"segments": "product"}, "segments must be a list"),
+    ({"segments": [{"name": "income", "bands": [5, 1]}]}, r"segments\[0\] \(income\)\.bands: band edges must increase"),
+    ({"segments": ["product", "product"]}, "segments listed twice: product"),
 ])
 def test_card_problems_are_named(change: dict[str, object], needle: str) -> None:
     with pytest.raises(CardError, match=needle):
         parse_card({**GOOD, **change})
+
+
+def test_card_segments_round_trip_and_are_kept_on_ingest() -> None:
+    card = parse_card({**GOOD, "protected_attributes": ["sex"],
+                       "segments": ["product", {"name": "income", "bands": [2, 5]}, "sex"]})
+    assert card.segments == ("product", "income", "sex") and card.segment_bands == {"income": (2.0, 5.0)}
+    assert parse_card_yaml(dump_card_yaml(card)) == card
+    # income is a feature (kept as a number already); the others are kept as text
+    assert card.kept_columns == ["sex", "product"]
+    assert "segments" not in parse_card(GOOD).to_dict()
 
 
 def test_card_yaml_syntax_error() -> None:

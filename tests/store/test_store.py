@@ -22,14 +22,15 @@ from dashboard.store.portfolio import read_portfolio
 from tests.support.batches import copy_prediction_batch
 
 ROLLUPS = ("daily", "scores", "groups", "features", "latency", "shadow", "outcomes", "scores_month",
-           "groups_month")
+           "groups_month", "segments", "segments_month")
 
 
 def _rollup_tables(store: Store) -> dict[str, pd.DataFrame]:
     out = {}
     for kind in ROLLUPS:
         frame = store.read_rollup(kind)
-        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "bin", "sub", "application_id")
+        keys = [c for c in ("model_id", "date", "decision", "feature", "attribute", "grp", "segment", "value", "bin", "sub",
+                                 "application_id")
                 if c in frame]
         out[kind] = frame.sort_values(keys).reset_index(drop=True)
     return out

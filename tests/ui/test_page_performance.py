@@ -15,6 +15,11 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def _period_table(at) -> pd.DataFrame:
+    """The Table tab's figures per period (the By segment section's tables follow it)."""
+    return next(d.value for d in at.dataframe if "expected_auc" in d.value.columns)
+
+
 def test_page_shows_realized_and_estimated_performance(small_store_dir: Path) -> None:
     at = open_page(small_store_dir, "data_scientist", "performance")
     assert errors(at) == []
@@ -34,11 +39,11 @@ def test_page_shows_realized_and_estimated_performance(small_store_dir: Path) ->
     at.run()
     assert errors(at) == []
     assert any("bins per decade: within 1.2% of the raw latencies' percentile" in c.value for c in at.caption)
-    assert [s.value for s in at.subheader] == ["Alerts"]
+    assert [s.value for s in at.subheader] == ["Alerts", "By segment"]
     assert at.toggle(key="perf_live").value is True
     assert at.number_input(key="perf_interval").value == 10
     assert len(at.tabs) == 5
-    table = at.dataframe[-1].value
+    table = _period_table(at)
     assert {"auc", "expected_auc", "label_maturity", "psi", "latency_p95"} <= set(table.columns)
 
 
@@ -48,7 +53,7 @@ def test_grain_model_and_pause(small_store_dir: Path) -> None:
     assert any("shadow" in c.value for c in at.caption)
     at.segmented_control(key="perf_grain").set_value("week").run()
     assert errors(at) == []
-    weeks = at.dataframe[-1].value
+    weeks = _period_table(at)
     assert len(weeks) > 60  # 18 months by week
     at.toggle(key="perf_live").set_value(False).run()
     assert errors(at) == []

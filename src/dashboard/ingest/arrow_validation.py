@@ -100,7 +100,7 @@ def _typed(table: pa.Table, cards: Mapping[str, ModelCard]) -> pa.Table:
         cols: dict[str, pa.ChunkedArray] = {c: fixed[c] for c in _FIXED}
         for spec in card.features:
             cols[spec.name] = converted[spec.name]
-        for name in (*card.protected_attributes, *card.personal_columns):
+        for name in card.kept_columns:
             if name in names and name not in cols:
                 cols[name] = converted[name]
         cols["date"] = date
@@ -139,7 +139,7 @@ def _model_columns(cards: list[ModelCard]) -> tuple[set[str], set[str]]:
     """
     numeric = {s.name for c in cards for s in c.features if s.type == "numeric"}
     text = {s.name for c in cards for s in c.features if s.type != "numeric"}
-    text |= {n for c in cards for n in (*c.protected_attributes, *c.personal_columns)}
+    text |= {n for c in cards for n in c.kept_columns}
     if numeric & text or (numeric | text) & _RESERVED:
         raise _NotClean("a column is typed differently by two models or shadows a fixed column")
     return numeric, text

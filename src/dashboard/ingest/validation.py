@@ -186,7 +186,7 @@ def _check_model_columns(frame: pd.DataFrame, good: pd.DataFrame, rej: _Rejectio
             rej.add(bad & rows, spec.name, "a number (or empty for missing)")
         else:
             good[spec.name] = _to_text(frame[spec.name])
-    for col in (*card.protected_attributes, *card.personal_columns):
+    for col in card.kept_columns:
         known.add(col)
         if col in frame.columns and col not in good.columns:
             good[col] = _to_text(frame[col])

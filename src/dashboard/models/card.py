@@ -18,6 +18,7 @@ REQUIRED_FIELDS = (
 RECOMMENDED_FIELDS = (
     "protected_attributes", "validation_metrics", "intended_use", "limitations", "cutoff",
 )
+OPTIONAL_FIELDS = ("personal_columns", "segments")
 
 
 class CardError(DashboardError, ValueError):
@@ -58,6 +59,10 @@ class ModelCard:
     # Band edges of numeric protected attributes declared in the card (name -> edges).
     protected_bands: dict[str, tuple[float, ...]] = field(default_factory=dict)
     personal_columns: tuple[str, ...] = ()
+    # Columns whose values split the figures into segments (names, or {name, bands} for a numeric
+    # column); empty: the default of analytics/segments.py (protected attributes, categorical features).
+    segments: tuple[str, ...] = ()
+    segment_bands: dict[str, tuple[float, ...]] = field(default_factory=dict)
     validation_metrics: dict[str, float] = field(default_factory=dict)
     intended_use: str = ""
     limitations: str = ""
@@ -73,6 +78,13 @@ class ModelCard:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    @property
+    def kept_columns(self) -> list[str]:
+        """Columns besides the features that ingest keeps (as text): protected, personal, segments."""
+        features = set(self.feature_names)
+        names = (*self.protected_attributes, *self.personal_columns, *self.segments)
+        return [n for n in dict.fromkeys(names) if n not in features]
 
     @property
     def training_window(self) -> tuple[str, str] | None:
@@ -107,6 +119,12 @@ class ModelCard:
         data["protected_attributes"] = [{"name": p, "bands": list(bands[p])} if p in bands else p
                                         for p in data["protected_attributes"]]
         data["personal_columns"] = list(data["personal_columns"])
+        seg_bands = data.pop("segment_bands")
+        if data["segments"]:
+            data["segments"] = [{"name": p, "bands": list(seg_bands[p])} if p in seg_bands else p
+                                for p in data["segments"]]
+        else:
+            data.pop("segments")
         data.update(extra)
         return data
 
@@ -163,17 +181,19 @@ def parse_band_edges(edges: Any, where: str) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _protected_from(raw: Any, problems: list[str]) -> tuple[list[str], dict[str, tuple[float, ...]]]:
-    """Names and declared bands: each entry a name, or {name, bands: [edges]} for a numeric attribute."""
+def _protected_from(raw: Any, problems: list[str], key: str = "protected_attributes"
+                    ) -> tuple[list[str], dict[str, tuple[float, ...]]]:
+    """Names and declared bands: each entry a name, or {name, bands: [edges]} for a numeric column
+    (`key`: the card field read, protected_attributes or segments)."""
     if raw in (None, ""):
         return [], {}
     if not isinstance(raw, list):
-        problems.append("protected_attributes must be a list of names or {name, bands} mappings")
+        problems.append(f"{key} must be a list of names or {{name, bands}} mappings")
         return [], {}
     names: list[str] = []
     bands: dict[str, tuple[float, ...]] = {}
     for i, entry in enumerate(raw):
-        where = f"protected_attributes[{i}]"
+        where = f"{key}[{i}]"
         if isinstance(entry, dict):
             name = entry.get("name")
             if not isinstance(name, str) or not name:
@@ -196,7 +216,7 @@ def _protected_from(raw: Any, problems: list[str]) -> tuple[list[str], dict[str,
             problems.append(f"{where} must be a column name or a mapping with name and bands")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        problems.append(f"protected attributes listed twice: {', '.join(dupes)}")
+        problems.append(f"{key.replace('_', ' ')} listed twice: {', '.join(dupes)}")
     return names, bands
 
 
@@ -241,6 +261,7 @@ def parse_card(data: Any, source: str = "model card") -> ModelCard:
     _check_identity(data, problems)
     features = _features_from(data.get("features") or [], problems)
     protected, bands = _protected_from(data.get("protected_attributes"), problems)
+    segments, segment_bands = _protected_from(data.get("segments"), problems, "segments")
     used = sorted(set(protected) & {f.name for f in features})
     if used:
         problems.append(f"protected attributes must not be model features: {', '.join(used)}")
@@ -252,12 +273,13 @@ def parse_card(data: Any, source: str = "model card") -> ModelCard:
     training = _mapping(data, "training", "window: {start, end}, data: ...", problems)
     if problems:
         raise CardError(source, problems)
-    known = set(REQUIRED_FIELDS) | set(RECOMMENDED_FIELDS) | {"personal_columns"}
+    known = set(REQUIRED_FIELDS) | set(RECOMMENDED_FIELDS) | set(OPTIONAL_FIELDS)
     return ModelCard(
         id=str(data["id"]), name=str(data["name"]), version=str(data["version"]), role=str(data["role"]),
         algorithm=str(data["algorithm"]), owner=str(data["owner"]), training=training, target=str(data["target"]),
         features=tuple(features), protected_attributes=tuple(protected), protected_bands=bands,
         personal_columns=tuple(str(p) for p in data.get("personal_columns") or []),
+        segments=tuple(segments), segment_bands=segment_bands,
         validation_metrics={str(k): float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
         intended_use=str(data.get("intended_use") or ""), limitations=str(data.get("limitations") or ""),
         cutoff=float(cutoff), extra={k: v for k, v in data.items() if k not in known},

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from dashboard.contracts import check_id
 
-ROLLUP_KINDS = ("daily", "scores", "groups", "features", "latency", "shadow")
+ROLLUP_KINDS = ("daily", "scores", "groups", "features", "latency", "shadow", "segments")
 OUTCOME_ROLLUP = "outcomes"
 # Rollups that also keep a month grain, <kind>_month (keys besides model and day): one file per
 # model and month, written with the day rollup's month file, loaded as r_<kind>_month. A window's
 # whole months are read from it: 30x fewer rows than the days, and about as many on a sparse
 # store as on a full one.
-MONTH_ROLLUP_KEYS = {"scores": ("decision", "bin"), "groups": ("attribute", "grp", "decision", "bin")}
+MONTH_ROLLUP_KEYS = {"scores": ("decision", "bin"), "groups": ("attribute", "grp", "decision", "bin"),
+                     "segments": ("segment", "value", "bin")}
 MONTH_KINDS = tuple(f"{kind}_month" for kind in MONTH_ROLLUP_KEYS)
 # Every rollup table a query can name (r_<kind>).
 TABLE_KINDS = (*ROLLUP_KINDS, *MONTH_KINDS, OUTCOME_ROLLUP)

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from dashboard.analytics.binning import compute_reference_bins
 from dashboard.analytics.fairness import GroupSpec, compute_group_spec
 from dashboard.analytics.reference_data import describe_reference_data
+from dashboard.analytics.segments import SegmentSpec, compute_segment_spec, segment_columns
 from dashboard.models.artifact import load_model
 from dashboard.models.card import CardError, ModelCard, dump_card_yaml, parse_card_yaml
 from dashboard.store.errors import StoreError
@@ -227,3 +228,30 @@ class ModelRegistry:
         if missing:
             self._write_group_specs(model_id, specs)
         return specs
+
+    # ------------------------------------------------------------------ segments
+    def segment_specs(self, model_id: str) -> dict[str, SegmentSpec]:
+        """How each segment column of the model becomes values (fixed when first seen)."""
+        path = self.layout.model_dir(model_id) / "segments.json"
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text("utf-8"))
+        return {name: SegmentSpec.from_dict(name, spec) for name, spec in data.items()}
+
+    def ensure_segment_specs(self, model_id: str, present: Sequence[str],
+                             values_of: Callable[[str], pd.Series]) -> dict[str, SegmentSpec]:
+        """The segment columns of the model that are logged (`present`), each fixed from
+        `values_of(name)` (the first logs that carry it) when first seen, and kept."""
+        card = self.load_card(model_id)
+        wanted = [c for c in segment_columns(card)[0] if c in set(present)]
+        specs = self.segment_specs(model_id)
+        # a column not seen yet, or whose declared bands changed in the card (declared bands win)
+        missing = [c for c in wanted if c not in specs
+                   or (c in card.segment_bands and specs[c].group.edges != card.segment_bands[c])]
+        for name in missing:
+            declared = card.segment_bands.get(name)
+            specs[name] = compute_segment_spec(name, None if declared else values_of(name), declared)
+        if missing:
+            write_json_atomic(self.layout.model_dir(model_id) / "segments.json",
+                              {name: spec.to_dict() for name, spec in sorted(specs.items())})
+        return {c: specs[c] for c in wanted}

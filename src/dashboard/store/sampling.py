@@ -14,7 +14,7 @@ Ranking by the key and then the id is ranking by `SAMPLE_ORDER_*` (the key's 16 
 digits are fixed width, so text order is numeric order); a fraction is `key % SAMPLE_SPACE`.
 The values are pinned by tests/store/test_sampling.py. Stores whose rollups were sampled by
 DuckDB's `hash()` (rollup format 3 and before) are moved to this sample by
-`dashboard rollup rebuild` or the next ingest (`ROLLUP_FORMAT` 4).
+`dashboard rollup rebuild` or the next ingest (`ROLLUP_FORMAT` 4 and later).
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ class LogWriter:
                 cols[spec.name] = pa.array(series.astype(float), pa.float64(), from_pandas=True)
             else:
                 cols[spec.name] = string_array(series)
-        for name in (*card.protected_attributes, *card.personal_columns):
+        for name in card.kept_columns:
             if name in part.columns and name not in cols:
                 cols[name] = string_array(part[name])
         table = pa.table(cols)

@@ -34,6 +34,7 @@ from dashboard.ui.performance_charts import (
     plotly_score_distribution,
     plotly_validation,
 )
+from dashboard.ui.segments import render_segments
 
 if TYPE_CHECKING:
     from dashboard.services.performance import PerformanceView
@@ -113,6 +114,7 @@ def render_body(model_id: str, grain: str, interval: float | None, rules: dict[s
             render_latency_tab(view, rules["latency_p95"])
     with tab_table:
         render_table_tab(view)
+    render_segments(model_id, "perf")
 
 
 def render_headline(view: PerformanceView) -> None:

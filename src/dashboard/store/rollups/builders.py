@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS
 from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec
+from dashboard.analytics.segments import MICRO, OTHER_VALUE, SEGMENT_SCORE_BINS, SegmentSpec
 from dashboard.store.engine import quote, sql_literal
 from dashboard.store.sampling import duckdb_sample_order
 
@@ -28,9 +29,22 @@ def group_sql(column: str, spec: GroupSpec) -> str:
     return f"CASE {' '.join(whens)} ELSE {sql_literal(labels[-1])} END"
 
 
-def joined_sql(source: str, outcomes: str | None, groups: dict[str, GroupSpec]) -> str:
-    """CREATE TEMP TABLE j: the predictions of `source` with their latest outcome and groups."""
+def segment_value_sql(spec: SegmentSpec) -> str:
+    """The segment value of a row in SQL: its band, or a kept value, else OTHER_VALUE (or missing)."""
+    if spec.group.kind == BANDS:
+        return group_sql(spec.column, spec.group)
+    text = f"CAST({quote(spec.column)} AS VARCHAR)"
+    kept = ", ".join(sql_literal(v) for v in spec.values) or "NULL"
+    return (f"CASE WHEN {text} IS NULL THEN {sql_literal(MISSING_GROUP)} WHEN {text} IN ({kept}) THEN {text} "
+            f"ELSE {sql_literal(OTHER_VALUE)} END")
+
+
+def joined_sql(source: str, outcomes: str | None, groups: dict[str, GroupSpec],
+               segments: dict[str, SegmentSpec] | None = None) -> str:
+    """CREATE TEMP TABLE j: the predictions of `source` with their latest outcome, protected groups
+    (g_<name>) and segment values (s_<name>)."""
     prot_cols = "".join(f", {group_sql(p, spec)} AS {quote('g_' + p)}" for p, spec in groups.items())
+    prot_cols += "".join(f", {segment_value_sql(spec)} AS {quote('s_' + c)}" for c, spec in (segments or {}).items())
     join = ""
     label_cols = "NULL::INTEGER AS label, NULL::DOUBLE AS amount, NULL::DOUBLE AS loss"
     if outcomes:
@@ -46,6 +60,7 @@ def joined_sql(source: str, outcomes: str | None, groups: dict[str, GroupSpec]) 
                coalesce(p.decision, 'none') AS decision, p.latency_ms {prot_cols},
                least(floor(p.score * {SCORE_BINS}), {SCORE_BINS - 1})::SMALLINT AS bin,
                least(floor(p.score * {GROUP_SCORE_BINS}), {GROUP_SCORE_BINS - 1})::SMALLINT AS gbin,
+               least(floor(p.score * {SEGMENT_SCORE_BINS}), {SEGMENT_SCORE_BINS - 1})::SMALLINT AS sbin,
                {label_cols}
         FROM {source} p {join}"""
 
@@ -98,6 +113,20 @@ def groups_sql(model_id: str, attributes: Sequence[str]) -> str:
         "count(*)::BIGINT AS n, count(label)::BIGINT AS n_labelled, "
         "coalesce(sum(label), 0)::BIGINT AS n_bad FROM j GROUP BY ALL" for p in attributes)
     return f"SELECT * FROM ({union}) ORDER BY date, attribute, grp, decision, bin"
+
+
+def segments_sql(model_id: str, columns: Sequence[str]) -> str:
+    """Per segment column, value and score bin (100): volumes, decisions, matured outcomes and the
+    matured rows' scores in millionths (the expected bads of the calibration ratio)."""
+    mid = sql_literal(model_id)
+    union = " UNION ALL ".join(
+        f"SELECT {mid} AS model_id, date, {sql_literal(c)} AS segment, {quote('s_' + c)} AS value, sbin AS bin, "
+        "count(*)::BIGINT AS n, count(*) FILTER (decision <> 'none')::BIGINT AS n_decided, "
+        "count(*) FILTER (decision = 'approve')::BIGINT AS n_approve, count(label)::BIGINT AS n_labelled, "
+        "coalesce(sum(label), 0)::BIGINT AS n_bad, "
+        f"coalesce(sum(CAST(round(score * {MICRO}) AS BIGINT)) FILTER (label IS NOT NULL), 0)::BIGINT "
+        "AS score_micro_labelled FROM j GROUP BY ALL" for c in columns)
+    return f"SELECT * FROM ({union}) ORDER BY date, segment, value, bin"
 
 
 def shadow_sql(model_id: str, attributes: Sequence[str]) -> str:

@@ -113,13 +113,17 @@ class RollupComputer:
         prot = [p for p in card.protected_attributes if p in present]
         specs = self.models.ensure_group_specs(model_id, prot, lambda name: cur.sql(
             f"SELECT CAST({quote(name)} AS VARCHAR) AS v FROM {source} LIMIT {GROUP_SPEC_ROWS}").df()["v"])
-        cur.execute(builders.joined_sql(source, outcomes, {p: specs[p] for p in prot}))
+        segments = self.models.ensure_segment_specs(model_id, sorted(present), lambda name: cur.sql(
+            f"SELECT CAST({quote(name)} AS VARCHAR) AS v FROM {source} LIMIT {GROUP_SPEC_ROWS}").df()["v"])
+        cur.execute(builders.joined_sql(source, outcomes, {p: specs[p] for p in prot}, segments))
         try:
             tables: Tables = {
                 "daily": arrow_table(cur.sql(builders.daily_sql(model_id)).to_arrow_table()),
                 "scores": arrow_table(cur.sql(builders.scores_sql(model_id)).to_arrow_table()),
                 "groups": arrow_table(cur.sql(builders.groups_sql(model_id, prot)).to_arrow_table()) if prot else None,
                 "shadow": arrow_table(cur.sql(builders.shadow_sql(model_id, prot)).to_arrow_table()),
+                "segments": arrow_table(cur.sql(builders.segments_sql(model_id, list(segments))).to_arrow_table())
+                if segments else None,
             }
             bins = self.models.feature_bins(model_id)
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]

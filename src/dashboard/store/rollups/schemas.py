@@ -39,6 +39,12 @@ EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     # bin: binning.latency_bin (numbers below 10,000: the coarse bins of a rollup written before)
     "latency": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("bin", pa.int32()),
                           ("n", pa.int64())]),
+    # per segment column (`segment`) and value (analytics/segments.py: at most SEGMENT_VALUE_CAP + 2
+    # values) and 100 score bins; score_micro_labelled: the matured rows' scores summed in millionths
+    "segments": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("segment", pa.string()),
+                           ("value", pa.string()), ("bin", pa.int16()), ("n", pa.int64()),
+                           ("n_decided", pa.int64()), ("n_approve", pa.int64()), ("n_labelled", pa.int64()),
+                           ("n_bad", pa.int64()), ("score_micro_labelled", pa.int64())]),
     "shadow": pa.schema([("model_id", pa.string()), ("date", pa.date32()), ("application_id", pa.string()),
                          ("timestamp", pa.timestamp("us")), ("score", pa.float64()), ("decision", pa.string()),
                          ("label", pa.int32()), ("loan_amount", pa.float64()), ("loss_amount", pa.float64())]),

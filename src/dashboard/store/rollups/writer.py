@@ -29,14 +29,17 @@ from dashboard.store.rollups.schemas import compute_month_grain, month_key
 # What the rollup files hold; bumped when a change needs every rollup recomputed. Version 2:
 # the money model's sums in `scores` and protected attributes grouped (numeric ones in bands);
 # 3: positions and tail sub-bins in `features`, 200-per-decade `latency` bins; 4: the shadow
-# sample by the stable sampling hash (store/sampling.py).
-ROLLUP_FORMAT = 4
+# sample by the stable sampling hash (store/sampling.py); 5: the `segments` rollup (figures per
+# segment column and value).
+ROLLUP_FORMAT = 5
 # What a rebuild from a format before the key changes for the user (`dashboard rollup rebuild` says it).
 FORMAT_CHANGES = {
     4: ("the Challengers page's shadow sample now picks applications by the stable sampling hash "
         "(MD5 of the application id, store/sampling.py) instead of DuckDB's hash(), which changed "
         "between DuckDB releases: the sampled applications change once, and from now on stay the "
         "same across upgrades and engines"),
+    5: ("Performance and Drift now show figures per segment (the card's `segments` columns): "
+        "the rebuild computes the new `segments` rollups"),
 }
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
@@ -167,7 +170,7 @@ class RollupWriter:
         if found >= ROLLUP_FORMAT:
             return None
         return (f"The rollups of {self.layout.root} were written by an older version (format {found}, now "
-                f"{ROLLUP_FORMAT}): money and fairness figures may be wrong until you run "
+                f"{ROLLUP_FORMAT}): money, fairness and segment figures may be wrong until you run "
                 "`dashboard rollup rebuild` (the next ingest does it too).")
 
     def upgrade(self, progress: Progress | None = None) -> bool:
