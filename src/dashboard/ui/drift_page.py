@@ -32,6 +32,7 @@ from dashboard.ui.drift_charts import (
     plotly_score_overlay,
 )
 from dashboard.ui.format import fmt_int, fmt_pct
+from dashboard.ui.retrain import render_retrain_panel
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -68,6 +69,7 @@ def render() -> None:
     render_verdict(report)
     render_headline(report)
     render_tabs(path, version, cards[model_id], report, ref_window, cur_window)
+    render_retrain_panel(store, model_id, "drift")
 
 
 def render_model_picker(cards: dict[str, ModelCard], roles: dict[str, str]) -> str:
