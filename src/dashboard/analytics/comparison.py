@@ -319,6 +319,9 @@ def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str
     return Comparison(champion=champion, models=models, applications=int(len(common)), labelled=int(len(y)),
                       notes=notes, metrics=metrics, curves=curves, gains=gains, best_cutoffs=best,
                       cutoffs={m: cutoffs[m] for m in models}, approval_rates=rates, fairness=fairness,
-                      swaps=swaps,
-                      calibration=pd.DataFrame([{"model_id": m, **compute_calibration(y, s)}
-                                                for m, s in lab_scores.items()]))
+                      swaps=swaps, calibration=compute_calibration_table(y, lab_scores))
+
+
+def compute_calibration_table(y: np.ndarray, scores: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per model: realized and expected bads on the labelled rows, their ratio and its 95% interval."""
+    return pd.DataFrame([{"model_id": m, **compute_calibration(y, s)} for m, s in scores.items()])

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from dashboard.analytics.paired_metrics import compute_calibration, compute_metric_table
 from dashboard.errors import DashboardError
 from dashboard.models.artifact import predict_scores

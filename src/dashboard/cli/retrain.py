@@ -52,9 +52,11 @@ def _run(args: argparse.Namespace) -> int:
                              backfill_end=backfill.end if backfill else None)
     try:
         with progress_bar("retraining", "%") as bar:
-            result = retrain(store, request, actor=f"cli:{getpass.getuser()}", role=args.role,
-                             progress=lambda step, done: (bar(int(done * 100), 100),
-                                                          print(f"- {step}", file=sys.stderr)))
+            def step(text: str, done: float) -> None:
+                bar(int(done * 100), 100)
+                print(f"- {text}", file=sys.stderr)
+
+            result = retrain(store, request, actor=f"cli:{getpass.getuser()}", role=args.role, progress=step)
     except (RetrainError, PermissionError, LockTimeout) as exc:
         return fail(f"{exc}\nnothing was changed")
     print("\n".join(summary_lines(result)))

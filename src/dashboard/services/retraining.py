@@ -32,7 +32,12 @@ from dashboard.contracts import check_id
 from dashboard.ingest.service import ingest_frame
 from dashboard.models.artifact import ArtifactError, dump_model, predict_scores
 from dashboard.models.card import ModelCard
-from dashboard.models.estimators import ALGORITHMS, EstimatorError, build_estimator, describe_algorithm
+from dashboard.models.estimators import (
+    ALGORITHMS,
+    EstimatorError,
+    build_estimator,
+    describe_algorithm,
+)
 from dashboard.models.lineage import Lineage, build_retrained_card
 from dashboard.store.audit import record_audit
 from dashboard.store.challengers import data_window
