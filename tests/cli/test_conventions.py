@@ -54,6 +54,7 @@ BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("report", "impact"), ["--store", MISSING], 2, "no store at"),
     (("report", "performance"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
     (("report", "performance"), ["--config", "typo.toml"], 2, "the alert rules cannot be read"),
+    (("retrain",), ["--from", "typo", "--window", "2025-05-01:2026-10-31"], 2, "unknown model 'typo'"),
     (("rollup", "rebuild"), ["--store", MISSING], 2, "no store at"),
     (("sample",), ["--applications", "5"], 2, "--applications must be at least 100"),
     (("serve",), ["--host", "0.0.0.0"], 2, "refusing to serve on 0.0.0.0"),
