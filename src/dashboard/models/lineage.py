@@ -51,7 +51,7 @@ def build_retrained_card(lin: Lineage) -> ModelCard:
     src = lin.source
     data = src.to_dict()
     data.update({
-        "id": lin.new_id, "name": f"{src.name} (retrained {lin.train_months[0]} to {lin.train_months[-1]})",
+        "id": lin.new_id, "name": f"{src.name}, {lin.algorithm} refit on {lin.train_months[0]} to {lin.train_months[-1]}",
         "version": "0.1.0-draft", "role": "challenger", "algorithm": lin.algorithm_text,
         "training": {
             "window": {"start": lin.window[0], "end": lin.window[1]},
