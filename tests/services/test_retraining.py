@@ -20,7 +20,12 @@ from sklearn.metrics import roc_auc_score
 
 from dashboard.cli import main
 from dashboard.services.challengers import CARD_CUTOFF, load_comparison
-from dashboard.services.retraining import RetrainRequest, backfill_history, backfilled_counts, retrain
+from dashboard.services.retraining import (
+    RetrainRequest,
+    backfill_history,
+    backfilled_counts,
+    retrain,
+)
 from dashboard.store import Store
 from tests.conftest import SAMPLE_DIR
 

@@ -35,7 +35,7 @@ def test_retrain_from_challengers_registers_backfills_and_labels(small_store_dir
     assert calibration["realized / expected"].str.match(r"\d\.\d{3} \(\d\.\d{3} to \d\.\d{3}\)").all()
 
 
-def test_drift_shows_the_panel_and_a_credit_officer_page_has_no_form(small_store_dir: Path) -> None:
+def test_drift_shows_the_panel_to_data_scientists_and_admins(small_store_dir: Path) -> None:
     at = open_page(small_store_dir, "data_scientist", "drift")
     assert errors(at) == []
     assert any(e.label == "Retrain a challenger on matured loans" for e in at.expander)
