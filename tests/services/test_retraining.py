@@ -104,8 +104,13 @@ def test_the_backfill_is_marked_keeps_timestamps_and_is_recorded(retrained: tupl
     assert (joined["timestamp"] == joined["timestamp_champ"]).all()
     counts = backfilled_counts(store, ["gbm_champion", "gbm_refresh"], dt.date(2026, 6, 1), dt.date(2026, 10, 31))
     assert counts["gbm_refresh"] == (len(logged), len(logged))
-    assert counts["gbm_champion"] == (0, len(champ))   # files written before the flag read as not backfilled
+    assert counts["gbm_champion"] == (0, 0)   # never backfilled: not even scanned
+    # Files written before the flag existed read as not backfilled.
+    store.append_event("backfill", {"model_id": "gbm_champion", "rows": 0}, actor="test")
+    counts = backfilled_counts(store, ["gbm_champion"], dt.date(2026, 6, 1), dt.date(2026, 10, 31))
+    assert counts["gbm_champion"] == (0, len(champ))
     assert [e["rows"] for e in backfill_history(store, "gbm_refresh")] == [len(logged)]
+    assert backfill_history(store, "gbm_refresh")[0]["scored_from"] == "gbm_champion"
     audit = store.read_events("audit", lambda e: e.get("action") == "retrain")
     assert audit[0]["model_id"] == "gbm_refresh" and audit[0]["role"] == "data_scientist"
     card = store.load_card("gbm_refresh")

@@ -93,10 +93,12 @@ def load_window_applications(store: Store, model_id: str, start: dt.date, end: d
 def backfilled_counts(store: Store, model_ids: list[str], start: dt.date | None,
                       end: dt.date | None) -> dict[str, tuple[int, int]]:
     """Per model: (backfilled rows, all rows) of its logs in the window; logs without the column
-    count as not backfilled."""
+    count as not backfilled. Only models named by a `backfill` event are counted from their files
+    (the others read (0, 0) without a scan, so pages of never-backfilled models cost nothing)."""
+    backfilled = {e.get("model_id") for e in backfill_history(store)}
     out: dict[str, tuple[int, int]] = {}
     for model_id in model_ids:
-        files = store.prediction_files(model_id, start, end)
+        files = store.prediction_files(model_id, start, end) if model_id in backfilled else []
         source = store.predictions_source(files) if files else None
         if source is None:
             out[model_id] = (0, 0)

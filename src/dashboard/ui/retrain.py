@@ -47,8 +47,9 @@ def render_backfill_labels(store: Store, models: list[str], start: dt.date | Non
     counts = load_backfilled_cached(str(store.root), store.version(), tuple(models), start, end)
     for model_id, (backfilled, total) in counts.items():
         if backfilled:
-            st.warning(f"**{model_id}: backfilled figures.** {fmt_int(backfilled)} of its {fmt_int(total)} scores in "
-                       f"this window ({fmt_pct(backfilled / total)}) were computed after the fact from the logged "
+            where = " in this window" if start or end else ""
+            st.warning(f"**{model_id}: backfilled figures.** {fmt_int(backfilled)} of its {fmt_int(total)} scores"
+                       f"{where} ({fmt_pct(backfilled / total)}) were computed after the fact from the logged "
                        "features of the champion's applications (original timestamps kept), not logged live in "
                        "shadow. They show how it would have ranked these applications, not how it ran in "
                        "production (latency, feature availability at decision time).", icon=":material/history:")
