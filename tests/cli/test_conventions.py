@@ -155,7 +155,7 @@ def test_help_states_exit_codes_and_windows() -> None:
         text = " ".join(done.stdout.split())
         assert "Exit status: 0 success;" in text and "2 bad usage or input" in text, cmd.path
         assert ("; 1 " in text) == (cmd.detects is not None), cmd.path
-        takes_window = any(opt in text for opt in ("--period", "--current"))
+        takes_window = any(opt in text for opt in ("--period", "--current", "--window"))
         assert takes_window == cmd.windows, cmd.path
         if cmd.windows:
             assert "YYYY-MM-DD:YYYY-MM-DD (inclusive), YYYY-MM, YYYY-Qn, last-30d or last-3m" in text
