@@ -81,5 +81,6 @@ def test_the_card_carries_lineage_the_bias_and_what_a_reviewer_must_fill() -> No
     assert new.extra["lineage"]["source_model"] == "gbm_champion"
     assert new.extra["validation"]["months"] == ["2026-06"]
     assert any(m.startswith("review.approved_by") for m in new.extra["review"]["missing"])
+    assert new.missing_recommended() == list(new.extra["review"]["missing"])   # shown as missing on Model cards
     assert new.validation_metrics["auc"] == 0.68
     assert parse_card_yaml(dump_card_yaml(new)) == new     # it round-trips through the card file
