@@ -107,13 +107,19 @@ def _render_form(store: Store, model_id: str, key: str, span: tuple[dt.date, dt.
         algorithm = c3.selectbox("Algorithm", ALGORITHMS, key=f"retrain_algorithm_{key}",
                                  help="same: scikit-learn's clone of the source pipeline; logistic or hgb: a fresh "
                                       "pipeline on the card's features")
-        new_id = st.text_input("New model id (optional)", key=f"retrain_id_{key}")
+        d1, d2 = st.columns([3, 2])
+        new_id = d1.text_input("New model id (optional)", key=f"retrain_id_{key}")
+        backfill = d2.date_input("Backfill the champion's applications from", value=None, min_value=span[0],
+                                 max_value=span[1], key=f"retrain_backfill_{key}",
+                                 help="Empty: from the first validation month. It must not overlap the training "
+                                      "months; the backfill runs to the champion's newest day.")
         submitted = st.form_submit_button("Retrain and backfill", type="primary")
     if not submitted:
         return
     start, end = window if isinstance(window, tuple) and len(window) == 2 else span
     request = RetrainRequest(source=str(source), start=start, end=end, algorithm=str(algorithm),
-                             new_id=new_id.strip() or None)
+                             new_id=new_id.strip() or None,
+                             backfill_start=backfill if isinstance(backfill, dt.date) else None)
     _run(store, request, role)
 
 
