@@ -168,17 +168,15 @@ def test_bad_input_exits_2_and_changes_nothing(refusing_store: Path, capsys: pyt
     assert _snapshot(refusing_store) == before
 
 
-def test_a_feature_missing_from_the_logs_is_refused(small_store_dir: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(small_store_dir, root)
-    store = Store(root)
+def test_a_feature_missing_from_the_logs_is_refused(refusing_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Last of the module: it re-registers the champion of the refusals' store with one more feature."""
+    store = Store(refusing_store)
     champ = store.load_card("gbm_champion")
     extra = dataclasses.replace(champ.features[0], name="bureau_score")
     store.register_model(dataclasses.replace(champ, features=(*champ.features, extra)),
                          artifact=store.read_artifact("gbm_champion"))
-    before = _snapshot(root)
-    assert main(["--store", str(root), "retrain", "--from", "gbm_champion", "--window", WHOLE]) == 2
+    before = _snapshot(refusing_store)
+    assert main(["--store", str(refusing_store), "retrain", "--from", "gbm_champion", "--window", WHOLE]) == 2
     err = capsys.readouterr().err
     assert "feature(s) bureau_score of the source card are missing from gbm_champion's prediction logs" in err
-    assert _snapshot(root) == before
+    assert _snapshot(refusing_store) == before
