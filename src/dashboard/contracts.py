@@ -6,7 +6,9 @@ import re
 from typing import Any, TypedDict
 
 PREDICTION_REQUIRED = ("prediction_id", "model_id", "timestamp", "application_id", "score")
-PREDICTION_OPTIONAL = ("decision", "latency_ms")
+# backfilled: true for a score computed later from logged features (a shadow backfill of a retrained
+# model), with the application's original timestamp; absent or null reads as false.
+PREDICTION_OPTIONAL = ("decision", "latency_ms", "backfilled")
 OUTCOME_REQUIRED = ("application_id", "outcome_timestamp", "label")
 OUTCOME_OPTIONAL = ("loan_amount", "loss_amount")
 DECISIONS = ("approve", "decline", "review")
@@ -83,6 +85,17 @@ class RegistrationPayload(TypedDict, total=False):
     replaced: bool
 
 
+class BackfillPayload(TypedDict, total=False):
+    """A retrained model scored in shadow over past applications (services.retraining)."""
+    model_id: str
+    source_model: str                # the model retrained
+    scored_from: str                 # whose logged applications were scored (the champion)
+    start: str                       # the window of application dates backfilled (ISO dates)
+    end: str
+    rows: int
+    role: str
+
+
 class AuditPayload(TypedDict, total=False):
     role: str | None
     action: str
@@ -139,10 +152,10 @@ class AlertsRunPayload(TypedDict, total=False):
 
 
 EventPayload = (OverridePayload | PolicyPayload | PromotionPayload | AssumptionsPayload | RegistrationPayload
-                | AuditPayload | IngestBatchPayload | ApiAccessPayload | NotificationPayload | AlertsRunPayload)
+                | AuditPayload | BackfillPayload | IngestBatchPayload | ApiAccessPayload | NotificationPayload | AlertsRunPayload)
 EVENT_PAYLOADS: dict[str, type] = {
     "override": OverridePayload, "policy": PolicyPayload, "promotion": PromotionPayload,
-    "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload,
+    "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload, "backfill": BackfillPayload,
     "ingest_batch": IngestBatchPayload, "api_access": ApiAccessPayload,
     "notification": NotificationPayload, "alerts_run": AlertsRunPayload,
 }

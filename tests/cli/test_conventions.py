@@ -61,6 +61,7 @@ BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("report", "segments"), ["--by", "colour"], 2,
      "'colour' is not a segment column of gbm_champion; its segment columns: sex, age_band, home_ownership"),
     (("report", "segments"), ["--by", "region", "--period", "April"], 2, "--period 'April' is not a window"),
+    (("retrain",), ["--from", "typo", "--window", "2025-05-01:2026-10-31"], 2, "unknown model 'typo'"),
     (("rollup", "rebuild"), ["--store", MISSING], 2, "no store at"),
     (("rollup", "rebuild"), ["--from", "2025-13"], 2, "--from '2025-13' is not a date"),
     (("rollup", "rebuild"), ["--to", "last week"], 2, "--to 'last week': expected a date YYYY-MM-DD or a month"),
@@ -166,7 +167,7 @@ def test_help_states_exit_codes_and_windows() -> None:
         text = " ".join(done.stdout.split())
         assert "Exit status: 0 success;" in text and "2 bad usage or input" in text, cmd.path
         assert ("; 1 " in text) == (cmd.detects is not None), cmd.path
-        takes_window = any(opt in text for opt in ("--period", "--current"))
+        takes_window = any(opt in text for opt in ("--period", "--current", "--window"))
         assert takes_window == cmd.windows, cmd.path
         if cmd.windows:
             assert "YYYY-MM-DD:YYYY-MM-DD (inclusive), YYYY-MM, YYYY-Qn, last-30d or last-3m" in text

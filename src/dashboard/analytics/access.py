@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "apply_policy": ("data_scientist", "admin"),
     "edit_assumptions": ("data_scientist", "admin"),
     "promote": ("data_scientist", "admin"),
+    "retrain": ("data_scientist", "admin"),
     "view_audit": ("admin",),
     "export_audit": ("admin",),
 }
@@ -43,6 +44,7 @@ ACTION_LABELS = {
     "apply_policy": "apply a decision policy",
     "edit_assumptions": "change the business assumptions",
     "promote": "promote a model to champion",
+    "retrain": "retrain a challenger from the store",
     "view_audit": "read the audit trail",
     "export_audit": "export the audit trail",
 }

@@ -8,7 +8,7 @@ Scores are P(bad).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from dashboard.analytics.histogram import decile_psi
 from dashboard.analytics.money import compute_expected_money, compute_loan_money
 from dashboard.analytics.paired_metrics import (
     RankedScores,
+    compute_calibration,
     compute_metric_table,
     compute_ranked,
 )
@@ -255,6 +256,8 @@ class Comparison:
     approval_rates: dict[str, float]
     fairness: pd.DataFrame
     swaps: dict[str, SwapSet]          # per challenger
+    # per model on the labelled rows: realized and expected bads, their ratio and its 95% interval
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str], cutoffs: dict[str, float],
@@ -316,4 +319,9 @@ def compute_comparison(frame: pd.DataFrame, champion: str, challengers: list[str
     return Comparison(champion=champion, models=models, applications=int(len(common)), labelled=int(len(y)),
                       notes=notes, metrics=metrics, curves=curves, gains=gains, best_cutoffs=best,
                       cutoffs={m: cutoffs[m] for m in models}, approval_rates=rates, fairness=fairness,
-                      swaps=swaps)
+                      swaps=swaps, calibration=compute_calibration_table(y, lab_scores))
+
+
+def compute_calibration_table(y: np.ndarray, scores: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per model: realized and expected bads on the labelled rows, their ratio and its 95% interval."""
+    return pd.DataFrame([{"model_id": m, **compute_calibration(y, s)} for m, s in scores.items()])

@@ -78,6 +78,22 @@ def compute_metrics(y: np.ndarray, score: np.ndarray,
     return out
 
 
+def compute_calibration(y: np.ndarray, score: np.ndarray, level: float = 0.95) -> dict[str, float | None]:
+    """Realized over expected bads (scores are P(bad)) with a normal interval of the ratio.
+
+    The variance of the realized count under the scores is sum p(1 - p) (a Poisson-binomial);
+    a ratio whose interval excludes 1 is miscalibrated beyond sampling noise.
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(score, dtype=float)
+    observed, expected = float(y.sum()), float(p.sum())
+    if len(y) == 0 or expected <= 0:
+        return {"observed": observed, "expected": expected, "ratio": None, "ratio_lo": None, "ratio_hi": None}
+    half = float(norm.ppf(0.5 + level / 2)) * float(np.sqrt(np.sum(p * (1 - p))))
+    return {"observed": observed, "expected": expected, "ratio": observed / expected,
+            "ratio_lo": (observed - half) / expected, "ratio_hi": (observed + half) / expected}
+
+
 def _rank_bins(score: np.ndarray, bins: int) -> np.ndarray:
     """Each row's bin: its distinct score's position when there are at most `bins` distinct scores,
     else one of `bins` bins of equal rank width. Tied scores share a bin; bins keep the score order.

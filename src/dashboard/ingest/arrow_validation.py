@@ -60,8 +60,8 @@ def _typed(table: pa.Table, cards: Mapping[str, ModelCard]) -> pa.Table:
         raise _NotClean("empty, duplicate or padded column names")
     if not _plain_pandas_metadata(table.schema):
         raise _NotClean("pandas metadata makes to_pandas() give other columns or dtypes")
-    if any(c not in names for c in PREDICTION_REQUIRED):
-        raise _NotClean("required column missing")
+    if any(c not in names for c in PREDICTION_REQUIRED) or "backfilled" in names:
+        raise _NotClean("required column missing, or the backfilled flag (typed by the pandas path)")
 
     ids = {c: _ids(table.column(c)) for c in ("prediction_id", "application_id", "model_id")}
     models = sorted(m for m in pc.unique(ids["model_id"]).to_pylist())

@@ -141,6 +141,9 @@ def _format_scalar(value: object) -> str:
     return str(value)
 
 
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 def _unknown_columns(frame: pd.DataFrame, known: set[str], warnings: list[str], source: str) -> None:
     extra = [c for c in frame.columns if c not in known]
     if extra:
@@ -167,6 +170,11 @@ def _check_contract_columns(frame: pd.DataFrame, good: pd.DataFrame, rej: _Rejec
         good["latency_ms"] = lat
     else:
         good["latency_ms"] = np.nan
+    if "backfilled" in frame.columns:
+        flag = _to_text(frame["backfilled"]).map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+        known = flag.isna() | flag.isin(_FLAGS)
+        rej.add(~known.to_numpy(), "backfilled", "true, false, 1, 0 or empty")
+        good["backfilled"] = flag.map(_FLAGS).fillna(False).astype(bool)
 
 
 def _check_model_columns(frame: pd.DataFrame, good: pd.DataFrame, rej: _Rejections, card: ModelCard,

@@ -106,6 +106,10 @@ class ModelCard:
                 missing.append(f"features.{f.name}.description")
             if not f.reason_template:
                 missing.append(f"features.{f.name}.reason_template")
+        # A generated card (a retrained challenger) lists what only a reviewer can fill.
+        review = self.extra.get("review")
+        if isinstance(review, dict) and isinstance(review.get("missing"), list):
+            missing += [str(m) for m in review["missing"]]
         return missing
 
     def to_dict(self) -> dict[str, Any]:

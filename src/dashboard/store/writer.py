@@ -152,6 +152,9 @@ class LogWriter:
             "decision": pa.array(part["decision"].astype(object).where(part["decision"].notna(), None), pa.string()),
             "latency_ms": pa.array(part["latency_ms"].astype(float), pa.float64(), from_pandas=True),
         }
+        if "backfilled" in part.columns and bool(part["backfilled"].any()):
+            # Only backfills write the flag: live files keep the schema they always had.
+            cols["backfilled"] = pa.array(part["backfilled"].astype(bool), pa.bool_())
         for spec in card.features:
             series = part[spec.name]
             if spec.type == "numeric":

@@ -26,6 +26,7 @@ from dashboard.ui.challengers import (
     render_swap_set,
 )
 from dashboard.ui.challengers_charts import plotly_tradeoff
+from dashboard.ui.retrain import render_backfill_labels, render_calibration, render_retrain_panel
 from dashboard.ui.session import current_role, current_user
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ def render() -> None:
         render_compare(store, champion, others)
     with tab_promote:
         render_promote(store, others)
+    render_retrain_panel(store, champion, "challengers")
 
 
 def render_compare(store: Store, champion: str, others: list[str]) -> None:
@@ -79,12 +81,15 @@ def render_compare(store: Store, champion: str, others: list[str]) -> None:
     path, version = str(store.root), store.version()
     view = load_comparison_cached(path, version, champion, tuple(chosen), start, end, rule)
     render_population(view)
+    backfilled = render_backfill_labels(store, view.comparison.models, start, end)
     if view.comparison.applications == 0:
         st.info("No application in this window was scored by the champion and the chosen challengers. "
                 "Widen the window or pick another challenger.")
         return
     section = st.segmented_control("Section", SECTIONS, default="Accuracy", key="chal_section") or "Accuracy"
     render_section(section, view, path, version, champion)
+    if section == "Accuracy":
+        render_calibration(view.comparison, backfilled)
 
 
 def render_section(section: str, view: ComparisonView, path: str, version: str, champion: str) -> None:

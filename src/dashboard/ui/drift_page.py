@@ -33,6 +33,7 @@ from dashboard.ui.drift_charts import (
 )
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.segments import render_segments
+from dashboard.ui.retrain import render_backfill_labels, render_retrain_panel
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -56,6 +57,7 @@ def render() -> None:
         st.stop()
 
     model_id = render_model_picker(cards, data.load_roles_cached(path, version))
+    render_backfill_labels(store, [model_id], None, None)
     span = load_log_span_cached(path, version, model_id)
     if span is None:
         st.info(f"Model **{model_id}** has no prediction logs yet, so there is nothing to compare. Ingest its logs "
@@ -70,6 +72,7 @@ def render() -> None:
     render_headline(report)
     render_tabs(path, version, cards[model_id], report, ref_window, cur_window)
     render_segments(model_id, "drift", cur_window)
+    render_retrain_panel(store, model_id, "drift")
 
 
 def render_model_picker(cards: dict[str, ModelCard], roles: dict[str, str]) -> str:

@@ -12,6 +12,7 @@ from dashboard.ui.model_cards import (
     render_live_facts,
     render_missing,
 )
+from dashboard.ui.retrain import render_backfill_labels
 
 
 def render() -> None:
@@ -29,6 +30,7 @@ def render() -> None:
     model_id = st.selectbox("Model", ids, index=ids.index(asked) if asked in ids else 0,
                             format_func=lambda m: f"{m} ({roles.get(m, cards[m].role)})", key="card_model")
     card = cards[str(model_id)]
+    render_backfill_labels(store, [card.id], None, None)
     role_now = roles.get(card.id, card.role)
     facts = load_live_facts_cached(path, version, card.id, role_now)
     missing = compute_missing_fields(card)

@@ -35,6 +35,7 @@ from dashboard.ui.performance_charts import (
     plotly_validation,
 )
 from dashboard.ui.segments import render_segments
+from dashboard.ui.retrain import render_backfill_labels
 
 if TYPE_CHECKING:
     from dashboard.services.performance import PerformanceView
@@ -69,6 +70,7 @@ def render() -> None:
     model_id = c1.selectbox("Model", models, index=models.index(asked if asked in models else champion),
                             format_func=lambda m: f"{m} ({roles.get(m, cards[m].role)}, {cards[m].name})",
                             key="perf_model")
+    render_backfill_labels(store, [str(model_id)], None, None)
     grain = c2.segmented_control("By", ["day", "week", "month"], default="month", key="perf_grain") or "month"
     interval = render_live_controls("perf")
     st.fragment(run_every=interval)(render_body)(str(model_id), grain, interval, config.rules)
