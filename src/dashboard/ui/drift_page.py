@@ -32,8 +32,8 @@ from dashboard.ui.drift_charts import (
     plotly_score_overlay,
 )
 from dashboard.ui.format import fmt_int, fmt_pct
-from dashboard.ui.segments import render_segments
 from dashboard.ui.retrain import render_backfill_labels, render_retrain_panel
+from dashboard.ui.segments import render_segments
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

@@ -34,8 +34,8 @@ from dashboard.ui.performance_charts import (
     plotly_score_distribution,
     plotly_validation,
 )
-from dashboard.ui.segments import render_segments
 from dashboard.ui.retrain import render_backfill_labels
+from dashboard.ui.segments import render_segments
 
 if TYPE_CHECKING:
     from dashboard.services.performance import PerformanceView
