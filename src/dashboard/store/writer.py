@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from dashboard.store.catalog import NEW_PREFIX, LogCatalog, month_of
 from dashboard.store.engine import Engine, parquet_list
 from dashboard.store.files import exclusive_lock
+from dashboard.store.id_index import IdIndex
 from dashboard.store.layout import Layout
 from dashboard.store.models import ModelRegistry
 from dashboard.store.recovery import Recovery
@@ -92,6 +93,7 @@ class LogWriter:
         self.models = models
         self.rollups = rollups
         self.recovery = recovery
+        self.ids = IdIndex(layout.root, layout.id_index)
 
     # ------------------------------------------------------------------ predictions
     def write_predictions(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
@@ -175,7 +177,9 @@ class LogWriter:
         return table.filter(pc.invert(known))
 
     def _existing_prediction_ids(self, models: Iterable[str], ids: pa.ChunkedArray) -> set[str]:
-        files = [f for m in models for f in self.catalog.prediction_files(model_id=m)]
+        wanted = ids.to_pylist()
+        files = [f for m in models for f in self.ids.candidates(
+            f"predictions-{m}", self.catalog.prediction_files(model_id=m), "prediction_id", wanted)]
         if not files:
             return set()
         with self.engine.cursor() as cur:
@@ -215,7 +219,8 @@ class LogWriter:
         return stats
 
     def _drop_existing_outcomes(self, good: pd.DataFrame, stats: WriteStats) -> pd.DataFrame:
-        files = self.catalog.outcome_files()
+        files = self.ids.candidates("outcomes", self.catalog.outcome_files(), "application_id",
+                                    good["application_id"].astype(str).tolist())
         if not files:
             return good
         batch = pa.table({"application_id": pa.array(good["application_id"].astype(str)),
@@ -237,7 +242,10 @@ class LogWriter:
 
     def _prediction_dates_for(self, application_ids: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
         """The (model, date) partitions holding predictions for these applications."""
-        source = self.catalog.predictions_source()
+        wanted = application_ids.to_pylist()
+        files = [f for m in self.models_with_predictions() for f in self.ids.candidates(
+            f"applications-{m}", self.catalog.prediction_files(model_id=m), "application_id", wanted)]
+        source = self.catalog.predictions_source(files) if files else None
         if source is None:
             return []
         with self.engine.cursor() as cur:
@@ -246,6 +254,9 @@ class LogWriter:
                 f"SELECT DISTINCT model_id, strftime(date, '%Y-%m-%d') FROM {source} p "
                 "SEMI JOIN batch_apps b ON p.application_id = b.application_id").fetchall()
         return sorted((str(m), str(d)) for m, d in rows)
+
+    def models_with_predictions(self) -> list[str]:
+        return sorted(d.name[len("model_id="):] for d in self.layout.predictions.glob("model_id=*") if d.is_dir())
 
     # ------------------------------------------------------------------ publishing files
     def _publish(self, table: pa.Table, base: Path, partition_by: tuple[str, ...],
