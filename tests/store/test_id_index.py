@@ -82,3 +82,7 @@ def test_outcomes_for_old_days_matched_and_index_rebuilt(store_copy: Store) -> N
     assert stats.written == len(apps) and stats.partitions == expected
     assert any(store_copy.layout.id_index.glob("applications-*.parquet"))
     assert store_copy.write_outcomes(good).skipped_existing == len(apps)
+    store_copy.rebuild_rollups()   # `rollup rebuild` drops the derived index; the next write rebuilds it
+    assert not store_copy.layout.id_index.exists()
+    assert store_copy.write_outcomes(good).skipped_existing == len(apps)
+    assert any(store_copy.layout.id_index.glob("outcomes.parquet"))

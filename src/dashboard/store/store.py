@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -167,6 +168,7 @@ class Store:
         """Recompute every rollup from the logs; returns the number of (model, month) partitions."""
         with exclusive_lock(self.layout.lock):
             self.recovery.recover()
+            shutil.rmtree(self.layout.id_index, ignore_errors=True)  # derived too: the next write rebuilds it
             return self.rollups.rebuild(progress)
 
     def compact(self, min_files: int = 2, progress: Progress | None = None) -> dict[str, int]:
