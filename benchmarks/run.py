@@ -310,7 +310,8 @@ def areas(store_root: Path) -> dict[str, Any]:
                        ("challengers", [s, "--repeats", "3"]),
                        ("impact", ["--store", s, "--repeat", "5"]),
                        # A decision is explained in a few ms: more repeats for a steady median.
-                       ("decisions", ["--store", s, "--repeat", "21"])):
+                       ("decisions", ["--store", s, "--repeat", "21"]),
+                       ("metrics", ["--store", f"{label_of(store_root)}={s}", "--repeats", "50", "--cold-rounds", "1"])):
         if (HERE / f"bench_{area}.py").exists():
             say(f"  {area} (bench_{area}.py)")
             out[area] = run_script(area, args)
@@ -501,6 +502,10 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines.append(row("application by id (with day / deep link)",
                      lambda x: f"{_fmt(_get(x, 'areas', 'decisions', 'application_by_id_with_day_ms_median'), 'ms')} / "
                                f"{_fmt(_get(x, 'areas', 'decisions', 'application_by_id_deep_link_ms_median'), 'ms')}"))
+    lines.append(row("Prometheus scrape: cold (new process) / warm, version check / warm, background",
+                     lambda x: f"{_fmt(_first(_get(x, 'areas', 'metrics', 'stores'), 'cold_first_scrape', 'median_ms'), 'ms', 0)} / "
+                               f"{_fmt(_first(_get(x, 'areas', 'metrics', 'stores'), 'warm_scrape_sync', 'median_ms'), 'ms')} / "
+                               f"{_fmt(_first(_get(x, 'areas', 'metrics', 'stores'), 'warm_scrape_background', 'median_ms'), 'ms', 3)}"))
     lines.append("\n## Drift against Evidently (same windows, same run)\n\n" + head)
     lines.append(row("windows (reference / current)", lambda x: f"{_fmt(_get(x, 'drift', 'reference_window'))} / "
                                                             f"{_fmt(_get(x, 'drift', 'current_window'))}"))

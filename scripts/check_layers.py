@@ -33,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"store", "ingest", "analytics", "explain", "models", "contracts", "errors", "settings"},
     "reports": {"analytics", "models", "contracts", "errors"},
     "ui": {"services", "reports", "analytics", "explain", "models", "contracts", "errors", "settings"},
-    "cli": {"services", "reports", "sample", "analytics", "models", "contracts", "errors", "settings"},
+    "cli": {"services", "reports", "sample", "analytics", "models", "contracts", "errors", "settings", "api"},
+    "api": {"services", "ingest", "store", "contracts", "errors", "settings"},
     "pages": {"ui"},
     "app": {"ui"},
 }

@@ -91,9 +91,58 @@ class AuditPayload(TypedDict, total=False):
     detail: dict[str, str | None]
 
 
+class IngestBatchPayload(TypedDict, total=False):
+    source: str                      # "file" (dashboard ingest), "python" (Monitor) or "api"
+    log: str                         # "predictions" or "outcomes"
+    rows: int
+    stored: int
+    skipped: int
+    rejected: int
+    batches: int                     # writes summed in this event (the API coalesces them)
+    first_at: str                    # ISO time (UTC) of the first and last write counted
+    last_at: str
+
+
+class ApiAccessPayload(TypedDict, total=False):
+    token: str                       # the token's name; "anonymous" for no or an unknown token
+    window_seconds: float            # the span these counts cover (the API writes one event per span)
+    requests: int
+    statuses: dict[str, int]         # HTTP status -> requests
+    routes: dict[str, int]           # route -> requests
+    rows: int
+    rejected_rows: int
+
+
+class NotificationPayload(TypedDict, total=False):
+    """One message of `dashboard alerts run` to one channel: the state that sends each fired rule
+    once per period and a "resolved" message when it clears (services.notifications)."""
+    model_id: str
+    rule: str
+    channel: str
+    message: str                     # fired or resolved
+    period: str                      # the month the rule was judged on (YYYY-MM)
+    severity: str                    # warning or critical (of the alert fired, for resolved too)
+    value: float
+    threshold: float
+    delivered: bool
+    attempts: int
+    error: str | None
+
+
+class AlertsRunPayload(TypedDict, total=False):
+    models: list[str]
+    fired: int                       # alerts in force across the models
+    sent: int
+    failed: int
+    failed_channels: list[str]
+    config: str
+
+
 EventPayload = (OverridePayload | PolicyPayload | PromotionPayload | AssumptionsPayload | RegistrationPayload
-                | AuditPayload)
+                | AuditPayload | IngestBatchPayload | ApiAccessPayload | NotificationPayload | AlertsRunPayload)
 EVENT_PAYLOADS: dict[str, type] = {
     "override": OverridePayload, "policy": PolicyPayload, "promotion": PromotionPayload,
     "assumptions": AssumptionsPayload, "registration": RegistrationPayload, "audit": AuditPayload,
+    "ingest_batch": IngestBatchPayload, "api_access": ApiAccessPayload,
+    "notification": NotificationPayload, "alerts_run": AlertsRunPayload,
 }

@@ -42,6 +42,20 @@ SETTINGS: dict[str, Setting] = {s.env: s for s in (
             "seconds between live refreshes of Overview and Performance (2 to 3600)"),
     Setting("DASHBOARD_LOG_LEVEL", "WARNING",
             "what the app and the commands log to standard error: DEBUG, INFO, WARNING or ERROR"),
+    Setting("DASHBOARD_API_TOKENS", "var/api-tokens.json",
+            "the HTTP API's bearer tokens (names, scopes and SHA-256 hashes; `dashboard api token add` writes it)"),
+    Setting("DASHBOARD_API_MAX_BODY_BYTES", "67108864",
+            "the largest request body the HTTP API accepts; larger ones get 413"),
+    Setting("DASHBOARD_API_BATCH_MS", "10",
+            "the API's group commit: at most this many milliseconds gathering requests into one write"),
+    Setting("DASHBOARD_API_BATCH_ROWS", "5000",
+            "the API's group commit: a write starts at once when this many rows wait"),
+    Setting("DASHBOARD_API_BUFFER_ROWS", "100000",
+            "rows the API may hold unwritten; beyond that it answers 429 with Retry-After"),
+    Setting("DASHBOARD_API_ROLLUP_SECONDS", "5",
+            "seconds between the API's coalesced rollup refreshes (and its activity events)"),
+    Setting("DASHBOARD_BASE_URL", "http://127.0.0.1:8501",
+            "the app's address as people open it, for the links in alert notifications"),
 )}
 
 
@@ -50,6 +64,17 @@ def env_value(name: str) -> str | None:
     if name not in SETTINGS:
         raise KeyError(f"unknown setting {name}")
     return os.environ.get(name) or None
+
+
+def named_secret(name: str) -> str | None:
+    """A secret the configuration names by its environment variable (a webhook URL, an SMTP
+    password), so that no secret is written in a file; None when unset or empty."""
+    return os.environ.get(name) or None
+
+
+def base_url() -> str:
+    """The app's address for links, without a trailing slash."""
+    return (env_value("DASHBOARD_BASE_URL") or SETTINGS["DASHBOARD_BASE_URL"].default).rstrip("/")
 
 
 def config_path(name: str) -> Path:
@@ -72,6 +97,20 @@ def refresh_seconds() -> int:
     except ValueError:
         return default
     return min(max(value, 2), 3600)
+
+
+def int_setting(name: str, low: int, high: int) -> int:
+    """An integer setting clamped to low..high; a non-number gives the default."""
+    default = int(SETTINGS[name].default)
+    try:
+        value = int(env_value(name) or default)
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+def api_tokens_path() -> Path:
+    return Path(env_value("DASHBOARD_API_TOKENS") or SETTINGS["DASHBOARD_API_TOKENS"].default)
 
 
 def configure_logging() -> None:

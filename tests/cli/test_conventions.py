@@ -25,6 +25,10 @@ MISSING = "no-store-here"   # a store path under the test's folder that does not
 # (command path, arguments after it, exit code, what stderr must say). Every command has a case:
 # test_every_command_has_a_bad_input_case fails when a new command is added without one.
 BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
+    (("api",), ["--port", "70000"], 2, "--port 70000 is not a port"),
+    (("alerts", "run"), ["--config", "typo.toml"], 2, "the alert rules cannot be read"),
+    (("alerts", "run"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
+    (("alerts", "run"), ["--store", MISSING], 2, "no store at"),
     (("card", "draft"), ["--predictions", "typo.csv", "--model-id", "m"], 2, "no such file: typo.csv"),
     (("compact",), ["--min-files", "1"], 2, "--min-files must be at least 2"),
     (("compact",), ["--store", MISSING], 2, "no store at"),
@@ -32,6 +36,9 @@ BAD_INPUT: list[tuple[tuple[str, ...], list[str], int, str]] = [
     (("ingest", "predictions"), ["typo.csv"], 2, "no such file: typo.csv"),
     (("ingest", "outcomes"), ["typo.csv"], 2, "no such file: typo.csv"),
     (("register-model",), ["typo.yaml"], 2, "typo.yaml: card file not found"),
+    (("metrics",), ["--store", MISSING], 2, "no store at"),
+    (("metrics",), ["--config", "typo.toml"], 2, "the alert rules cannot be read: no such file typo.toml"),
+    (("metrics",), ["--output", "no-such-folder/dashboard.prom"], 2, "no such folder no-such-folder"),
     (("policy", "show"), ["--model", "typo"], 2, "unknown model 'typo'; registered models: gbm_champion"),
     (("policy", "export"), ["--model", "typo"], 2, "unknown model 'typo'"),
     (("promote",), ["typo", "--rationale", "because"], 2, "model 'typo' is not registered"),

@@ -91,6 +91,13 @@ def _wait_until_serving(proc: subprocess.Popen[bytes], port: int, log: Path) -> 
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc")
+def _default_signal_handling() -> None:
+    """In the child: a background job (`./.ci/run &`) starts with SIGINT ignored, which serve keeps
+    ignoring by design (nohup); a supervisor or a terminal starts it with the default."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_stop_signal_stops_streamlit_and_frees_the_port(small_store_dir: Path, tmp_path: Path,
                                                         sig: signal.Signals) -> None:
@@ -99,7 +106,8 @@ def test_stop_signal_stops_streamlit_and_frees_the_port(small_store_dir: Path, t
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")} | {"HOME": str(tmp_path)}
     with log.open("wb") as out:
         proc = subprocess.Popen([str(DASHBOARD), "--store", str(small_store_dir), "serve", "--port", str(port)],
-                                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_default_signal_handling)
     children: list[int] = []
     try:
         _wait_until_serving(proc, port, log)

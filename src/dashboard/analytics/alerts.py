@@ -89,12 +89,15 @@ def parse_alert_config(data: dict[str, Any], source: str = "alerts config") -> A
             raw = {}
         values: dict[str, Any] = {"warning": warn, "critical": crit, **opts}
         for key, value in raw.items():
+            if key == "channels":   # where a fired rule is sent: checked by analytics.alert_channels
+                continue
             if key == "enabled":
                 if not isinstance(value, bool):
                     problems.append(f"[rules.{name}] enabled must be true or false, got {value!r}")
                 continue
             if key not in values:
-                problems.append(f"[rules.{name}] unknown key {key!r}; known: enabled, {', '.join(values)}")
+                problems.append(f"[rules.{name}] unknown key {key!r}; known: enabled, channels, "
+                                f"{', '.join(values)}")
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 problems.append(f"[rules.{name}] {key} must be a non-negative number, got {value!r}")

@@ -43,6 +43,7 @@ GROUP_HELP = {
     "report": "Print figures for cron or CI; exits 1 when a condition you asked to detect is found.",
     "policy": "Show or export decision policies.",
     "card": "Draft model cards from prediction logs.",
+    "alerts": "Evaluate the alert rules and send notifications.",
 }
 
 USAGE_ERRORS = "bad usage or input: unknown model, bad window, no such store or file, nothing to report on"

@@ -42,6 +42,7 @@ from dashboard.store.performance import (
     alerts_config_path,
     load_alert_config,
     load_latency_histograms,
+    load_notification_config,
     load_period_volumes,
     load_reference_histogram,
     load_reference_window,
@@ -251,4 +252,4 @@ def performance_figures(view: PerformanceView) -> dict[str, Any]:
 
 __all__ = ["MIN_RANKING_BADS", "MIN_VALIDATION_LABELS", "PerformanceView", "alert_model_ids",
            "alerts_config_path", "combine_alerts", "load_alert_config", "load_all_alerts",
-           "load_performance", "performance_figures"]
+           "load_notification_config", "load_performance", "performance_figures"]

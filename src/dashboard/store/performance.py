@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.analytics.alert_channels import NotificationConfig, parse_notification_config_toml
 from dashboard.analytics.alerts import AlertConfig, parse_alert_config_toml
 from dashboard.settings import config_path
 from dashboard.store.store import Store
@@ -26,6 +27,12 @@ def load_alert_config(path: Path | None = None) -> AlertConfig:
     """The alert rules; raises AlertConfigError naming the file and key on a bad value."""
     chosen = path or alerts_config_path()
     return parse_alert_config_toml(chosen.read_text("utf-8"), str(chosen))
+
+
+def load_notification_config(path: Path | None = None) -> NotificationConfig:
+    """The alert rules file's channels and routes; raises AlertConfigError naming the file and key."""
+    chosen = path or alerts_config_path()
+    return parse_notification_config_toml(chosen.read_text("utf-8"), str(chosen))
 
 
 def load_score_histograms(store: Store, model_id: str, grain: str) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -32,3 +33,25 @@ def quarantine_rows(layout: Layout, source: str, rejected: pd.DataFrame, problem
 
 def count_quarantined(layout: Layout) -> int:
     return sum(1 for _ in layout.quarantine.glob("*/errors.json")) if layout.quarantine.is_dir() else 0
+
+
+def quarantine_size(layout: Layout) -> tuple[int, int]:
+    """(ingests, rows) kept in quarantine: one folder per ingest that rejected something."""
+    ingests = rows = 0
+    if not layout.quarantine.is_dir():
+        return 0, 0
+    for path in layout.quarantine.glob("*/errors.json"):
+        ingests += 1
+        try:
+            rows += int(json.loads(path.read_text("utf-8")).get("rows", 0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue  # a folder being written or removed: counted as an ingest without rows
+    return ingests, rows
+
+
+def quarantine_signature(layout: Layout) -> int:
+    """Changes when an ingest folder is added or removed (the folder's mtime; 0 without one)."""
+    try:
+        return layout.quarantine.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0

@@ -32,7 +32,12 @@ from dashboard.store.events import EventLog
 from dashboard.store.files import exclusive_lock
 from dashboard.store.layout import TABLE_KINDS, Layout
 from dashboard.store.models import ModelRegistry
-from dashboard.store.quarantine import count_quarantined, quarantine_rows
+from dashboard.store.quarantine import (
+    count_quarantined,
+    quarantine_rows,
+    quarantine_signature,
+    quarantine_size,
+)
 from dashboard.store.recovery import Recovery
 from dashboard.store.rollup_tables import RollupTables
 from dashboard.store.rollups.compute import RollupComputer
@@ -153,6 +158,13 @@ class Store:
 
     def count_quarantined(self) -> int:
         return count_quarantined(self.layout)
+
+    def quarantine_size(self) -> tuple[int, int]:
+        """(ingests, rows) in quarantine."""
+        return quarantine_size(self.layout)
+
+    def quarantine_signature(self) -> int:
+        return quarantine_signature(self.layout)
 
     # ------------------------------------------------------------------ writing
     def write_predictions(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:

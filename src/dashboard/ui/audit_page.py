@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard.services.audit import audit_csv, audit_log
 from dashboard.ui import data
 from dashboard.ui.auth import audit, can
+from dashboard.ui.ingest_activity import render_token_use
 
 DEFAULT_DAYS = 30  # the window the page opens on, ending today
 
@@ -34,6 +35,7 @@ def render() -> None:
         st.stop()
     start, end = picked
     window = audit_log(store, start, end)
+    render_token_use(store, start, end)
     if window.empty:
         st.info(f"No audit event between {start} and {end}. Widen the dates: events are written as people open "
                 "applications and change things.")

@@ -17,6 +17,7 @@ from dashboard.analytics.overview import (
 from dashboard.models.card import ModelCard
 from dashboard.ui import data
 from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
+from dashboard.ui.ingest_activity import render_sources
 from dashboard.ui.overview_charts import vega_bad_rate_maturity, vega_volume_approval
 from dashboard.ui.performance import (
     config_key,
@@ -137,6 +138,7 @@ def render_freshness(store: Store, daily: pd.DataFrame) -> pd.Timestamp:
               describe_age(latest_outcome, stamp), delta_color="off")
     f3.metric("Quarantined ingests", fmt_int(store.count_quarantined()),
               help="Files or rows rejected at ingest, kept with their reasons under quarantine/ in the store.")
+    render_sources(store)
     return latest_pred
 
 
