@@ -47,7 +47,7 @@ UNJOINED_KINDS = ("features", "latency")         # no outcome in them
 OUTCOME_COLUMNS = ("application_id", "outcome_timestamp", "label", "loan_amount", "loss_amount")
 OUTCOME_SCHEMA = pa.schema([("application_id", pa.string()), ("outcome_timestamp", pa.timestamp("us")),
                             ("label", pa.int8()), ("loan_amount", pa.float64()), ("loss_amount", pa.float64())])
-ROW = "__row"
+ROW_E, ROW_N = "__existing_row", "__new_row"
 Write = tuple[str, str, str, pa.Table]   # kind, model, month, the month file's new rows
 
 
@@ -55,40 +55,52 @@ def keys_of(kind: str) -> list[str]:
     return ["model_id", "date", *MONTH_ROLLUP_KEYS.get(kind, ())]
 
 
-def add_delta(cur: duckdb.DuckDBPyConnection, existing: pa.Table, new: pa.Table, old: pa.Table,
-              keys: Sequence[str]) -> pa.Table | None:
-    """`existing` with (new - old) added to its int64 columns, row order kept; None when a key of
-    `new` has no row in `existing`. A sum over no labelled row is NULL in the builders: it stays
-    NULL only while neither the rollup nor the new rows have one."""
-    measures = [f.name for f in existing.schema if pa.types.is_int64(f.type) and f.name not in keys]
-    cur.register("d_e", existing.append_column(ROW, pa.array(np.arange(existing.num_rows))))
-    cur.register("d_new", new)
-    cur.register("d_old", old)
-    using = ", ".join(quote(k) for k in keys)
-    missing = cur.execute(f"SELECT count(*) FROM d_new ANTI JOIN d_e USING ({using})").fetchall()[0][0]
-    if missing:
+def _positions(existing: pa.Table, rows: pa.Table, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of `rows` found in `existing` by `keys`: its position there and in `rows`."""
+    left = existing.select(list(keys)).append_column(ROW_E, pa.array(np.arange(existing.num_rows)))
+    right = rows.select(list(keys)).append_column(ROW_N, pa.array(np.arange(rows.num_rows)))
+    found = left.join(right, list(keys), join_type="inner", use_threads=False)
+    return found.column(ROW_E).to_numpy(), found.column(ROW_N).to_numpy()
+
+
+def add_delta(existing: pa.Table, new: pa.Table, old: pa.Table, keys: Sequence[str]) -> pa.Table | None:
+    """`existing` with (new - old) added to its int64 columns (rows matched by `keys`; `new` and
+    `old` are the same rows, counted with and without the batch); None when a row of `new` is
+    missing from `existing`. A sum over no labelled row is NULL in the builders: it stays NULL
+    only while neither the rollup nor the new rows have one."""
+    if not new.select(list(keys)).equals(old.select(list(keys))):
         return None
-    sums = ", ".join(
-        f"CASE WHEN e.{c} IS NULL AND n.{c} IS NULL THEN NULL "
-        f"ELSE coalesce(e.{c}, 0) + coalesce(n.{c}, 0) - coalesce(o.{c}, 0) END AS {c}"
-        for c in (quote(m) for m in measures))
-    out = cur.sql(f"SELECT e.* EXCLUDE ({ROW}) REPLACE ({sums}) FROM d_e e LEFT JOIN d_new n USING ({using}) "
-                  f"LEFT JOIN d_old o USING ({using}) ORDER BY e.{ROW}").to_arrow_table()
-    return out.select(existing.schema.names).cast(existing.schema)
+    at, src = _positions(existing, new, keys)
+    if len(at) != new.num_rows:
+        return None
+    out = existing
+    for i, field in enumerate(existing.schema):
+        if not pa.types.is_int64(field.type) or field.name in keys:
+            continue
+        col, added, removed = existing.column(i), new.column(field.name), old.column(field.name)
+        values = pc.fill_null(col, 0).to_numpy().copy()
+        values[at] += (pc.fill_null(added, 0).to_numpy() - pc.fill_null(removed, 0).to_numpy())[src]
+        null = pc.is_null(col).to_numpy(zero_copy_only=False).copy()
+        null[at] &= pc.is_null(added).to_numpy(zero_copy_only=False)[src]
+        out = out.set_column(i, field, pa.array(values, field.type, mask=null if null.any() else None))
+    return out
 
 
-def replace_outcomes(cur: duckdb.DuckDBPyConnection, existing: pa.Table, latest: pa.Table) -> pa.Table | None:
+def replace_outcomes(existing: pa.Table, latest: pa.Table) -> pa.Table | None:
     """The shadow rows of `latest`'s (date, application) with its outcome columns; None when none match."""
-    cur.register("s_e", existing.append_column(ROW, pa.array(np.arange(existing.num_rows))))
-    cur.register("s_new", latest)
-    hit = cur.execute("SELECT count(*) FROM s_e SEMI JOIN s_new USING (date, application_id)").fetchall()[0][0]
-    if not hit:
+    at, src = _positions(existing, latest, ("date", "application_id"))
+    if not len(at):
         return None
-    cols = ("label", "loan_amount", "loss_amount")
-    repl = ", ".join(f"CASE WHEN n.application_id IS NULL THEN e.{c} ELSE n.{c} END AS {c}" for c in cols)
-    out = cur.sql(f"SELECT e.* EXCLUDE ({ROW}) REPLACE ({repl}) FROM s_e e LEFT JOIN s_new n "
-                  f"ON e.date = n.date AND e.application_id = n.application_id ORDER BY e.{ROW}").to_arrow_table()
-    return out.select(existing.schema.names).cast(existing.schema)
+    out = existing
+    for name in ("label", "loan_amount", "loss_amount"):
+        i = existing.schema.get_field_index(name)
+        field = existing.schema.field(i)
+        both = pa.concat_arrays([existing.column(i).combine_chunks(),
+                                 latest.column(name).combine_chunks().cast(field.type)])
+        pick = np.arange(existing.num_rows)
+        pick[at] = existing.num_rows + src
+        out = out.set_column(i, field, both.take(pa.array(pick)))
+    return out
 
 
 class OutcomeDelta:
@@ -183,36 +195,42 @@ class OutcomeDelta:
             latest = cur.sql("SELECT DISTINCT date, application_id, label::INTEGER AS label, amount AS loan_amount, "
                              "loss AS loss_amount FROM j").to_arrow_table()
             cur.execute("DROP TABLE IF EXISTS j")
-            return self._merged_months(cur, model_id, old, new, latest)
+        return self._merged_months(model_id, old, new, latest)
 
     def _joined(self, cur: duckdb.DuckDBPyConnection, model_id: str, outcomes: str,
                 groups: dict[str, GroupSpec]) -> Tables:
         cur.execute("DROP TABLE IF EXISTS j")
         return self.rollups.computer.joined_rollups(cur, model_id, "delta_preds", outcomes, groups)
 
-    def _merged_months(self, cur: duckdb.DuckDBPyConnection, model_id: str, old: Tables, new: Tables,
-                       latest: pa.Table) -> list[Write] | None:
-        writes: list[Write] = []
+    def _merged_months(self, model_id: str, old: Tables, new: Tables, latest: pa.Table) -> list[Write] | None:
+        """The touched month files with the delta merged (read and merged a few at a time)."""
+        tasks: list[tuple[str, str, pa.Table, pa.Table | None]] = []
         for kind in ADDITIVE_KINDS:
             new_rows, old_rows = new.get(kind), old.get(kind)
             if new_rows is None or old_rows is None or new_rows.num_rows == 0:
                 continue
             old_months = split_by_month(old_rows)
             for month, part in split_by_month(new_rows).items():
-                before = old_months[month]
-                if part.equals(before):   # outcomes older than the stored ones: nothing changes
-                    continue
-                path = self.layout.rollup_file(kind, model_id, month)
-                merged = add_delta(cur, pq.read_table(path), part, before, keys_of(kind)) if path.exists() else None
-                if merged is None:
-                    return None
-                writes.append((kind, model_id, month, merged))
-        for month, part in split_by_month(latest).items():
-            path = self.layout.rollup_file(SAMPLE_KIND, model_id, month)
-            shadow = replace_outcomes(cur, pq.read_table(path), part) if path.exists() else None
-            if shadow is not None:
-                writes.append((SAMPLE_KIND, model_id, month, shadow))
-        return writes
+                if not part.equals(old_months[month]):   # else outcomes older than the stored ones
+                    tasks.append((kind, month, part, old_months[month]))
+        tasks += [(SAMPLE_KIND, month, part, None) for month, part in split_by_month(latest).items()]
+
+        def merged(task: tuple[str, str, pa.Table, pa.Table | None]) -> pa.Table | None | bool:
+            kind, month, part, before = task
+            path = self.layout.rollup_file(kind, model_id, month)
+            if not path.exists():
+                return False if before is not None else None
+            if before is None:
+                return replace_outcomes(pq.read_table(path), part)
+            result = add_delta(pq.read_table(path), part, before, keys_of(kind))
+            return False if result is None else result
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(merged, tasks))
+        if any(r is False for r in results):   # a row the delta needs is missing
+            return None
+        return [(kind, model_id, month, r) for (kind, month, _, _), r in zip(tasks, results, strict=True)
+                if isinstance(r, pa.Table)]
 
     def _write(self, item: Write) -> None:
         kind, model_id, month, rows = item
