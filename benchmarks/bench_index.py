@@ -73,7 +73,7 @@ def timed(write: Callable[[pd.DataFrame], Any], frames: Sequence[pd.DataFrame]) 
 @contextlib.contextmanager
 def old_path() -> Iterator[None]:
     """The writer as before the index and the delta: every file a candidate, days recomputed."""
-    candidates, handles = IdIndex.candidates, OutcomeDelta.handles_every_kind
+    candidates, handles = IdIndex.candidates, vars(OutcomeDelta)["handles_every_kind"]
     IdIndex.candidates = lambda self, name, files, column, ids: list(files)  # type: ignore[method-assign]
     OutcomeDelta.handles_every_kind = staticmethod(lambda: False)  # type: ignore[method-assign]
     try:
