@@ -58,6 +58,10 @@ class LogCatalog:
                 out.extend(sorted(ddir.glob(PART_GLOB)))
         return out
 
+    def prediction_models(self) -> list[str]:
+        """Models with a prediction folder."""
+        return sorted(d.name[len("model_id="):] for d in self.layout.predictions.glob("model_id=*") if d.is_dir())
+
     def day_files(self, model_id: str, days: Sequence[str]) -> list[Path]:
         mdir = self.layout.prediction_model_dir(model_id)
         return [f for d in days for f in sorted((mdir / f"date={d}").glob(PART_GLOB))]

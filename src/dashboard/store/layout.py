@@ -61,6 +61,11 @@ class Layout:
         return self.rollups / "FORMAT.json"
 
     @property
+    def id_index(self) -> Path:
+        """Per log file id ranges (store/id_index.py): derived, rebuilt from the files when missing."""
+        return self.root / "index" / "ids"
+
+    @property
     def lock(self) -> Path:
         return self.root / ".lock"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
@@ -183,6 +184,7 @@ class Store:
         (model, month) partitions written."""
         with exclusive_lock(self.layout.lock):
             self.recovery.recover()
+            shutil.rmtree(self.layout.id_index, ignore_errors=True)  # derived too: the next write rebuilds it
             return self.rollups.rebuild(progress, source, RebuildScope.of(models, first_month, last_month))
 
     def rollup_format_changes(self) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +22,10 @@ import pyarrow.parquet as pq
 from dashboard.store.catalog import NEW_PREFIX, LogCatalog, month_of
 from dashboard.store.engine import Engine, parquet_list
 from dashboard.store.files import commit_staged, exclusive_lock, stage_file
+from dashboard.store.id_index import IdIndex
 from dashboard.store.layout import Layout
 from dashboard.store.models import ModelRegistry
+from dashboard.store.outcome_delta import OutcomeDelta
 from dashboard.store.recovery import Recovery
 from dashboard.store.rollups.compute import RollupChunk, plan_chunks
 from dashboard.store.rollups.writer import RollupWriter
@@ -83,6 +85,18 @@ def batch_partitions(table: pa.Table) -> list[tuple[str, str]]:
     return list(zip(keys.column("model_id").to_pylist(), keys.column("date").to_pylist(), strict=True))
 
 
+def typed_outcomes(good: pd.DataFrame) -> pa.Table:
+    """Validated outcome rows as the store keeps them, with their `date` partition."""
+    return pa.table({
+        "application_id": pa.array(good["application_id"].astype(str), pa.string()),
+        "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
+        "label": pa.array(good["label"].astype("int8"), pa.int8()),
+        "loan_amount": pa.array(good["loan_amount"].astype(float), pa.float64(), from_pandas=True),
+        "loss_amount": pa.array(good["loss_amount"].astype(float), pa.float64(), from_pandas=True),
+        "date": pa.array(good["outcome_timestamp"].dt.strftime("%Y-%m-%d"), pa.string()),
+    })
+
+
 class LogWriter:
     def __init__(self, layout: Layout, engine: Engine, catalog: LogCatalog, models: ModelRegistry,
                  rollups: RollupWriter, recovery: Recovery) -> None:
@@ -92,6 +106,8 @@ class LogWriter:
         self.models = models
         self.rollups = rollups
         self.recovery = recovery
+        self.ids = IdIndex(layout.root, layout.id_index)
+        self.delta = OutcomeDelta(layout, engine, catalog, models, rollups, self.ids)
 
     # ------------------------------------------------------------------ predictions
     def write_predictions(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
@@ -116,9 +132,9 @@ class LogWriter:
                 return stats
             for model_id in sorted(pc.unique(table.column("model_id")).to_pylist()):
                 self.models.ensure_bins(model_id, table)
-            partitions, marker, fresh, computed = self._publish_predictions(table, stats)
+            partitions, marker, fresh, computed, outcome_files = self._publish_predictions(table, stats)
             self.rollups.write([(m, d) for m, d in partitions], [], progress, batch=table, fresh=fresh,
-                               computed=computed)
+                               computed=computed, outcome_files=outcome_files)
             marker.unlink(missing_ok=True)
             stats.written = table.num_rows
             stats.partitions = sorted({(m, month_of(d)) for m, d in partitions})
@@ -126,19 +142,30 @@ class LogWriter:
                      stats.skipped_existing)
         return stats
 
-    def _publish_predictions(self, table: pa.Table, stats: WriteStats
-                             ) -> tuple[list[tuple[str, ...]], Path, set[tuple[str, str]], list[RollupChunk] | None]:
+    def _publish_predictions(self, table: pa.Table, stats: WriteStats) -> tuple[
+            list[tuple[str, ...]], Path, set[tuple[str, str]], list[RollupChunk] | None, list[Path]]:
         """Publish the batch's files; when every day is new, compute its rollups meanwhile from
         memory (they are stored after the files, as always)."""
         units = batch_partitions(table)
         fresh = {(m, d) for m, d in units if not self.catalog.has_day(m, d)}
+        outcome_files = self._outcome_files_of_days(table, [u for u in units if u not in fresh])
         if fresh != set(units):
             partitions, marker = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
-            return partitions, marker, fresh, None
+            return partitions, marker, fresh, None, outcome_files
         with ThreadPoolExecutor(max_workers=1) as pool:
-            computing = pool.submit(lambda: list(self.rollups.computer.iter_chunks(plan_chunks(units), table, fresh)))
+            computing = pool.submit(lambda: list(self.rollups.computer.iter_chunks(
+                plan_chunks(units), table, fresh, outcome_files)))
             partitions, marker = self._publish(table, self.layout.predictions, ("model_id", "date"), stats)
-            return partitions, marker, fresh, computing.result()
+            return partitions, marker, fresh, computing.result(), outcome_files
+
+    def _outcome_files_of_days(self, table: pa.Table, stored_days: Sequence[tuple[str, str]]) -> list[Path]:
+        """The outcome files that can hold an application of the batch or of the stored rows of
+        the days it adds to (id index): the only ones the days' rollups join."""
+        ids = table.column("application_id").to_pylist()
+        for model_id, day in stored_days:
+            for path in self.catalog.day_files(model_id, [day]):
+                ids += pq.read_table(path, columns=["application_id"]).column(0).to_pylist()
+        return self.delta.outcome_files_for(sorted(set(ids)))
 
     def typed_predictions(self, model_id: str, part: pd.DataFrame) -> pa.Table:
         """Validated rows of one model as the store keeps them (feature types from the card)."""
@@ -178,7 +205,9 @@ class LogWriter:
         return table.filter(pc.invert(known))
 
     def _existing_prediction_ids(self, models: Iterable[str], ids: pa.ChunkedArray) -> set[str]:
-        files = [f for m in models for f in self.catalog.prediction_files(model_id=m)]
+        wanted = ids.to_pylist()
+        files = [f for m in models for f in self.ids.candidates(
+            f"predictions-{m}", self.catalog.prediction_files(model_id=m), "prediction_id", wanted)]
         if not files:
             return set()
         with self.engine.cursor() as cur:
@@ -190,57 +219,56 @@ class LogWriter:
 
     # ------------------------------------------------------------------ outcomes
     def write_outcomes(self, good: pd.DataFrame, progress: Progress | None = None) -> WriteStats:
-        """Store validated outcomes; (application_id, outcome_timestamp) already stored is skipped."""
+        """Store validated outcomes; (application_id, outcome_timestamp) already stored is skipped.
+
+        The rollups take the batch as a delta (store/outcome_delta.py); when they cannot, the
+        touched days are recomputed from the logs."""
         stats = WriteStats()
         if good.empty:
             return stats
         with exclusive_lock(self.layout.lock):
             self.recovery.recover()
             stats.rollups_rebuilt = self.rollups.upgrade(progress)
-            good = self._drop_existing_outcomes(good, stats)
+            stored = self.delta.stored_outcomes(sorted(set(good["application_id"].astype(str))))
+            good = self._drop_existing_outcomes(good, stats, stored)
             if good.empty:
                 return stats
-            table = pa.table({
-                "application_id": pa.array(good["application_id"].astype(str), pa.string()),
-                "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
-                "label": pa.array(good["label"].astype("int8"), pa.int8()),
-                "loan_amount": pa.array(good["loan_amount"].astype(float), pa.float64(), from_pandas=True),
-                "loss_amount": pa.array(good["loss_amount"].astype(float), pa.float64(), from_pandas=True),
-                "date": pa.array(good["outcome_timestamp"].dt.strftime("%Y-%m-%d"), pa.string()),
-            })
+            table = typed_outcomes(good)
             _, marker = self._publish(table, self.layout.outcomes, ("date",), stats)
-            affected = self._prediction_dates_for(table.column("application_id"))
-            self.rollups.write(affected, sorted(set(table.column("date").to_pylist())), progress)
+            out_days = sorted(set(table.column("date").to_pylist()))
+            affected = self.delta.apply(stored, table) if self.delta.handles_every_kind() else None
+            if affected is None:
+                affected = self._prediction_dates_for(table.column("application_id"))
+                self.rollups.write(affected, out_days, progress)
+            else:
+                self.rollups.write([], out_days, progress)
             marker.unlink(missing_ok=True)
             stats.written = table.num_rows
             stats.partitions = sorted({(m, month_of(d)) for m, d in affected})
             log.info("stored %d outcome rows (%d already stored)", stats.written, stats.skipped_existing)
         return stats
 
-    def _drop_existing_outcomes(self, good: pd.DataFrame, stats: WriteStats) -> pd.DataFrame:
-        files = self.catalog.outcome_files()
-        if not files:
+    def _drop_existing_outcomes(self, good: pd.DataFrame, stats: WriteStats,
+                                stored: pa.Table | None = None) -> pd.DataFrame:
+        """`good` without the outcomes already stored (same application_id and outcome_timestamp);
+        `stored`: the stored outcomes of its applications, when the caller has read them."""
+        if stored is None:
+            stored = self.delta.stored_outcomes(sorted(set(good["application_id"].astype(str))))
+        if stored.num_rows == 0:
             return good
-        batch = pa.table({"application_id": pa.array(good["application_id"].astype(str)),
-                          "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"),
-                                                        pa.timestamp("us"))})
-        with self.engine.cursor() as cur:
-            cur.register("batch_keys", batch)
-            rows = cur.execute(
-                f"SELECT DISTINCT o.application_id, o.outcome_timestamp FROM read_parquet({parquet_list(files)}) o "
-                "SEMI JOIN batch_keys b ON o.application_id = b.application_id "
-                "AND o.outcome_timestamp = b.outcome_timestamp").fetchall()
-        if not rows:
-            return good
-        seen = {(a, pd.Timestamp(t)) for a, t in rows}
+        seen = set(zip(stored.column("application_id").to_pylist(),
+                       (pd.Timestamp(t) for t in stored.column("outcome_timestamp").to_pylist()), strict=True))
         keys = zip(good["application_id"].astype(str), good["outcome_timestamp"], strict=True)
-        keep = np.array([(a, pd.Timestamp(t)) not in seen for a, t in keys])
+        keep = np.array([(a, pd.Timestamp(t)) not in seen for a, t in keys], dtype=bool)
         stats.skipped_existing = int((~keep).sum())
         return good[keep]
 
     def _prediction_dates_for(self, application_ids: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
         """The (model, date) partitions holding predictions for these applications."""
-        source = self.catalog.predictions_source()
+        wanted = application_ids.to_pylist()
+        files = [f for m in self.catalog.prediction_models() for f in self.ids.candidates(
+            f"applications-{m}", self.catalog.prediction_files(model_id=m), "application_id", wanted)]
+        source = self.catalog.predictions_source(files) if files else None
         if source is None:
             return []
         with self.engine.cursor() as cur:

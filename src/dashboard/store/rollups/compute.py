@@ -4,12 +4,15 @@ before a batch, from the batch in memory."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dashboard.analytics.fairness import GroupSpec
+from dashboard.analytics.segments import SegmentSpec
 from dashboard.store.catalog import LogCatalog, month_of, outcome_source
 from dashboard.store.engine import Engine, quote
 from dashboard.store.layout import ROLLUP_KINDS
@@ -63,9 +66,16 @@ class RollupComputer:
         self.models = models
 
     def iter_chunks(self, chunks: Sequence[tuple[str, list[str]]], batch: pa.Table | None = None,
-                    fresh: set[tuple[str, str]] | None = None) -> Iterator[RollupChunk]:
-        """Each chunk's rollup tables, computed one chunk at a time (memory stays bounded)."""
-        outcomes = self.catalog.outcomes_source()
+                    fresh: set[tuple[str, str]] | None = None,
+                    outcome_files: Sequence[Path] | None = None) -> Iterator[RollupChunk]:
+        """Each chunk's rollup tables, computed one chunk at a time (memory stays bounded).
+
+        `outcome_files`: the only outcome files that can hold the chunks' applications (from the
+        id index); None reads every outcome file."""
+        if outcome_files is None:
+            outcomes = self.catalog.outcomes_source()
+        else:
+            outcomes = outcome_source(outcome_files, globs=False) if outcome_files else None
         models = {m for m, _ in chunks}
         for model_id, days in chunks:
             rows = None
@@ -115,16 +125,8 @@ class RollupComputer:
             f"SELECT CAST({quote(name)} AS VARCHAR) AS v FROM {source} LIMIT {GROUP_SPEC_ROWS}").df()["v"])
         segments = self.models.ensure_segment_specs(model_id, sorted(present), lambda name: cur.sql(
             f"SELECT CAST({quote(name)} AS VARCHAR) AS v FROM {source} LIMIT {GROUP_SPEC_ROWS}").df()["v"])
-        cur.execute(builders.joined_sql(source, outcomes, {p: specs[p] for p in prot}, segments))
         try:
-            tables: Tables = {
-                "daily": arrow_table(cur.sql(builders.daily_sql(model_id)).to_arrow_table()),
-                "scores": arrow_table(cur.sql(builders.scores_sql(model_id)).to_arrow_table()),
-                "groups": arrow_table(cur.sql(builders.groups_sql(model_id, prot)).to_arrow_table()) if prot else None,
-                "shadow": arrow_table(cur.sql(builders.shadow_sql(model_id, prot)).to_arrow_table()),
-                "segments": arrow_table(cur.sql(builders.segments_sql(model_id, list(segments))).to_arrow_table())
-                if segments else None,
-            }
+            tables = self.joined_rollups(cur, model_id, source, outcomes, {p: specs[p] for p in prot}, segments)
             bins = self.models.feature_bins(model_id)
             feature_cols = [f.name for f in card.features if f.name in present and f.name in bins]
             raw: dict[str, Any] = {}
@@ -138,8 +140,23 @@ class RollupComputer:
                     f"SELECT date, {', '.join(quote(c) for c in feature_cols)} FROM {source}"
                 ).to_arrow_table() if feature_cols else None
         finally:
-            cur.execute("DROP TABLE j")
+            cur.execute("DROP TABLE IF EXISTS j")
         return tables, raw
+
+    def joined_rollups(self, cur: duckdb.DuckDBPyConnection, model_id: str, source: str, outcomes: str | None,
+                       groups: dict[str, GroupSpec], segments: dict[str, SegmentSpec]) -> Tables:
+        """The rollups that join the outcomes (daily, scores, groups, shadow, segments) of `source`;
+        leaves the joined rows in table `j` (the caller drops it)."""
+        prot = list(groups)
+        cur.execute(builders.joined_sql(source, outcomes, groups, segments))
+        return {
+            "daily": arrow_table(cur.sql(builders.daily_sql(model_id)).to_arrow_table()),
+            "scores": arrow_table(cur.sql(builders.scores_sql(model_id)).to_arrow_table()),
+            "groups": arrow_table(cur.sql(builders.groups_sql(model_id, prot)).to_arrow_table()) if prot else None,
+            "shadow": arrow_table(cur.sql(builders.shadow_sql(model_id, prot)).to_arrow_table()),
+            "segments": arrow_table(cur.sql(builders.segments_sql(model_id, list(segments))).to_arrow_table())
+            if segments else None,
+        }
 
     def compute_outcomes(self, days: Sequence[str]) -> pa.Table | None:
         """The outcomes rollup of those outcome days (None when they hold no file)."""

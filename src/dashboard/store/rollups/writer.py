@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -80,7 +81,8 @@ class RollupWriter:
     def write(self, units: Sequence[tuple[str, str]], outcome_dates: Sequence[str],
               progress: Progress | None = None, batch: pa.Table | None = None,
               fresh: set[tuple[str, str]] | None = None, whole_months: bool = False,
-              computed: Sequence[RollupChunk] | None = None, source: RollupSource | None = None) -> None:
+              computed: Sequence[RollupChunk] | None = None, source: RollupSource | None = None,
+              outcome_files: Sequence[Path] | None = None) -> None:
         """Recompute the rollups of the named (model, date) partitions and outcome dates.
 
         Only those dates are computed; their rows replace the same dates' rows in each month
@@ -88,17 +90,23 @@ class RollupWriter:
         this batch) are computed from `batch` in memory. `whole_months` (rebuild) writes every
         month from scratch, a month at a time to bound memory. `computed`: chunks already
         computed (while the batch's files were being written). `source`: the engine (DuckDB's
-        `RollupComputer` unless told).
+        `RollupComputer` unless told). `outcome_files`: the outcome files that can hold the days'
+        applications (None: every one; DuckDB's engine only).
         """
         engine: RollupSource = source or self.computer
         chunks = plan_chunks(units, whole_months)
         total = len(chunks) + (1 if outcome_dates else 0)
-        results = computed if computed is not None else engine.iter_chunks(chunks, batch, fresh)
+        if computed is not None:
+            results: Iterable[RollupChunk] = computed
+        elif source is None:
+            results = self.computer.iter_chunks(chunks, batch, fresh, outcome_files)
+        else:   # another engine (a rebuild): it reads every outcome file
+            results = source.iter_chunks(chunks, batch, fresh)
         for done, (model_id, days, tables) in enumerate(results, start=1):
             for kind, table in tables.items():
                 # the month grain from the day rows, unless the engine computed it itself
                 summed = kind in MONTH_ROLLUP_KEYS and f"{kind}_month" not in tables
-                on_month = partial(self._write_month_grain, kind, model_id) if summed else None
+                on_month = partial(self.write_month_grain, kind, model_id) if summed else None
                 merge_into_months(table, days, partial(self.layout.rollup_file, kind, model_id), whole_months,
                                   on_month)
             if progress:
@@ -110,7 +118,7 @@ class RollupWriter:
             if progress:
                 progress(total, total)
 
-    def _write_month_grain(self, kind: str, model_id: str, month: str, table: pa.Table | None) -> None:
+    def write_month_grain(self, kind: str, model_id: str, month: str, table: pa.Table | None) -> None:
         """The <kind>_month file of one model and month, from that month's day rows (None: none left)."""
         path = self.layout.rollup_file(f"{kind}_month", model_id, month)
         if table is None:
