@@ -114,9 +114,13 @@ class Server:
             self.proc.kill()
 
 
-def start_server(store: Path) -> Server:
+def start_server(store: Path, source: Path | None = None) -> Server:
+    """`dashboard serve` on a free port; with `source`, the package (and its app) from that
+    folder's src/ instead of the installed one (the baseline of a before/after comparison)."""
     port = _free_port()
     env = dict(os.environ, DASHBOARD_STORE=str(store))
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     dashboard = Path(sys.executable).with_name("dashboard")
     proc = subprocess.Popen([str(dashboard), "--store", str(store), "serve", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -307,8 +311,8 @@ def wait_until_idle(server: Server, limit_s: float = 90.0) -> None:
 
 
 def run_phase(store: Path, users: int, seconds: float, think: tuple[float, float],
-              applications: list[str]) -> dict[str, Any]:
-    server = start_server(store)
+              applications: list[str], source: Path | None = None) -> dict[str, Any]:
+    server = start_server(store, source)
     try:
         warm_start = time.perf_counter()
         warm_views = asyncio.run(drive(server.port, len(MIX) - 1, 600, think, applications, once=True))
@@ -325,7 +329,7 @@ def run_phase(store: Path, users: int, seconds: float, think: tuple[float, float
         out = summarize(views)
         done = max(1, out["views"] - out["errors"])
         out.update({
-            "users": users, "seconds": round(wall, 1), "views_per_s": round(out["views"] / wall, 2),
+            "users": users, "code": str(source) if source else "this checkout", "seconds": round(wall, 1), "views_per_s": round(out["views"] / wall, 2),
             "server_cpu_s": round(cpu, 1), "cpu_s_per_view": round(cpu / done, 3),
             "server_cpu_share_of_2_cores": round(cpu / wall / 2, 2),
             "generator_cpu_s": round(me, 1),
@@ -348,6 +352,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--think", default="5,10", help="think time between a session's views: min,max seconds")
     parser.add_argument("--browsers", type=int, default=0, help="also K Chromium sessions (the check)")
+    parser.add_argument("--baseline", type=Path, help="a checkout of the code before (its src/ is served with "
+                        "PYTHONPATH): each phase runs on it, then on this checkout")
     parser.add_argument("--out", default="users", help="name of the results file")
     args = parser.parse_args()
     store = args.store.resolve()
@@ -359,9 +365,10 @@ def main() -> int:
     applications = sample_applications(store)
     before = store_files(store)
     phases = []
-    for users in (int(u) for u in args.users.split(",")):
-        phase = run_phase(store, users, args.seconds, (think[0], think[1]), applications)
-        print(f"N={users:3d} views {phase['views']:4d} errors {phase['errors']:3d} p50 {phase['p50_s']:.2f} s "
+    variants = ([args.baseline.resolve()] if args.baseline else []) + [None]
+    for users, source in ((int(u), v) for u in args.users.split(",") for v in variants):
+        phase = run_phase(store, users, args.seconds, (think[0], think[1]), applications, source)
+        print(f"{'before' if source else 'now':6s} N={users:3d} views {phase['views']:4d} errors {phase['errors']:3d} p50 {phase['p50_s']:.2f} s "
               f"p95 {phase['p95_s']:.2f} s cpu/view {phase['cpu_s_per_view']:.3f} s peak {phase['peak_rss_mb']:.0f} MB "
               f"machine busy {phase['machine_busy_share']:.0%}", flush=True)
         phases.append(phase)
