@@ -1,19 +1,27 @@
 """The Spark engine writes the same rollup files as DuckDB's: a store of 20,000 applications x 3
 models with outcomes, rebuilt by both engines, every rollup file equal row for row after sorting.
 Every kind the DuckDB side writes must have a Spark builder (a new kind without one fails here).
-Two figures are also checked against the raw rows with pandas and hashlib."""
+One model's card declares segment columns taking every path of a segment value (kept text values,
+"(other)" and "(missing)", a float column's values as text, declared and quintile bands); the
+others keep the default segments. Figures are also checked against the raw rows with pandas and
+hashlib."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from dashboard.analytics.fairness import MISSING_GROUP
+from dashboard.analytics.segments import OTHER_VALUE
 from dashboard.ingest.demo import build_demo_store
 from dashboard.sample.generator import generate_portfolio
 from dashboard.store import Store
@@ -22,6 +30,11 @@ from dashboard.store.rollups.builders import SHADOW_PER_DAY
 
 pytestmark = pytest.mark.slow
 APPLICATIONS = 20_000
+SEGMENTED = "logit_scorecard"
+# applicant_name: 576 names, 20 kept, the rest "(other)", some left out ("(missing)"); loan_term_months:
+# a float column of 6 values (categorical: "12.0"); employment_years: quintiles, missing when not employed
+SEGMENTS = ("region", "applicant_name", "loan_term_months", "employment_years", "annual_income")
+INCOME_BANDS = (30_000.0, 60_000.0)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +44,11 @@ def stores(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> tuple[Path, 
     from dashboard.store.portfolio import write_portfolio
 
     base = tmp_path_factory.mktemp("spark-equality")
-    write_portfolio(base / "portfolio", generate_portfolio(APPLICATIONS, seed=19, training_rows=4_000))
+    portfolio = generate_portfolio(APPLICATIONS, seed=19, training_rows=4_000)
+    portfolio.cards[SEGMENTED] = dataclasses.replace(portfolio.cards[SEGMENTED], segments=SEGMENTS,
+                                                     segment_bands={"annual_income": INCOME_BANDS})
+    portfolio.predictions[SEGMENTED].loc[::25, "applicant_name"] = None
+    write_portfolio(base / "portfolio", portfolio)
     build_demo_store(Store(base / "duck"), base / "portfolio")
     shutil.copytree(base / "duck", base / "spark")
     Store(base / "duck").rebuild_rollups()
@@ -65,6 +82,8 @@ def test_every_rollup_file_is_equal_row_for_row(stores: tuple[Path, Path]) -> No
     duck_files, spark_files = _files(duck), _files(spark)
     written = [k for k, files in duck_files.items() if files]
     assert set(written) == set(TABLE_KINDS), f"the fixture store lacks kinds {set(TABLE_KINDS) - set(written)}"
+    values = set(pd.read_parquet(duck / "rollups" / "segments", columns=["value"])["value"].astype(str))
+    assert {OTHER_VALUE, MISSING_GROUP, "12.0", "under 30,000"} <= values, sorted(values)
     for kind in TABLE_KINDS:
         assert spark_files[kind] == duck_files[kind], kind
         for rel in duck_files[kind]:
@@ -96,3 +115,25 @@ def test_spark_figures_match_the_raw_rows(stores: tuple[Path, Path]) -> None:
     shadow = pd.read_parquet(spark / "rollups" / "shadow", columns=["model_id", "date", "application_id"])
     assert set(zip(shadow["model_id"].astype(str), shadow["date"], shadow["application_id"], strict=True)) == \
         set(zip(sample["model_id"].astype(str), sample["date"], sample["application_id"], strict=True))
+
+
+def test_spark_segments_match_the_raw_rows(stores: tuple[Path, Path]) -> None:
+    """The declared model's segment counts by value, from the raw rows: the kept names (the store's
+    spec), "(other)" and "(missing)"; the declared income bands."""
+    _, spark = stores
+    preds = pd.read_parquet(spark / "predictions" / f"model_id={SEGMENTED}",
+                            columns=["application_id", "applicant_name", "annual_income"])
+    outcomes = pd.read_parquet(spark / "outcomes", columns=["application_id", "outcome_timestamp", "label"])
+    latest = outcomes.sort_values("outcome_timestamp").groupby("application_id").tail(1)
+    rows = preds.merge(latest[["application_id", "label"]], on="application_id", how="left")
+    kept = json.loads((spark / "models" / SEGMENTED / "segments.json").read_text())["applicant_name"]["values"]
+    names = rows["applicant_name"].where(rows["applicant_name"].isin(kept), OTHER_VALUE)
+    income = np.select([rows["annual_income"] < INCOME_BANDS[0], rows["annual_income"] < INCOME_BANDS[1]],
+                       ["under 30,000", "30,000 to under 60,000"], "60,000 and over")
+    seg = pd.read_parquet(spark / "rollups" / "segments" / SEGMENTED)
+    for column, values in (("applicant_name", names.where(rows["applicant_name"].notna(), MISSING_GROUP)),
+                           ("annual_income", pd.Series(income, index=rows.index))):
+        expected = rows.assign(value=values).groupby("value").agg(
+            n=("application_id", "size"), n_labelled=("label", "count"), n_bad=("label", "sum"))
+        got = seg[seg["segment"] == column].groupby("value", observed=True)[["n", "n_labelled", "n_bad"]].sum()
+        pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_dtype=False, check_names=False)

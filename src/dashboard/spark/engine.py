@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark import StorageLevel
@@ -131,13 +132,19 @@ class SparkRollups:
         card = models.load_card(model_id)
         present = set(source.columns)
         prot = [p for p in card.protected_attributes if p in present]
-        specs = models.ensure_group_specs(model_id, prot, lambda name: source.select(
-            F.col(f"`{name}`").cast("string").alias("v")).limit(GROUP_SPEC_ROWS).toArrow().column("v").to_pandas())
+
+        def values_of(name: str) -> pd.Series:  # the first values read, as DuckDB's engine takes them
+            rows = source.select(F.col(f"`{name}`").cast("string").alias("v")).limit(GROUP_SPEC_ROWS)
+            return rows.toArrow().column("v").to_pandas()
+
+        specs = models.ensure_group_specs(model_id, prot, values_of)
+        segments = models.ensure_segment_specs(model_id, sorted(present), values_of)
         bins = models.feature_bins(model_id)
         feats = [f.name for f in card.features if f.name in present and f.name in bins]
-        joined = joined_frame(source, self.latest(), {p: specs[p] for p in prot}).persist(StorageLevel.MEMORY_AND_DISK)
+        joined = joined_frame(source, self.latest(), {p: specs[p] for p in prot}, segments).persist(
+            StorageLevel.MEMORY_AND_DISK)
         try:
-            frames = ModelFrames(model_id, source, joined, prot, feats, bins)
+            frames = ModelFrames(model_id, source, joined, prot, feats, bins, list(segments))
             built: Built = {}
             for kind, build in MODEL_KINDS.items():
                 built[kind] = build(frames, built)

@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 
 from dashboard.analytics.binning import GROUP_SCORE_BINS, SCORE_BINS
 from dashboard.analytics.fairness import BANDS, MISSING_GROUP, GroupSpec
+from dashboard.analytics.segments import MICRO, OTHER_VALUE, SEGMENT_SCORE_BINS, SegmentSpec
 from dashboard.store.layout import MONTH_ROLLUP_KEYS
 from dashboard.store.rollups.builders import SHADOW_PER_DAY
 from dashboard.store.rollups.counting import count_features, count_latency, feature_positions
@@ -36,7 +37,8 @@ NUMBER_TEXT = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
 @dataclass
 class ModelFrames:
-    """One model's rows: `source` as read (features), `joined` with outcomes, groups and bins."""
+    """One model's rows: `source` as read (features), `joined` with outcomes, groups, segment
+    values and bins."""
 
     model_id: str
     source: DataFrame
@@ -44,6 +46,7 @@ class ModelFrames:
     protected: list[str]
     features: list[str]
     bins: dict[str, Any] = field(default_factory=dict)
+    segments: list[str] = field(default_factory=list)
 
 
 Built = dict[str, DataFrame | None]
@@ -85,8 +88,25 @@ def group_column(column: str, spec: GroupSpec) -> Column:
     return out.otherwise(F.lit(labels[-1]))
 
 
-def joined_frame(source: DataFrame, latest: DataFrame | None, groups: dict[str, GroupSpec]) -> DataFrame:
-    """builders.joined_sql: predictions with their application's latest outcome, groups and bins."""
+def segment_value_column(spec: SegmentSpec) -> Column:
+    """builders.segment_value_sql: the band, or a kept value, else OTHER_VALUE (or missing)."""
+    if spec.group.kind == BANDS:
+        return group_column(spec.column, spec.group)
+    text = F.col(f"`{spec.column}`").cast("string")
+    out = F.when(text.isNull(), F.lit(MISSING_GROUP))
+    if spec.values:  # DuckDB's `IN (NULL)` of no kept value is never true
+        out = out.when(text.isin(*spec.values), text)
+    return out.otherwise(F.lit(OTHER_VALUE))
+
+
+def _score_bin(bins: int) -> Column:
+    return F.expr(f"CAST(least(floor(score * {bins}), {bins - 1}) AS SMALLINT)")
+
+
+def joined_frame(source: DataFrame, latest: DataFrame | None, groups: dict[str, GroupSpec],
+                 segments: dict[str, SegmentSpec] | None = None) -> DataFrame:
+    """builders.joined_sql: predictions with their application's latest outcome, protected groups
+    (g_<name>), segment values (s_<name>) and bins."""
     frame = source.join(latest, "application_id", "left") if latest is not None else source.select(
         "*", F.lit(None).cast("int").alias("label"), F.lit(None).cast("double").alias("amount"),
         F.lit(None).cast("double").alias("loss"))
@@ -94,8 +114,9 @@ def joined_frame(source: DataFrame, latest: DataFrame | None, groups: dict[str, 
         "application_id", "timestamp", "date", "score",
         F.coalesce(F.col("decision"), F.lit("none")).alias("decision"), "latency_ms",
         *[group_column(p, spec).alias(f"g_{p}") for p, spec in groups.items()],
-        F.expr(f"CAST(least(floor(score * {SCORE_BINS}), {SCORE_BINS - 1}) AS SMALLINT)").alias("bin"),
-        F.expr(f"CAST(least(floor(score * {GROUP_SCORE_BINS}), {GROUP_SCORE_BINS - 1}) AS SMALLINT)").alias("gbin"),
+        *[segment_value_column(spec).alias(f"s_{c}") for c, spec in (segments or {}).items()],
+        _score_bin(SCORE_BINS).alias("bin"), _score_bin(GROUP_SCORE_BINS).alias("gbin"),
+        _score_bin(SEGMENT_SCORE_BINS).alias("sbin"),
         F.col("label").cast("int").alias("label"), "amount", "loss")
 
 
@@ -155,6 +176,21 @@ def groups(m: ModelFrames, built: Built) -> DataFrame | None:
     for part in parts[1:]:
         union = union.unionByName(part)
     return _with_model(union, m.model_id)
+
+
+def segments(m: ModelFrames, built: Built) -> DataFrame | None:
+    """builders.segments_sql: one pass over the rows, each repeated once per segment column."""
+    if not m.segments:
+        return None
+    pairs = F.explode(F.array(*[F.struct(F.lit(c).alias("segment"), F.col(f"`s_{c}`").alias("value"))
+                                for c in m.segments])).alias("s")
+    rows = m.joined.select("date", pairs, F.col("sbin").alias("bin"), "decision", "label", "score")
+    frame = rows.groupBy("date", F.col("s.segment").alias("segment"), F.col("s.value").alias("value"), "bin").agg(
+        F.count(F.lit(1)).alias("n"), _count_if("decision <> 'none'").alias("n_decided"),
+        _count_if("decision = 'approve'").alias("n_approve"), F.count("label").alias("n_labelled"),
+        F.expr("CAST(coalesce(sum(label), 0) AS BIGINT)").alias("n_bad"),
+        _zsum_if(f"CAST(round(score * {MICRO}) AS BIGINT)", "label IS NOT NULL").alias("score_micro_labelled"))
+    return _with_model(frame, m.model_id)
 
 
 def shadow(m: ModelFrames, built: Built) -> DataFrame:
@@ -236,12 +272,13 @@ def outcomes_rollup(outcomes: DataFrame) -> DataFrame:
 ORDER: dict[str, tuple[str, ...]] = {
     "daily": ("date",), "scores": ("date", "decision", "bin"), "groups": ("date", "attribute", "grp", "decision", "bin"),
     "features": ("date", "feature", "bin", "sub"), "latency": ("date", "bin"), "shadow": ("date", "application_id"),
+    "segments": ("date", "segment", "value", "bin"),
     **{f"{kind}_month": ("model_id", *keys) for kind, keys in MONTH_ROLLUP_KEYS.items()},
     "outcomes": ("date",),
 }
 # Every per-model kind, in an order where a month grain follows its day rollup.
 MODEL_KINDS: dict[str, Builder] = {
     "daily": daily, "scores": scores, "groups": groups, "features": features, "latency": latency,
-    "shadow": shadow,
+    "shadow": shadow, "segments": segments,
     **{f"{kind}_month": partial(month_grain, kind) for kind in MONTH_ROLLUP_KEYS},
 }
