@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from dashboard.store.rollups.writer import ROLLUP_FORMAT
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
@@ -86,7 +88,7 @@ def main() -> None:
             if args.scope:  # a partial rebuild needs the current format: the copy's file replaced, not written
                 fmt = store / "rollups" / "FORMAT.json"
                 fmt.unlink()
-                fmt.write_text(json.dumps({"version": 4}))
+                fmt.write_text(json.dumps({"version": ROLLUP_FORMAT}))
             cmd = [str(BIN / "dashboard"), "--store", str(store), "rollup", "rebuild", "--engine", engine, *args.scope]
             if engine == "spark":
                 cmd += ["--master", "local[2]", "--shuffle-partitions", "4"]
