@@ -72,7 +72,7 @@ def build_segment_report(store: Store, model_id: str, column: str, period: Perio
     notes = [f"Segment columns: {source}.",
              f"Score PSI: each value's scores in {period.label} against the same value's in {reference.label} "
              f"({SEGMENT_SCORE_BINS} score bins).",
-             "AUC a +-b: the exact AUC lies within b of a (`auc_bound` in JSON; score pairs tied in a 0.01 bin); intervals are 95%."]
+             "AUC +-b: the exact AUC lies within b of the AUC shown (score pairs tied in a 0.01 bin); intervals are 95%."]
     if outdated := store.rollups_outdated():
         notes.append(outdated)
     if hist.empty:
