@@ -47,6 +47,20 @@ def unknown_model_message(wanted: Iterable[object], cards: Mapping[str, Any]) ->
     return f"unknown model {', '.join(repr(m) for m in unknown)}; registered models: {known}"
 
 
+def model_or_champion(store: Store, requested: str | None) -> tuple[str | None, str | None]:
+    """(model id, None) for the --model given or else the champion; (None, message) when neither is usable."""
+    from dashboard.services.registry import champion_id
+
+    cards = store.list_cards()
+    model = requested or champion_id(store)
+    if model is None:
+        return None, (f"no champion model in {store.root}; name one with --model "
+                      f"(registered: {', '.join(sorted(cards)) or 'none'})")
+    if problem := unknown_model_message([model], cards):
+        return None, problem
+    return model, None
+
+
 def window_from(text: str, option: str, newest: dt.date | None) -> Period:
     """`text` read in the one window syntax; `newest` (the newest day of data) anchors last-30d."""
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.cli import Command
-from dashboard.cli._common import EXIT_FOUND, fail, store_from, unknown_model_message
+from dashboard.cli._common import EXIT_FOUND, fail, model_or_champion, store_from
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +80,6 @@ def _run(args: argparse.Namespace) -> int:
         load_performance,
         performance_figures,
     )
-    from dashboard.services.registry import champion_id
     from dashboard.services.stores import StoreError
 
     try:
@@ -90,13 +89,9 @@ def _run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"the alert rules cannot be read: {exc}")
-    cards = store.list_cards()
-    model = args.model or champion_id(store)
+    model, problem = model_or_champion(store, args.model)
     if model is None:
-        return fail(f"no champion model in {store.root}; name one with --model "
-                    f"(registered: {', '.join(sorted(cards)) or 'none'})")
-    if problem := unknown_model_message([model], cards):
-        return fail(problem)
+        return fail(problem or "no model")
     if not store.prediction_files(model_id=model):
         return fail(f"model {model!r} has no prediction logs in {store.root}; ingest some first")
     view = load_performance(store, model, "month", config)

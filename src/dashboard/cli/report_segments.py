@@ -8,7 +8,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from dashboard.cli import Command
-from dashboard.cli._common import fail, store_from, unknown_model_message
+from dashboard.cli._common import fail, model_or_champion, store_from
 
 if TYPE_CHECKING:
     from dashboard.services.segments import SegmentReport
@@ -59,7 +59,6 @@ def render_markdown(report: SegmentReport) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from dashboard.analytics.periods import PeriodError
-    from dashboard.services.registry import champion_id
     from dashboard.services.segments import (
         SegmentError,
         build_segment_report,
@@ -72,13 +71,9 @@ def _run(args: argparse.Namespace) -> int:
         store = store_from(args, create=False)
     except StoreError as exc:
         return fail(str(exc))
-    cards = store.list_cards()
-    model = args.model or champion_id(store)
+    model, problem = model_or_champion(store, args.model)
     if model is None:
-        return fail(f"no champion model in {store.root}; name one with --model "
-                    f"(registered: {', '.join(sorted(cards)) or 'none'})")
-    if problem := unknown_model_message([model], cards):
-        return fail(problem)
+        return fail(problem or "no model")
     try:
         period = resolve_period(store, model, args.period)
         report = build_segment_report(store, model, args.by, period)

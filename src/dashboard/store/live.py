@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from dashboard.store.catalog import NEW_PREFIX, PART_GLOB
 from dashboard.store.files import commit_staged, exclusive_lock, publish_file, stage_file
 from dashboard.store.store import Store
-from dashboard.store.writer import WriteStats, partition_slices
+from dashboard.store.writer import WriteStats, partition_slices, typed_outcomes
 
 log = logging.getLogger(__name__)
 MAX_CACHED_PARTITIONS = 16   # id sets kept: the days being written now, not the history
@@ -153,14 +153,7 @@ class LiveWriter:
             good = kept
             if good.empty:
                 return stats
-            table = pa.table({
-                "application_id": pa.array(good["application_id"].astype(str), pa.string()),
-                "outcome_timestamp": pa.array(good["outcome_timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
-                "label": pa.array(good["label"].astype("int8"), pa.int8()),
-                "loan_amount": pa.array(good["loan_amount"].astype(float), pa.float64(), from_pandas=True),
-                "loss_amount": pa.array(good["loss_amount"].astype(float), pa.float64(), from_pandas=True),
-                "date": pa.array(good["outcome_timestamp"].dt.strftime("%Y-%m-%d"), pa.string()),
-            })
+            table = typed_outcomes(good)
             affected = writer._prediction_dates_for(table.column("application_id"))
             slices = partition_slices(table, ("date",))
             self._mark_once({("p", *u) for u in affected} | {("o", v[0]) for v, _ in slices})
