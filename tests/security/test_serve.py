@@ -73,3 +73,12 @@ def test_broken_or_incomplete_auth_is_refused(secrets: Path, launched: list[list
     secrets.write_text(text)
     assert main(["serve", "--host", "127.0.0.1"]) == 2
     assert needle in capsys.readouterr().err and launched == []
+
+
+def test_served_app_watches_no_files_and_skips_the_collection_after_each_run(
+        secrets: Path, launched: list[list[str]]) -> None:
+    """Both cost every view under load (issue 21): the watcher each new session, the collection each run."""
+    assert main(["serve"]) == 0
+    cmd = launched[0]
+    assert cmd[cmd.index("--server.fileWatcherType") + 1] == "none"
+    assert cmd[cmd.index("--runner.postScriptGC") + 1] == "false"
