@@ -140,6 +140,8 @@ def _inspect(page: Any, portfolio: Portfolio, label: str, shot: Path) -> list[st
             problems.append(f"'EUR' shown {len(eur)} time(s) in a {oracle.money_of(portfolio).currency} store: {eur[:3]}")
     for image in page.evaluate(SVG_IMAGES_JS):    # charts drawn on the server as SVG images
         text += "\n" + image["alt"] + "\n" + " ".join(re.findall(r">([^<>]+)<", image["text"]))
+        if 'data-points="0"' in image["text"]:    # a chart drawn from a figure with no point
+            problems.append(f"empty chart {image['alt']!r}")
     tables = page.evaluate(TABLE_NULLS_JS)
     text += "\n" + "\n".join(t.get("text", "") for t in tables)
     for table in tables:

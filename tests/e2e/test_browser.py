@@ -78,7 +78,7 @@ def test_forbidden_page_by_url_is_not_shown(server: str) -> None:
     assert heading == "Not available to your role"
 
 
-def test_landing_page_draws_with_vega_then_loads_plotly_when_idle(server: str) -> None:
+def test_landing_page_draws_with_vega_then_loads_plotly_when_idle_for_interactive_charts(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from dashboard.ui.preload import find_chart_chunk
@@ -95,7 +95,10 @@ def test_landing_page_draws_with_vega_then_loads_plotly_when_idle(server: str) -
         plotly_charts = page.locator('[data-testid="stPlotlyChart"]').count()
         # Then, with the page drawn and the browser idle, the Plotly renderer is fetched and run.
         page.wait_for_function(loaded, timeout=30_000)
-        # Moving to a Plotly page in the same tab draws its charts from the loaded module.
+        # Charts are server-drawn images unless the user asks for interactive ones; then a page
+        # with charts, in the same tab, draws them with Plotly from the loaded module.
+        page.locator('[data-testid="stSidebar"] label').filter(has_text="Interactive charts").first.click()
+        wait_idle(page)
         page.locator('[data-testid="stSidebarNav"] a[href$="/performance"]').first.click()
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
         fetched = page.evaluate(f"performance.getEntriesByType('resource')"

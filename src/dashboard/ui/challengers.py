@@ -32,6 +32,7 @@ from dashboard.ui.challengers_charts import (
     plotly_metric_intervals,
     plotly_psi_over_time,
 )
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import fmt_int, fmt_money, fmt_pct
 
 QUERY_TTL = 300
@@ -125,17 +126,17 @@ def render_metrics(c: Comparison) -> None:
                "bootstrap resamples of those rows. Whether a challenger differs from the champion is read from "
                "the paired differences below, not from whether these intervals overlap.")
     left, right = st.columns(2)
-    left.plotly_chart(plotly_metric_intervals(table, "auc"), width="stretch")
-    right.plotly_chart(plotly_metric_intervals(table, "brier"), width="stretch")
+    render_figure(plotly_metric_intervals(table, "auc"), left)
+    render_figure(plotly_metric_intervals(table, "brier"), right)
     render_differences(c)
     if c.curves["roc"].empty:
         return
     a, b, d = st.columns(3)
-    a.plotly_chart(plotly_curves(c.curves["roc"], "roc"), width="stretch")
-    b.plotly_chart(plotly_curves(c.curves["pr"], "pr"), width="stretch")
-    d.plotly_chart(plotly_curves(c.curves["calibration"], "calibration"), width="stretch")
+    render_figure(plotly_curves(c.curves["roc"], "roc"), a)
+    render_figure(plotly_curves(c.curves["pr"], "pr"), b)
+    render_figure(plotly_curves(c.curves["calibration"], "calibration"), d)
     left, right = st.columns([3, 2])
-    left.plotly_chart(plotly_gains(c.gains), width="stretch")
+    render_figure(plotly_gains(c.gains), left)
     pivot = c.gains.pivot(index="decile", columns="model_id", values="cum_bads_captured")[c.models]
     right.caption("Cumulative share of bads captured, riskiest decile first")
     right.dataframe(pivot, width="stretch",
@@ -174,8 +175,8 @@ def render_differences(c: Comparison) -> None:
                "evidence of a difference; otherwise the verdict names the better model (higher AUC, KS and "
                "Gini, lower Brier).")
     left, right = st.columns(2)
-    left.plotly_chart(plotly_difference_intervals(c.metrics, "auc", c.champion), width="stretch")
-    right.plotly_chart(plotly_difference_intervals(c.metrics, "brier", c.champion), width="stretch")
+    render_figure(plotly_difference_intervals(c.metrics, "auc", c.champion), left)
+    render_figure(plotly_difference_intervals(c.metrics, "brier", c.champion), right)
 
 
 def render_money_and_fairness(c: Comparison, a: BusinessAssumptions) -> None:
@@ -284,7 +285,7 @@ def render_stability(psi: pd.DataFrame) -> None:
     if psi.empty:
         st.info("No score histograms in the rollups yet.")
         return
-    st.plotly_chart(plotly_psi_over_time(psi), width="stretch")
+    render_figure(plotly_psi_over_time(psi))
     latest = psi.sort_values("month").groupby("model_id").tail(1)
     st.caption("PSI of each month's score distribution against the model's first month with logs, on that "
                f"month's deciles; below {DriftThresholds().psi_watch} stable, up to {DriftThresholds().psi_shift} "

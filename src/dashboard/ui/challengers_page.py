@@ -26,6 +26,7 @@ from dashboard.ui.challengers import (
     render_swap_set,
 )
 from dashboard.ui.challengers_charts import plotly_tradeoff
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.retrain import render_backfill_labels, render_calibration, render_retrain_panel
 from dashboard.ui.session import current_role, current_user
 
@@ -108,7 +109,7 @@ def render_section(section: str, view: ComparisonView, path: str, version: str, 
         infos = [load_explainability(path, m) for m in comp.models]
         explain = pd.DataFrame([explain_summary(i) for i in infos])
         table = compute_tradeoff(comp.metrics, explain)
-        st.plotly_chart(plotly_tradeoff(table), width="stretch")
+        render_figure(plotly_tradeoff(table))
         render_explainability(infos, table, compute_tradeoff_sentences(table, champion))
     else:
         render_stability(load_psi_cached(path, version, tuple(comp.models)))

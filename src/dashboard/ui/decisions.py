@@ -38,6 +38,7 @@ from dashboard.services.policy import policy_in_force
 from dashboard.ui.auth import audit_application_view
 from dashboard.ui.data import QUERY_TTL, store_at
 from dashboard.ui.decisions_charts import plotly_attribution_change, plotly_waterfall
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import escape_markdown
 from dashboard.ui.session import current_role, current_user
 
@@ -246,8 +247,8 @@ def render_why(store: Store, rows: pd.DataFrame, deciding: str, decision: str | 
     explanation = explainer.explain(rows[rows["model_id"] == model_id].head(1))
     contributions = explanation.values.iloc[0]
     margin = float(explanation.margins()[0])
-    st.plotly_chart(plotly_waterfall(contributions, explanation.base_value, explanation.link,
-                                     value_labels(row, store, model_id)), width="stretch")
+    render_figure(plotly_waterfall(contributions, explanation.base_value, explanation.link,
+                                     value_labels(row, store, model_id)))
     scale = LINK_LABELS[explanation.link]
     st.caption(
         f"Attributions by a {explainer.kind} SHAP explainer, in the applicant's own features (columns the "
@@ -339,8 +340,7 @@ def render_whatif_result(explainer: GroupedExplainer, card: Any, row: pd.Series,
     c1.metric("New score", f"{score:.4f}", f"{score - old:+.4f}", delta_color="inverse")
     c2.metric("New decision", decision)
     changed = explainer.explain(pd.concat([before, edited], ignore_index=True))
-    st.plotly_chart(plotly_attribution_change(changed.values.iloc[0], changed.values.iloc[1], changed.link),
-                    width="stretch")
+    render_figure(plotly_attribution_change(changed.values.iloc[0], changed.values.iloc[1], changed.link))
 
 
 def render_override(store: Store, application_id: str, model_id: str, final: str | None,

@@ -31,6 +31,7 @@ from dashboard.ui.drift_charts import (
     plotly_psi_heatmap,
     plotly_score_overlay,
 )
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.retrain import render_backfill_labels, render_retrain_panel
 from dashboard.ui.segments import render_segments
@@ -243,9 +244,8 @@ def render_heatmap_tab(path: str, version: str, model_id: str, report: DriftRepo
     if heat.empty:
         st.info("No weekly feature histograms to compare with the reference.")
         return
-    st.plotly_chart(plotly_psi_heatmap(heat, list(report.features["feature"]),
-                                       f"PSI per week against the reference ({report.reference_label})"),
-                    width="stretch")
+    render_figure(plotly_psi_heatmap(heat, list(report.features["feature"]),
+                                       f"PSI per week against the reference ({report.reference_label})"))
     st.caption(f"Green below {RULES.psi_watch:g}, amber {RULES.psi_watch:g} to {RULES.psi_shift:g}, red above "
                f"{RULES.psi_shift:g}. Weeks with few rows are noisier (PSI of two samples of n rows from the same "
                "population is about 9/n).")
@@ -264,8 +264,7 @@ def render_drilldown_tab(path: str, version: str, card: ModelCard, report: Drift
         st.info(f"No reference bins for {feature}: it was not in the model's reference data.")
         return
     row = feats[feats["feature"] == feature].iloc[0] if feature in set(feats["feature"]) else None
-    st.plotly_chart(plotly_feature_overlay(overlay, feature, report.reference_label, report.current_label),
-                    width="stretch")
+    render_figure(plotly_feature_overlay(overlay, feature, report.reference_label, report.current_label))
     if row is not None:
         psi_text = "n/a" if pd.isna(row["psi"]) else f"{row['psi']:.3f}"
         st.caption(f"{feature}: PSI {psi_text} ({row['status']}); missing {fmt_pct(row['missing_ref'])} "
@@ -288,12 +287,12 @@ def render_prediction_tab(path: str, version: str, model_id: str, report: DriftR
         return
     ref_dist, cur_dist, trend = load_prediction_drift_cached(path, version, model_id, windows[0], windows[1])
     if score["n_ref"]:
-        st.plotly_chart(plotly_score_overlay(ref_dist, cur_dist, score["cutoff"]), width="stretch")
+        render_figure(plotly_score_overlay(ref_dist, cur_dist, score["cutoff"]))
     else:
         st.info("The reference has no score distribution (no stored model artifact to score the reference "
                 "data).")
     if not trend.empty:
-        st.plotly_chart(plotly_approval_trend(trend, score["cutoff"]), width="stretch")
+        render_figure(plotly_approval_trend(trend, score["cutoff"]))
         if trend["approval_rate"].isna().all():
             st.caption(f"{model_id} runs in shadow: it takes no decisions, so only the share of its scores "
                        "below the cutoff is shown.")
@@ -311,9 +310,9 @@ def render_concept_tab(report: DriftReport, chart: bool) -> None:
     if series.empty or not series["judged"].any():
         st.info(f"No month has enough matured labels yet to judge calibration ({RULES.min_labelled} per month).")
     elif chart:
-        st.plotly_chart(plotly_calibration_trend(series, concept["baseline_ratio"]), width="stretch")
+        render_figure(plotly_calibration_trend(series, concept["baseline_ratio"]))
     if concept["current"]["labelled"] and chart:
-        st.plotly_chart(plotly_calibration_bands(report.calibration), width="stretch")
+        render_figure(plotly_calibration_bands(report.calibration))
     verdict = {"both": "Both changed: the inputs shifted and the score-to-outcome relation changed.",
                "inputs changed": "The inputs changed; the relation between scores and outcomes holds.",
                "relation changed": "The relation between scores and outcomes changed; the inputs did not shift.",

@@ -14,6 +14,7 @@ from dashboard.analytics.performance import format_bounded
 from dashboard.services.performance import MIN_RANKING_BADS, MIN_VALIDATION_LABELS
 from dashboard.ui import data
 from dashboard.ui.charts import plotly_volume_approval
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.performance import (
     config_key,
@@ -160,15 +161,15 @@ def render_headline(view: PerformanceView) -> None:
 def render_realized_tab(view: PerformanceView, grain: str) -> None:
     p = view.periods
     left, right = st.columns(2)
-    left.plotly_chart(plotly_volume_approval(p, f"Applications and approval rate by {grain}"), width="stretch")
-    right.plotly_chart(plotly_realized_vs_estimated(
-        p, "auc", "expected_auc", "AUC on approved loans: realized vs ESTIMATE", "AUC"), width="stretch")
+    render_figure(plotly_volume_approval(p, f"Applications and approval rate by {grain}"), left)
+    render_figure(plotly_realized_vs_estimated(
+        p, "auc", "expected_auc", "AUC on approved loans: realized vs ESTIMATE", "AUC"), right)
     left, right = st.columns(2)
-    left.plotly_chart(plotly_realized_vs_estimated(
+    render_figure(plotly_realized_vs_estimated(
         p, "bad_rate", "expected_bad_rate", "Bad rate among approved: realized vs ESTIMATE", "bad rate",
-        percent=True), width="stretch")
-    right.plotly_chart(plotly_metric_lines(p, {"ks": "KS", "gini": "Gini", "brier": "Brier score"},
-                                           "KS, Gini and Brier on matured outcomes"), width="stretch")
+        percent=True), left)
+    render_figure(plotly_metric_lines(p, {"ks": "KS", "gini": "Gini", "brier": "Brier score"},
+                                           "KS, Gini and Brier on matured outcomes"), right)
     if (p["labelled"] == 0).all():
         st.info("No outcome has matured yet for this model's applications: only the estimate is shown.")
     render_precision_recall(view.monthly)
@@ -181,9 +182,8 @@ def render_precision_recall(m: pd.DataFrame) -> None:
     row = m.iloc[-1]
     a, b = st.columns([1, 1])
     if pd.notna(row.get("tp")):
-        b.plotly_chart(plotly_confusion(row["tp"], row["fp"], row["fn"], row["tn"],
-                                        f"ESTIMATED confusion matrix, {row['period']:%b %Y}, all applications"),
-                       width="stretch")
+        render_figure(plotly_confusion(row["tp"], row["fp"], row["fn"], row["tn"],
+                                        f"ESTIMATED confusion matrix, {row['period']:%b %Y}, all applications"), b)
         a.metric("Expected precision (estimate)", fmt_pct(row["expected_precision"]))
         a.metric("Expected recall (estimate)", fmt_pct(row["expected_recall"]))
     real = m[m["labelled"] > 0]
@@ -208,7 +208,7 @@ def render_validation_tab(view: PerformanceView) -> None:
         return
     pick = st.segmented_control("Cohorts", ["quarter", "month"], default="quarter", key="perf_val_grain")
     table = view.validation_quarter if pick == "quarter" else view.validation_month
-    st.plotly_chart(plotly_validation(table), width="stretch")
+    render_figure(plotly_validation(table))
     fmt = {c: st.column_config.NumberColumn(format="%.3f") for c in
            ("realized AUC", "estimated AUC", "AUC error", "noise (2 SE)", "realized bad rate",
             "estimated bad rate", "bad rate error", "label maturity")}
@@ -219,14 +219,13 @@ def render_validation_tab(view: PerformanceView) -> None:
 
 def render_scores_tab(view: PerformanceView, psi_rule: Rule) -> None:
     left, right = st.columns(2)
-    left.plotly_chart(plotly_score_distribution(view.score_distribution, view.cutoff,
-                                                "Score distribution: reference vs latest month"),
-                      width="stretch")
-    right.plotly_chart(plotly_psi(view.periods, psi_rule.warning, psi_rule.critical), width="stretch")
+    render_figure(plotly_score_distribution(view.score_distribution, view.cutoff,
+                                                "Score distribution: reference vs latest month"), left)
+    render_figure(plotly_psi(view.periods, psi_rule.warning, psi_rule.critical), right)
     if view.calibration_curve.empty:
         st.info("No matured outcome yet: no calibration curve.")
     else:
-        st.plotly_chart(plotly_calibration(view.calibration_curve), width="stretch")
+        render_figure(plotly_calibration(view.calibration_curve))
         st.caption("Deciles of approved loans with an outcome. Points above the diagonal: more defaults than "
                    "the score said.")
 
@@ -236,7 +235,7 @@ def render_latency_tab(view: PerformanceView, p95_rule: Rule) -> None:
     if p["latency_p95"].isna().all():
         st.info("These logs carry no `latency_ms`: no latency figures.")
         return
-    st.plotly_chart(plotly_latency(p, p95_rule.warning), width="stretch")
+    render_figure(plotly_latency(p, p95_rule.warning))
     st.caption(latency_caption(p))
 
 

@@ -30,6 +30,7 @@ from dashboard.ui.auth import (
     render_logout_button,
     resolve_identity,
 )
+from dashboard.ui.figure_view import render_interactive_switch
 from dashboard.ui.format import escape_markdown
 from dashboard.ui.navigation import PageSpec, forbidden_for, pages_for
 from dashboard.ui.session import ROLE_LABELS, render_role_switcher
@@ -81,6 +82,7 @@ def render_sidebar(identity: Identity) -> None:
             st.caption(f"Signed in as {code(identity.user)} · {ROLE_LABELS.get(identity.role or '', '')}")
             render_logout_button()
         st.caption(f"Store: `{resolve_store_path()}`")
+        render_interactive_switch()
 
 
 def render_shell() -> StreamlitPage:

@@ -34,6 +34,7 @@ from dashboard.services.policy import POLICY_ROLES, apply_policy, policy_in_forc
 from dashboard.services.thresholds import load_score_dates, load_threshold_bins
 from dashboard.ui.data import QUERY_TTL, store_at
 from dashboard.ui.fairness import render_group_table
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import fmt_int, fmt_pct
 from dashboard.ui.format import fmt_money as fmt_amount
 from dashboard.ui.money import render_money_basis
@@ -193,7 +194,7 @@ def render_fairness(bins: ThresholdBins, cutoff: float, review_from: float | Non
                    + ", ".join(air.left_out) + ".")
     left, right = st.columns([3, 2])
     if chart:
-        left.plotly_chart(plotly_group_approval(fairness), width="stretch")
+        render_figure(plotly_group_approval(fairness), left)
     render_group_table(fairness, a.min_group_size, right)
     return air.value
 
@@ -218,23 +219,23 @@ def render_curves(bins: ThresholdBins, a: BusinessAssumptions, width: float,
                   marks: dict[str, float | None], curves: pd.DataFrame) -> None:
     x_range = compute_curve_range(bins, marks)
     left, right = st.columns(2)
-    left.plotly_chart(plotly_threshold_curve(
+    render_figure(plotly_threshold_curve(
         curves, [("approval_rate", "approval rate"), ("expected_bad_rate", "expected bad rate (approved)")],
-        "Approval and expected bad rate", marks, ".0%", x_range), width="stretch")
-    right.plotly_chart(plotly_threshold_curve(
+        "Approval and expected bad rate", marks, ".0%", x_range), left)
+    render_figure(plotly_threshold_curve(
         curves, [("expected_profit", "expected profit"), ("expected_losses", "expected credit losses")],
-        f"Expected profit and losses ({a.currency})", marks, ",.3s", x_range), width="stretch")
+        f"Expected profit and losses ({a.currency})", marks, ",.3s", x_range), right)
     left, right = st.columns(2)
-    left.plotly_chart(plotly_threshold_curve(
+    render_figure(plotly_threshold_curve(
         curves, [("expected_defaults", "expected defaults"), ("realized_defaults", "of which realized")],
-        "Expected defaults", marks, ",.0f", x_range), width="stretch")
+        "Expected defaults", marks, ",.0f", x_range), left)
     if width > 0:
-        right.plotly_chart(plotly_threshold_curve(
+        render_figure(plotly_threshold_curve(
             curves, [("review_hours", "officer hours")], f"Review workload (band {width:.3f} wide)", marks,
-            ",.0f", x_range), width="stretch")
+            ",.0f", x_range), right)
     if not bins.groups.empty:
         fair_curves = compute_fairness_curves(bins.groups, a, width)
-        (left if width > 0 else right).plotly_chart(plotly_air_curve(fair_curves, marks, x_range), width="stretch")
+        render_figure(plotly_air_curve(fair_curves, marks, x_range), left if width > 0 else right)
 
 
 def render_backtest(store_path: str, version: str, model_id: str, dates: tuple[dt.date, dt.date],
