@@ -78,7 +78,7 @@ def test_forbidden_page_by_url_is_not_shown(server: str) -> None:
     assert heading == "Not available to your role"
 
 
-def test_landing_page_draws_with_vega_then_loads_plotly_when_idle_for_interactive_charts(server: str) -> None:
+def test_landing_page_draws_images_then_loads_plotly_when_idle_for_interactive_charts(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from dashboard.ui.preload import find_chart_chunk
@@ -91,8 +91,8 @@ def test_landing_page_draws_with_vega_then_loads_plotly_when_idle_for_interactiv
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{server}/?role=admin")
         wait_idle(page)
-        charts = page.locator('[data-testid="stVegaLiteChart"]').count()
-        plotly_charts = page.locator('[data-testid="stPlotlyChart"]').count()
+        charts = page.locator('[data-testid="stMain"] [data-testid="stImage"] img[src*="svg"]').count()
+        plotly_charts = page.locator('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').count()
         # Then, with the page drawn and the browser idle, the Plotly renderer is fetched and run.
         page.wait_for_function(loaded, timeout=30_000)
         # Charts are server-drawn images unless the user asks for interactive ones; then a page

@@ -99,3 +99,20 @@ def test_promote_requires_rationale_then_records(small_store_dir: Path, tmp_path
 def test_page_is_for_data_scientists_and_admins_only() -> None:
     assert not can_open("executive", "challengers") and not can_open("credit_officer", "challengers")
     assert can_open("admin", "challengers") and can_open("data_scientist", "challengers")
+
+
+def test_the_server_warm_up_computes_the_first_view(small_store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    from dashboard.ui import challengers
+
+    st.cache_data.clear()
+    challengers.warm_default_comparison(str(small_store_dir))
+
+    def not_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page computed the comparison the warm-up had computed")
+
+    monkeypatch.setattr(challengers, "load_comparison", not_again)
+    at = open_page(small_store_dir, "data_scientist", "challengers")
+    assert errors(at) == []
+    assert list(at.dataframe[0].value["model"]) == ["gbm_champion", "hgb_challenger", "logit_scorecard"]

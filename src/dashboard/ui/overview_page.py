@@ -16,9 +16,10 @@ from dashboard.analytics.overview import (
 )
 from dashboard.models.card import ModelCard
 from dashboard.ui import data
+from dashboard.ui.charts import plotly_bad_rate_maturity, plotly_volume_approval
+from dashboard.ui.figure_view import render_figure
 from dashboard.ui.format import fmt_delta_pct_points, fmt_delta_ratio, fmt_int, fmt_pct
 from dashboard.ui.ingest_activity import render_sources
-from dashboard.ui.overview_charts import vega_bad_rate_maturity, vega_volume_approval
 from dashboard.ui.performance import (
     config_key,
     load_alert_config_safe,
@@ -56,12 +57,12 @@ def render_body(interval: float | None) -> None:
     champion = next((m for m, r in sorted(roles.items()) if r == "champion"), sorted(roles)[0])
     champ_daily = daily[daily["model_id"] == champion]
 
-    # Charts and table go out before the metrics above them, so that the browser loads their
-    # renderers while the rest of this run is computed.
+    # Charts and table go out before the metrics above them, so that the browser draws them
+    # while the rest of this run is computed.
     head = st.container()
     left, right = st.columns(2)
-    left.vega_lite_chart(compute_trend(champ_daily, "W"), vega_volume_approval("W"), width="stretch")
-    right.vega_lite_chart(compute_trend(champ_daily, "M"), vega_bad_rate_maturity("M"), width="stretch")
+    render_figure(plotly_volume_approval(compute_trend(champ_daily, "W")), left)
+    render_figure(plotly_bad_rate_maturity(compute_trend(champ_daily, "M")), right)
 
     st.subheader("Models")
     table = compute_model_table(daily, roles, {m: c.name for m, c in cards.items()},

@@ -1,8 +1,9 @@
 """Browser-side warm-up: load the chart library while the browser is idle after a page is drawn.
 
 Streamlit fetches and compiles its Plotly renderer (a 4.7 MB script) the first time a page shows a
-Plotly chart, which costs about a second in a browser that has not run it yet. The landing page
-(Overview) draws with the much smaller Vega-Lite renderer; once any page is drawn and the browser
+Plotly chart, which costs about a second in a browser that has not run it yet. Pages draw their
+charts as server-side images by default (`figure_view`); Plotly still draws the Decisions
+waterfall and every chart once "Interactive charts" is on. Once any page is drawn and the browser
 is idle, this loads the Plotly renderer, so that the next page with Plotly charts finds it compiled
 (the module stays loaded in the tab; Chromium also keeps its compiled code for later page loads).
 It mirrors the server's warm-up in `dashboard.ui.shell`. Nothing is downloaded from elsewhere: the

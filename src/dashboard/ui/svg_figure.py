@@ -343,11 +343,6 @@ class _Drawing:
                     self.parts.append(f"<g>{tip}{self._marker(p, size, symbol, color)}</g>")
                 if k < len(texts) and texts[k] is not None:
                     self.parts.append(self._text(p[0], p[1] - size / 2 - 4, str(texts[k]), "middle", 11, INK))
-        elif drawn:  # a line without markers: one invisible hover target per point
-            for p, xv, yv in zip(points, xs, ys, strict=False):
-                if p is not None:
-                    self.parts.append(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="4" fill="transparent">'
-                                      f"<title>{self._point_title(name, xv, yv, axis_y)}</title></circle>")
 
     @staticmethod
     def _marker(p: tuple[float, float], size: float, symbol: str, color: str) -> str:
@@ -457,8 +452,9 @@ class _Drawing:
                 label = str(text[i][j]) if i < len(text) and j < len(text[i]) else f"{v:,.4g}"
                 self.parts.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" '
                                   f'fill="{fill}" stroke="white"><title>{escape(f"{ys[i]}, {xs[j]}: {label}")}</title></rect>')
-                self.parts.append(self._text((x0 + x1) / 2, (y0 + y1) / 2 + 5, label, "middle", 14,
-                                             "white" if share > 0.55 else INK))
+                if text:  # Plotly writes a cell's text only when the trace gives one
+                    self.parts.append(self._text((x0 + x1) / 2, (y0 + y1) / 2 + 5, label, "middle", 14,
+                                                 "white" if share > 0.55 else INK))
 
     def _shapes(self) -> None:
         for s in self.layout.get("shapes") or []:
