@@ -148,9 +148,9 @@ def render_metrics(c: Comparison) -> None:
     if c.curves["roc"].empty:
         return
     a, b, d = st.columns(3)
-    render_figure(plotly_curves(c.curves["roc"], "roc"), a)
-    render_figure(plotly_curves(c.curves["pr"], "pr"), b)
-    render_figure(plotly_curves(c.curves["calibration"], "calibration"), d)
+    render_figure(plotly_curves(c.curves["roc"], "roc"), a, width=420)
+    render_figure(plotly_curves(c.curves["pr"], "pr"), b, width=420)
+    render_figure(plotly_curves(c.curves["calibration"], "calibration"), d, width=420)
     left, right = st.columns([3, 2])
     render_figure(plotly_gains(c.gains), left)
     pivot = c.gains.pivot(index="decile", columns="model_id", values="cum_bads_captured")[c.models]

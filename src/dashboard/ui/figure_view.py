@@ -31,15 +31,17 @@ def alt_text(fig: go.Figure) -> str:
     return f"{title}" + (f" ({', '.join(names)})" if names else "")
 
 
-def render_figure(fig: go.Figure, where: Any = None) -> None:
-    """Draw `fig` in `where` (a column or container; the page by default)."""
+def render_figure(fig: go.Figure, where: Any = None, width: int | None = None) -> None:
+    """Draw `fig` in `where` (a column or container; the page by default). `width`: the drawing's
+    width in pixels, so that its text keeps a readable size once scaled to the space it gets
+    (default: 900 on the page's full width, 560 in a column)."""
     from dashboard.ui.svg_figure import (
         svg_from_figure,  # not at import: the shell imports this module
     )
 
     target = st if where is None else where
     if not st.session_state.get(INTERACTIVE_KEY, False):
-        svg = svg_from_figure(fig)
+        svg = svg_from_figure(fig, width or (900 if where is None else 560))
         if svg is not None:  # an image: st.html's sanitizer drops inline SVG in the browser
             target.image(svg, width="stretch", alt=alt_text(fig))
             return

@@ -36,7 +36,9 @@ from dashboard.ui.svg_axes import (
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-WIDTH = 640
+WIDTH = 560  # drawn for a half-width column; a full-width chart is drawn wider (figure_view)
+TICK = 12    # font sizes in the drawing's pixels: about 9 to 12 px once scaled into the page
+TITLE = 15
 FONT = "font-family=\"sans-serif\""
 INK = "#31333f"
 MUTED = "#6b7280"
@@ -147,7 +149,7 @@ class _Drawing:
 
     def _frame(self) -> None:
         label_chars = max((len(label) for _, label in self.y.ticks()), default=4)
-        self.left = 16 + min(int(label_chars * 6.5), 200) + (16 if self._title_of(self.layout.get("yaxis")) else 0)
+        self.left = 16 + min(int(label_chars * TICK * 0.58), 200) + (16 if self._title_of(self.layout.get("yaxis")) else 0)
         self.right = 16 + (60 if self.y2 is not None else 0)
         self.top = 34 if self._title_of(self.layout.get("title")) else 12
         rows = self._legend_rows()
@@ -158,7 +160,7 @@ class _Drawing:
         rows: list[list[tuple[str, str, str]]] = []
         used = self.width
         for entry in self.legend:
-            need = 30 + int(len(entry[0]) * 6.2)
+            need = 30 + int(len(entry[0]) * TICK * 0.56)
             if not rows or used + need > self.width - 20:
                 rows.append([])
                 used = 10
@@ -248,35 +250,36 @@ class _Drawing:
             y = self.px(self.y, pos)
             if self.y.kind != "category":
                 self.parts.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
-            self.parts.append(self._text(left - 6, y + 4, label, "end", 11, MUTED))
+            self.parts.append(self._text(left - 6, y + 4, label, "end", TICK, MUTED))
         if self.y2 is not None:
             for pos, label in self.y2.ticks():
                 y = self.px(self.y2, pos)
-                self.parts.append(self._text(right + 6, y + 4, label, "start", 11, MUTED))
+                self.parts.append(self._text(right + 6, y + 4, label, "start", TICK, MUTED))
         for pos, label in self.x.ticks():
             x = self.px(self.x, pos)
             if self.x.kind == "number":
                 self.parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="{GRID}"/>')
             short = label if len(label) <= 28 else label[:27] + "…"
-            self.parts.append(self._text(x, bottom + 15, short, "middle", 11, MUTED))
+            self.parts.append(self._text(x, bottom + 15, short, "middle", TICK, MUTED))
         self.parts.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#9ca3af"/>')
 
     def _titles(self) -> None:
         title = self._title_of(self.layout.get("title"))
         if title:
-            self.parts.append(self._text(8, 20, title, "start", 14, INK, ' font-weight="600"'))
+            size = max(10, min(TITLE, int((self.width - 16) / (0.56 * len(title)))))  # a long title still fits
+            self.parts.append(self._text(8, 20, title, "start", size, INK, ' font-weight="600"'))
         xt = self._title_of(self.layout.get("xaxis"))
         plot_mid = (self.left + self.width - self.right) / 2
         if xt:
-            self.parts.append(self._text(plot_mid, self.height - self.bottom + 32, xt, "middle", 11, INK))
+            self.parts.append(self._text(plot_mid, self.height - self.bottom + 32, xt, "middle", TICK, INK))
         yt = self._title_of(self.layout.get("yaxis"))
         mid = (self.top + self.height - self.bottom) / 2
         if yt:
-            self.parts.append(self._text(12, mid, yt, "middle", 11, INK, f' transform="rotate(-90 12 {mid:.1f})"'))
+            self.parts.append(self._text(12, mid, yt, "middle", TICK, INK, f' transform="rotate(-90 12 {mid:.1f})"'))
         y2t = self._title_of(self.layout.get("yaxis2")) if self.y2 is not None else ""
         if y2t:
             x = self.width - 8
-            self.parts.append(self._text(x, mid, y2t, "middle", 11, INK, f' transform="rotate(90 {x} {mid:.1f})"'))
+            self.parts.append(self._text(x, mid, y2t, "middle", TICK, INK, f' transform="rotate(90 {x} {mid:.1f})"'))
 
     def _legend(self) -> None:
         y = self.height - 18 * len(self.legend_rows) + 4
@@ -288,8 +291,8 @@ class _Drawing:
                 else:
                     self.parts.append(f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" '
                                       f'stroke="{color}" stroke-width="2"/>')
-                self.parts.append(self._text(x + 24, y, name, "start", 11, INK))
-                x += 30 + len(name) * 6.2
+                self.parts.append(self._text(x + 24, y, name, "start", TICK, INK))
+                x += 30 + len(name) * TICK * 0.56
             y += 18
 
     def _point_title(self, name: str, x: Any, y: Any, axis_y: Axis) -> str:
@@ -342,7 +345,7 @@ class _Drawing:
                 if "markers" in mode:
                     self.parts.append(f"<g>{tip}{self._marker(p, size, symbol, color)}</g>")
                 if k < len(texts) and texts[k] is not None:
-                    self.parts.append(self._text(p[0], p[1] - size / 2 - 4, str(texts[k]), "middle", 11, INK))
+                    self.parts.append(self._text(p[0], p[1] - size / 2 - 4, str(texts[k]), "middle", TICK, INK))
 
     @staticmethod
     def _marker(p: tuple[float, float], size: float, symbol: str, color: str) -> str:
