@@ -121,3 +121,11 @@ def test_colour_scale_interpolates_between_stops() -> None:
     assert scale_color(scale, 0.0) == "#000000" and scale_color(scale, 1.0) == "#ffffff"
     assert scale_color(scale, 0.5) == "#" + f"{round(127.5):02x}" * 3
     assert scale_color(scale, 2.0) == "#ffffff"  # clipped, not extrapolated
+
+
+def test_dates_given_as_numpy_datetimes_are_a_date_axis() -> None:
+    days = np.array(["2026-01-01", "2026-02-01", "2026-03-01"], dtype="datetime64[ns]")
+    fig = go.Figure([{"type": "scatter", "x": days, "y": [1, 2, 3], "mode": "markers", "name": "n"}])
+    root = _parse(svg_from_figure(fig))
+    titles = [t.text or "" for t in root.iter(f"{NS}title")]
+    assert titles == ["n: 2026-01-01, 1", "n: 2026-02-01, 2", "n: 2026-03-01, 3"]

@@ -21,10 +21,13 @@ def escape(value: object) -> str:
 
 
 def values_of(seq: Any) -> list[Any]:
+    """A trace's array as a list; datetimes stay datetimes (numpy's tolist turns them into integers)."""
     if seq is None:
         return []
     if isinstance(seq, (str, bytes)):
         return [seq]
+    if getattr(getattr(seq, "dtype", None), "kind", "") == "M":
+        return list(pd.to_datetime(seq))
     return list(seq.tolist() if hasattr(seq, "tolist") else seq)
 
 
