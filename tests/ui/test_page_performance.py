@@ -36,6 +36,14 @@ def test_page_shows_realized_and_estimated_performance(small_store_dir: Path) ->
     captions = " ".join(c.value for c in at.caption)
     assert "only on approved applications whose outcome has matured" in captions
     assert "Cutoff in force" in captions
+    # Charts are drawn on the server as images, unless the user asks for interactive ones.
+    svgs = [base64.b64decode(img.url.removeprefix("data:image/svg+xml;base64,")).decode()
+            for element in at.get("image") for img in element.proto.imgs if "svg" in img.url]
+    assert len(svgs) == 5 and not at.get("plotly_chart")   # the open tab's four trends and the confusion matrix
+    assert all(int(s.split('data-points="')[1].split('"')[0]) > 0 for s in svgs)
+    at.toggle(key="interactive_charts").set_value(True).run()
+    assert errors(at) == []
+    assert len(at.get("plotly_chart")) == 5 and not at.get("image")
     at.session_state["perf_tab"] = "Latency"
     at.run()
     assert errors(at) == []
@@ -88,13 +96,3 @@ def test_simulated_rows_appear_in_the_page_figures(store_copy: Store) -> None:
     assert month == pd.Timestamp.now(tz="UTC").strftime("%b %Y")
     assert int(after["Applications"].replace(",", "")) == sim.totals.applications
 
-
-def test_charts_are_drawn_on_the_server_unless_the_user_asks_for_interactive_ones(small_store_dir: Path) -> None:
-    at = open_page(small_store_dir, "data_scientist", "performance")
-    svgs = [base64.b64decode(img.url.removeprefix("data:image/svg+xml;base64,")).decode()
-            for element in at.get("image") for img in element.proto.imgs if "svg" in img.url]
-    assert len(svgs) == 5 and not at.get("plotly_chart")   # the open tab's four trends and the confusion matrix
-    assert all(int(s.split('data-points="')[1].split('"')[0]) > 0 for s in svgs)
-    at.toggle(key="interactive_charts").set_value(True).run()
-    assert errors(at) == []
-    assert len(at.get("plotly_chart")) == 5 and not at.get("image")

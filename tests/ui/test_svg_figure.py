@@ -12,7 +12,11 @@ import pytest
 from dashboard.ui.challengers_charts import plotly_curves, plotly_metric_intervals
 from dashboard.ui.charts import plotly_volume_approval
 from dashboard.ui.decisions_charts import plotly_waterfall
-from dashboard.ui.performance_charts import plotly_confusion, plotly_realized_vs_estimated
+from dashboard.ui.performance_charts import (
+    plotly_confusion,
+    plotly_psi,
+    plotly_realized_vs_estimated,
+)
 from dashboard.ui.svg_axes import format_number, scale_color
 from dashboard.ui.svg_figure import svg_from_figure
 from dashboard.ui.thresholds_charts import plotly_threshold_curve
@@ -129,3 +133,70 @@ def test_dates_given_as_numpy_datetimes_are_a_date_axis() -> None:
     root = _parse(svg_from_figure(fig))
     titles = [t.text or "" for t in root.iter(f"{NS}title")]
     assert titles == ["n: 2026-01-01, 1", "n: 2026-02-01, 2", "n: 2026-03-01, 3"]
+
+
+def _clip_box(root: ET.Element) -> tuple[float, float, float, float]:
+    rect = root.find(f"{NS}clipPath/{NS}rect")
+    assert rect is not None
+    x, y, w, h = (float(rect.get(k, "0")) for k in ("x", "y", "width", "height"))
+    return x, y, x + w, y + h
+
+
+def test_what_lies_outside_a_zoomed_axis_is_clipped_to_the_plot() -> None:
+    curves = pd.DataFrame({"cutoff": np.linspace(0, 1, 101), "approval_rate": np.linspace(0, 1, 101)})
+    fig = plotly_threshold_curve(curves, [("approval_rate", "approval rate")], "Approval", {"in force": 0.9},
+                                 x_range=(0.25, 0.45))
+    root = _parse(svg_from_figure(fig))
+    clipped = [g for g in root.iter(f"{NS}g") if g.get("clip-path") == "url(#plot)"]
+    assert len(clipped) == 1 and clipped[0].find(f"{NS}polyline") is not None
+    assert "in force 0.900" not in [t.text for t in root.iter(f"{NS}text")]   # its line is off the axis
+
+
+def test_reference_lines_stretch_the_axis_as_in_plotly() -> None:
+    periods = pd.DataFrame({"period": pd.date_range("2026-01-01", periods=4, freq="MS"),
+                            "psi": [0.01, 0.02, 0.015, 0.03]})
+    root = _parse(svg_from_figure(plotly_psi(periods, 0.1, 0.25)))
+    left, top, right, bottom = _clip_box(root)
+    dashed = [ln for ln in root.iter(f"{NS}line") if ln.get("stroke-dasharray")]
+    assert len(dashed) == 2 and all(top <= float(ln.get("y1", "-1")) <= bottom for ln in dashed)
+
+
+def test_a_bar_given_a_width_is_centred_on_its_x() -> None:
+    fig = go.Figure([{"type": "bar", "x": [1.0], "y": [3.0], "width": 0.5, "name": "bar"},
+                     {"type": "scatter", "x": [1.0], "y": [3.0], "mode": "markers", "name": "point"}])
+    root = _parse(svg_from_figure(fig))
+    bar = next(r for r in root.iter(f"{NS}rect") if r.find(f"{NS}title") is not None)
+    dot = next(c for c in root.iter(f"{NS}circle") if c.get("r") == "3.0")
+    assert float(bar.get("x", "0")) + float(bar.get("width", "0")) / 2 == pytest.approx(float(dot.get("cx", "0")),
+                                                                                       abs=0.1)
+
+
+def test_many_categories_are_labelled_without_overlapping() -> None:
+    labels = [f"[{i * 1000:,}, {(i + 1) * 1000:,})" for i in range(100)]
+    fig = go.Figure([{"type": "bar", "x": labels, "y": list(range(100))}])
+    root = _parse(svg_from_figure(fig))
+    shown = [t.text for t in root.iter(f"{NS}text") if t.text in labels]
+    assert 3 <= len(shown) <= 12 and shown[0] == labels[0]
+
+
+def test_si_format_and_a_failing_drawing_falls_back_to_plotly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    import dashboard.ui.svg_figure as drawing
+
+    assert format_number(250_000, ",.3s") == "250k" and format_number(1_500_000, ",.3s") == "1.5M"
+
+    def fail(*args: object, **kwargs: object) -> str:
+        raise TypeError("not drawable")
+
+    monkeypatch.setattr(drawing, "svg_from_figure", fail)
+
+    def app() -> None:
+        import plotly.graph_objects as go
+
+        from dashboard.ui.figure_view import render_figure
+
+        render_figure(go.Figure([{"type": "scatter", "x": [1, 2], "y": [1, 2]}]))
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1 and not at.get("image")

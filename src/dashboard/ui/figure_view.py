@@ -7,6 +7,7 @@ draw and a page's first one about as much again to load Plotly (see `svg_figure`
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 INTERACTIVE_KEY = "interactive_charts"
+log = logging.getLogger(__name__)
 
 
 def render_interactive_switch() -> None:
@@ -41,7 +43,11 @@ def render_figure(fig: go.Figure, where: Any = None, width: int | None = None) -
 
     target = st if where is None else where
     if not st.session_state.get(INTERACTIVE_KEY, False):
-        svg = svg_from_figure(fig, width or (900 if where is None else 560))
+        try:
+            svg = svg_from_figure(fig, width or (900 if where is None else 560))
+        except Exception:  # a figure the drawing does not handle: Plotly draws it, the page goes on
+            log.warning("could not draw %r as an image; showing it with Plotly", alt_text(fig), exc_info=True)
+            svg = None
         if svg is not None:  # an image: st.html's sanitizer drops inline SVG in the browser
             target.image(svg, width="stretch", alt=alt_text(fig))
             return

@@ -95,15 +95,18 @@ def compute_date_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     return [(float(d.value) / 1e9 / 86_400, d.strftime("%d %b")) for d in days if d >= start][::step]
 
 
-FORMAT = re.compile(r"^(,)?(?:\.(\d+))?([%f])?$")
+FORMAT = re.compile(r"^(,)?(?:\.(\d+))?([%fs])?$")
 
 
 def format_number(value: float, fmt: str) -> str:
     """A number in a d3 format of the kind our figures use (".0%", ".2f", ",.0f"), or plainly."""
     m = FORMAT.match(fmt or "")
     if not fmt or m is None or (m.group(2) is None and m.group(3) is None and not m.group(1)):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"  # a format we do not know: plainly
     comma, digits, kind = m.group(1) or "", int(m.group(2) or 0), m.group(3) or "f"
+    if kind == "s":  # SI prefix with `digits` significant digits: 1.50M, 250k
+        scale, suffix = next(((d, p) for d, p in ((1e9, "G"), (1e6, "M"), (1e3, "k")) if abs(value) >= d), (1.0, ""))
+        return f"{value / scale:.{max(digits, 1)}g}{suffix}"
     if kind == "%":
         return f"{value * 100:{comma}.{digits}f}%"
     return f"{value:{comma}.{digits}f}"
@@ -113,9 +116,9 @@ def format_number_ticks(ticks: Sequence[float], fmt: str) -> list[str]:
     """Tick labels: the axis's own format if it names one, else as few decimals as the ticks need."""
     if not ticks:
         return []
-    if fmt:
+    if fmt and not fmt.endswith("s"):
         return [format_number(t, fmt) for t in ticks]
-    return format_ticks(list(ticks), "count")
+    return format_ticks(list(ticks), "count")  # one scale for the axis: 0, 500k, 1,000k
 
 
 def compute_numeric_range(values: list[float], layout_axis: dict[str, Any], pad: float, zero: bool) -> tuple[float, float]:
@@ -124,7 +127,9 @@ def compute_numeric_range(values: list[float], layout_axis: dict[str, Any], pad:
         return float(given[0]), float(given[1])
     finite = [v for v in values if math.isfinite(v)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
-    if zero or layout_axis.get("rangemode") == "tozero":
+    if layout_axis.get("rangemode") == "tozero":
+        zero = True
+    if zero:
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     if hi - lo <= 1e-12:
         half = abs(hi) * 0.1 or 0.5

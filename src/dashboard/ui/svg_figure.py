@@ -64,7 +64,7 @@ def svg_from_figure(fig: go.Figure, width: int = WIDTH) -> str | None:
     traces: list[dict[str, Any]] = spec.get("data", [])
     layout: dict[str, Any] = spec.get("layout", {})
     if any(t.get("type", "scatter") not in SUPPORTED or set(t) - TRACE_KEYS or t.get("xaxis", "x") != "x"
-           for t in traces) or set(layout) - LAYOUT_KEYS:
+           or not (t.get("width") is None or is_number(t.get("width"))) for t in traces) or set(layout) - LAYOUT_KEYS:
         return None
     return _Drawing(traces, layout, width).svg()
 
@@ -79,14 +79,23 @@ class _Drawing:
         self.points = 0
         xa, ya, ya2 = (layout.get(k) or {} for k in ("xaxis", "yaxis", "yaxis2"))
         self.has_y2 = any(t.get("yaxis") == "y2" for t in self.traces)
-        self.x = self._axis("x", xa, [t for t in self.traces])
-        self.y = self._axis("y", ya, [t for t in self.traces if t.get("yaxis", "y") != "y2"])
-        self.y2 = self._axis("y", ya2, [t for t in self.traces if t.get("yaxis") == "y2"]) if self.has_y2 else None
+        self.x = self._axis("x", xa, [t for t in self.traces], self._shape_values("x"))
+        self.y = self._axis("y", ya, [t for t in self.traces if t.get("yaxis", "y") != "y2"], self._shape_values("y"))
+        self.y2 = (self._axis("y", ya2, [t for t in self.traces if t.get("yaxis") == "y2"], self._shape_values("y2"))
+                   if self.has_y2 else None)
         self.legend = self._legend_entries()
         self._frame()
 
     # -- axes from the data
-    def _axis(self, letter: str, layout_axis: dict[str, Any], traces: list[dict[str, Any]]) -> Axis:
+    def _shape_values(self, ref: str) -> list[Any]:
+        """Coordinates of shapes drawn in this axis's data units: Plotly's autorange includes them
+        (a zero line or an alert threshold stays on the plot)."""
+        letter = ref[0]
+        return [shape.get(f"{letter}{end}") for shape in self.layout.get("shapes") or []
+                if shape.get(f"{letter}ref", letter) == ref for end in (0, 1)]
+
+    def _axis(self, letter: str, layout_axis: dict[str, Any], traces: list[dict[str, Any]],
+              extra: list[Any]) -> Axis:
         raw: list[Any] = []
         zero = False
         pads: list[float] = []
@@ -107,9 +116,11 @@ class _Drawing:
                 for v, p, m in zip(vals, plus, minus or plus, strict=False):
                     if is_number(v):
                         raw += [float(v) + float(p or 0), float(v) - float(m or 0)]
-            if t.get("type") == "bar" and letter != value_axis and t.get("width") is not None and vals:
+            if t.get("type") == "bar" and letter != value_axis and is_number(t.get("width")) and vals:
                 pads.append(float(t["width"]))
         kind = self._kind(layout_axis, raw)
+        if kind != "category":
+            raw += [v for v in extra if v is not None]
         if kind == "category":
             cats = list(dict.fromkeys(str(v) for v in raw if v is not None))
             reversed_ = layout_axis.get("autorange") == "reversed"
@@ -124,7 +135,7 @@ class _Drawing:
             return Axis("date", days[0] - half, days[-1] + half, [], fmt=layout_axis.get("tickformat", ""))
         nums = [float(v) for v in raw if is_number(v)]
         if pads and nums:
-            nums.append(max(nums) + max(pads))
+            nums += [min(nums) - max(pads), max(nums) + max(pads)]
         has_markers = any("markers" in str(t.get("mode", "")) for t in traces)
         lo, hi = compute_numeric_range(nums, layout_axis, 0.06 if has_markers else 0.02, zero)
         return Axis("number", lo, hi, [], fmt=layout_axis.get("tickformat", ""),
@@ -141,11 +152,18 @@ class _Drawing:
     def _legend_entries(self) -> list[tuple[str, str, str]]:
         if self.layout.get("showlegend") is False:
             return []
-        named = [t for t in self.traces if t.get("name") and t.get("showlegend", True) is not False
-                 and t.get("type") != "heatmap"]
+        named = [(i, t) for i, t in enumerate(self.traces) if t.get("name")
+                 and t.get("showlegend", True) is not False and t.get("type") != "heatmap"]
         if len(named) < 2 and self.layout.get("showlegend") is not True:
             return []
-        return [(str(t["name"]), self._color(t, i), t.get("type", "scatter")) for i, t in enumerate(named)]
+        return [(str(t["name"]), self._color(t, i), self._legend_kind(t)) for i, t in named]
+
+    @staticmethod
+    def _legend_kind(t: dict[str, Any]) -> str:
+        if t.get("type") == "bar":
+            return "bar"
+        mode = str(t.get("mode") or "lines")
+        return "markers" if "markers" in mode and "lines" not in mode else "line"
 
     def _frame(self) -> None:
         label_chars = max((len(label) for _, label in self.y.ticks()), default=4)
@@ -219,6 +237,11 @@ class _Drawing:
         bar_traces = [t for t in self.traces if t.get("type") == "bar"]
         grouped = [t for t in bar_traces if t.get("width") is None]
         overlay = self.layout.get("barmode") in ("overlay", "stack", "relative")
+        # Traces and shapes are clipped to the plot, as Plotly does (a zoomed axis range, a curve
+        # over the whole score range).
+        pw, ph = self.width - self.left - self.right, self.height - self.top - self.bottom
+        self.parts.append(f'<clipPath id="plot"><rect x="{self.left}" y="{self.top - 2}" width="{pw}" '
+                          f'height="{ph + 4}"/></clipPath><g clip-path="url(#plot)">')
         for i, t in enumerate(self.traces):
             kind = t.get("type", "scatter")
             if kind == "bar":
@@ -229,6 +252,7 @@ class _Drawing:
             else:
                 self._scatter(t, i)
         self._shapes()
+        self.parts.append("</g>")
         self._annotations()
         self._titles()
         self._legend()
@@ -255,7 +279,12 @@ class _Drawing:
             for pos, label in self.y2.ticks():
                 y = self.px(self.y2, pos)
                 self.parts.append(self._text(right + 6, y + 4, label, "start", TICK, MUTED))
-        for pos, label in self.x.ticks():
+        ticks = self.x.ticks()
+        if self.x.kind == "category" and ticks:  # label every k-th category when they would overlap
+            room = (right - left) / len(ticks)
+            longest = max(min(len(label), 28) for _, label in ticks) * TICK * 0.56 + 6
+            ticks = ticks[::max(1, math.ceil(longest / max(room, 1.0)))]
+        for pos, label in ticks:
             x = self.px(self.x, pos)
             if self.x.kind == "number":
                 self.parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="{GRID}"/>')
@@ -288,6 +317,8 @@ class _Drawing:
             for name, color, kind in row:
                 if kind == "bar":
                     self.parts.append(f'<rect x="{x:.1f}" y="{y - 9:.1f}" width="18" height="10" fill="{color}"/>')
+                elif kind == "markers":
+                    self.parts.append(self._marker((x + 9, y - 4), 8, "circle", color))
                 else:
                     self.parts.append(f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y - 4:.1f}" y2="{y - 4:.1f}" '
                                       f'stroke="{color}" stroke-width="2"/>')
@@ -355,6 +386,9 @@ class _Drawing:
         style = f'fill="{fill}" stroke="{color}" stroke-width="1.5"'
         if base == "square":
             return f'<rect x="{p[0] - r:.1f}" y="{p[1] - r:.1f}" width="{size:.1f}" height="{size:.1f}" {style}/>'
+        if base in ("x", "cross"):
+            return (f'<path d="M{p[0] - r:.1f},{p[1] - r:.1f}L{p[0] + r:.1f},{p[1] + r:.1f}M{p[0] - r:.1f},{p[1] + r:.1f}'
+                    f'L{p[0] + r:.1f},{p[1] - r:.1f}" stroke="{color}" stroke-width="2.5"/>')
         if base == "diamond":
             pts = f"{p[0]:.1f},{p[1] - r:.1f} {p[0] + r:.1f},{p[1]:.1f} {p[0]:.1f},{p[1] + r:.1f} {p[0] - r:.1f},{p[1]:.1f}"
             return f'<polygon points="{pts}" {style}/>'
@@ -402,8 +436,9 @@ class _Drawing:
         step = min((b - a for a, b in zip(positions, positions[1:], strict=False)), default=1.0)
         if axis_c.kind == "date" and len(positions) < 2:
             step = 30.0
-        if t.get("width") is not None:
-            width, start = float(t["width"]), float(t.get("offset") or 0.0)
+        if is_number(t.get("width")):  # Plotly centres a bar on x unless it is given an offset
+            width = float(t["width"])
+            start = float(t["offset"]) if is_number(t.get("offset")) else -width / 2
         else:
             width = step * 0.8 / slot[1]
             start = -step * 0.4 + slot[0] * width
@@ -483,6 +518,8 @@ class _Drawing:
             x = self._ref(a.get("xref", "x"), a.get("x", 0), False)
             y = self._ref(a.get("yref", "y"), a.get("y", 0), True)
             if x is None or y is None:
+                continue
+            if not (self.left - 1 <= x <= self.width - self.right + 1):  # its line is off a zoomed axis
                 continue
             anchor = {"left": "start", "right": "end"}.get(str(a.get("xanchor") or "center"), "middle")
             dy = {"top": 12, "bottom": -4}.get(str(a.get("yanchor") or "middle"), 4)
