@@ -107,7 +107,7 @@ def _every_month(trend: pd.DataFrame, key: str) -> tuple[list[pd.Timestamp], lis
     without decisions has no row): each month keeps its own place on the axis."""
     if trend.empty or key not in trend:
         return [], []
-    given = {pd.Timestamp(p).to_period("M"): (float(v) if _finite(v) else None)
+    given = {pd.Timestamp(p).to_period("M"): (float(v) if is_finite_number(v) else None)
              for p, v in zip(trend["period"], trend[key], strict=True)}
     months = pd.period_range(min(given), max(given), freq="M")
     return [m.to_timestamp() for m in months], [given.get(m) for m in months]
@@ -117,7 +117,7 @@ def _month_label(period: pd.Timestamp, with_year: bool) -> str:
     return str(period.strftime("%b %y") if with_year else period.strftime("%b"))
 
 
-def _finite(value: object) -> bool:
+def is_finite_number(value: object) -> bool:
     """A drawable number: numpy's too (a count column is int64), not None, NaN or infinity."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(float(value))
 
@@ -192,7 +192,7 @@ def _svg_targets(frame: Frame, target: Target, lo: float, hi: float) -> list[str
     above_taken = False
     for value, color, dash, name in ((target.target, TARGET, "6 4", "target"),
                                      (target.at_risk, AT_RISK, "2 3", "at risk beyond")):
-        if not _finite(value):
+        if not is_finite_number(value):
             continue
         y = frame.y(value, lo, hi)
         parts.append(f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -240,7 +240,7 @@ def svg_impact_trend(trend: pd.DataFrame, spec: FigureSpec, monthly_target: Targ
     if not drawn:
         return _empty_svg(f"{spec.label}: no monthly values yet", width, height)
     guides = [] if monthly_target is None else \
-        [v for v in (monthly_target.target, monthly_target.at_risk) if _finite(v)]
+        [v for v in (monthly_target.target, monthly_target.at_risk) if is_finite_number(v)]
     # whole amounts, hours and applications: no axis of half units
     whole = spec.unit in ("money", "hours", "count")
     ticks = compute_ticks(min(drawn + guides), max(drawn + guides), min_step=1.0 if whole else 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -50,17 +51,23 @@ def load_comparison_cached(store_path: str, version: str, champion: str, challen
                            max_applications)
 
 
+def find_compared_models(store_path: str, version: str, cards: Iterable[str]) -> tuple[str | None, list[str]]:
+    """The champion (None if no model has the role) and the other registered models, sorted."""
+    roles = data.load_roles_cached(store_path, version)
+    champion = next((m for m, r in sorted(roles.items()) if r == "champion"), None)
+    return champion, sorted(m for m in cards if m != champion)
+
+
 def warm_default_comparison(store_path: str) -> None:
     """Compute the page's first view (every challenger against the champion over the champion's
     whole window, card cutoffs) into the cache the page reads, from the server's warm-up: it is
     the page's costliest step (about 1.3 s on the 10M store) and the same for every session."""
     store = open_store(store_path)
-    roles = data.load_roles_cached(store_path, store.version())
-    champion = next((m for m, r in sorted(roles.items()) if r == "champion"), None)
-    others = tuple(sorted(m for m in store.list_cards() if m != champion))
+    version = store.version()
+    champion, others = find_compared_models(store_path, version, store.list_cards())
     window = data_window(store, champion) if champion is not None and others else None
     if champion is not None and window is not None:
-        load_comparison_cached(store_path, store.version(), champion, others, window[0], window[1], CARD_CUTOFF)
+        load_comparison_cached(store_path, version, champion, tuple(others), window[0], window[1], CARD_CUTOFF)
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)

@@ -14,6 +14,7 @@ from dashboard.services.stores import LockTimeout
 from dashboard.ui import data
 from dashboard.ui.challengers import (
     explain_summary,
+    find_compared_models,
     load_comparison_cached,
     load_explainability,
     load_psi_cached,
@@ -41,13 +42,11 @@ def render() -> None:
     store = data.get_store()
     path, version = str(store.root), store.version()
     cards = store.list_cards()
-    roles = data.load_roles_cached(path, version)
-    champion = next((m for m, r in sorted(roles.items()) if r == "champion"), None)
+    champion, others = find_compared_models(path, version, cards)
     if not cards or champion is None:
         st.info("No model is registered yet. Register a champion and its challengers and ingest their logs: "
                 "see the README, section 'Bring your own model and logs'.")
         st.stop()
-    others = sorted(m for m in cards if m != champion)
     st.caption(f"Champion now: **{champion}** ({cards[champion].name}). Challengers score the same applications "
                "in shadow: their scores are logged, the champion's decision stands.")
 

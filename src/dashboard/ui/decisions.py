@@ -248,7 +248,7 @@ def render_why(store: Store, rows: pd.DataFrame, deciding: str, decision: str | 
     contributions = explanation.values.iloc[0]
     margin = float(explanation.margins()[0])
     render_figure(plotly_waterfall(contributions, explanation.base_value, explanation.link,
-                                     value_labels(row, store, model_id)))
+                                   value_labels(row, store, model_id)))
     scale = LINK_LABELS[explanation.link]
     st.caption(
         f"Attributions by a {explainer.kind} SHAP explainer, in the applicant's own features (columns the "

@@ -245,7 +245,7 @@ def render_heatmap_tab(path: str, version: str, model_id: str, report: DriftRepo
         st.info("No weekly feature histograms to compare with the reference.")
         return
     render_figure(plotly_psi_heatmap(heat, list(report.features["feature"]),
-                                       f"PSI per week against the reference ({report.reference_label})"))
+                                     f"PSI per week against the reference ({report.reference_label})"))
     st.caption(f"Green below {RULES.psi_watch:g}, amber {RULES.psi_watch:g} to {RULES.psi_shift:g}, red above "
                f"{RULES.psi_shift:g}. Weeks with few rows are noisier (PSI of two samples of n rows from the same "
                "population is about 9/n).")

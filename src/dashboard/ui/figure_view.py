@@ -37,9 +37,8 @@ def render_figure(fig: go.Figure, where: Any = None, width: int | None = None) -
     """Draw `fig` in `where` (a column or container; the page by default). `width`: the drawing's
     width in pixels, so that its text keeps a readable size once scaled to the space it gets
     (default: 900 on the page's full width, 560 in a column)."""
-    from dashboard.ui.svg_figure import (
-        svg_from_figure,  # not at import: the shell imports this module
-    )
+    # imported here, not at the top: the shell imports this module on every page
+    from dashboard.ui.svg_figure import svg_from_figure
 
     target = st if where is None else where
     if not st.session_state.get(INTERACTIVE_KEY, False):

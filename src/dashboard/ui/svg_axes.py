@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.reports.impact_charts import compute_ticks, format_ticks
+from dashboard.reports.impact_charts import compute_ticks, format_ticks, is_finite_number
 
 
 def escape(value: object) -> str:
@@ -29,10 +29,6 @@ def values_of(seq: Any) -> list[Any]:
     if getattr(getattr(seq, "dtype", None), "kind", "") == "M":
         return list(pd.to_datetime(seq))
     return list(seq.tolist() if hasattr(seq, "tolist") else seq)
-
-
-def is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
 def is_date(v: Any) -> bool:
@@ -60,7 +56,7 @@ class Axis:
             return float(self.categories.index(key)) if key in self.categories else None
         if self.kind == "date":
             return to_days(value)
-        return float(value) if is_number(value) else None
+        return float(value) if is_finite_number(value) else None
 
     def ticks(self) -> list[tuple[float, str]]:
         if self.kind == "category":
@@ -123,7 +119,7 @@ def format_number_ticks(ticks: Sequence[float], fmt: str) -> list[str]:
 
 def compute_numeric_range(values: list[float], layout_axis: dict[str, Any], pad: float, zero: bool) -> tuple[float, float]:
     given = layout_axis.get("range")
-    if given is not None and len(given) == 2 and all(is_number(v) for v in given):
+    if given is not None and len(given) == 2 and all(is_finite_number(v) for v in given):
         return float(given[0]), float(given[1])
     finite = [v for v in values if math.isfinite(v)]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from dashboard.reports.impact_charts import is_finite_number
 from dashboard.ui.svg_axes import (
     Axis,
     compute_numeric_range,
     escape,
     format_number,
     is_date,
-    is_number,
     scale_color,
     to_days,
     values_of,
@@ -54,7 +54,6 @@ TRACE_KEYS = {"type", "x", "y", "z", "name", "mode", "line", "marker", "yaxis", 
               "legendgroup", "uid"}
 LAYOUT_KEYS = {"title", "xaxis", "yaxis", "yaxis2", "height", "margin", "hovermode", "legend", "showlegend",
                "barmode", "shapes", "annotations", "template", "width", "bargap"}
-DAY_MS = 86_400_000.0
 
 
 # ---------------------------------------------------------------- the figure
@@ -64,7 +63,7 @@ def svg_from_figure(fig: go.Figure, width: int = WIDTH) -> str | None:
     traces: list[dict[str, Any]] = spec.get("data", [])
     layout: dict[str, Any] = spec.get("layout", {})
     if any(t.get("type", "scatter") not in SUPPORTED or set(t) - TRACE_KEYS or t.get("xaxis", "x") != "x"
-           or not (t.get("width") is None or is_number(t.get("width"))) for t in traces) or set(layout) - LAYOUT_KEYS:
+           or not (t.get("width") is None or is_finite_number(t.get("width"))) for t in traces) or set(layout) - LAYOUT_KEYS:
         return None
     return _Drawing(traces, layout, width).svg()
 
@@ -114,9 +113,9 @@ class _Drawing:
                 plus = values_of(err.get("array"))
                 minus = values_of(err.get("arrayminus")) if err.get("symmetric") is False else plus
                 for v, p, m in zip(vals, plus, minus or plus, strict=False):
-                    if is_number(v):
+                    if is_finite_number(v):
                         raw += [float(v) + float(p or 0), float(v) - float(m or 0)]
-            if t.get("type") == "bar" and letter != value_axis and is_number(t.get("width")) and vals:
+            if t.get("type") == "bar" and letter != value_axis and is_finite_number(t.get("width")) and vals:
                 pads.append(float(t["width"]))
         kind = self._kind(layout_axis, raw)
         if kind != "category":
@@ -133,7 +132,7 @@ class _Drawing:
             bars = any(t.get("type") == "bar" for t in traces)
             half = step * 0.5 if bars else step * 0.15
             return Axis("date", days[0] - half, days[-1] + half, [], fmt=layout_axis.get("tickformat", ""))
-        nums = [float(v) for v in raw if is_number(v)]
+        nums = [float(v) for v in raw if is_finite_number(v)]
         if pads and nums:
             nums += [min(nums) - max(pads), max(nums) + max(pads)]
         has_markers = any("markers" in str(t.get("mode", "")) for t in traces)
@@ -331,7 +330,7 @@ class _Drawing:
             if axis.kind == "date":
                 days = to_days(v)
                 return "" if days is None else pd.Timestamp(days * 86_400, unit="s").strftime("%Y-%m-%d")
-            if is_number(v):
+            if is_finite_number(v):
                 return format_number(float(v), axis.fmt) if axis.fmt else f"{float(v):,.4g}"
             return str(v)
         return escape(f"{name + ': ' if name else ''}{show(x, self.x)}, {show(y, axis_y)}")
@@ -402,11 +401,11 @@ class _Drawing:
             plus = values_of(err.get("array"))
             minus = values_of(err.get("arrayminus")) if err.get("symmetric") is False else plus
             for xv, yv, p, m in zip(xs, ys, plus, minus or plus, strict=False):
-                if not (is_number(p) and is_number(m)):
+                if not (is_finite_number(p) and is_finite_number(m)):
                     continue
                 if letter == "y":
                     x0 = self.x.position(xv)
-                    if x0 is None or not is_number(yv):
+                    if x0 is None or not is_finite_number(yv):
                         continue
                     x = self.px(self.x, x0)
                     a, b = self.px(axis_y, float(yv) - float(m)), self.px(axis_y, float(yv) + float(p))
@@ -414,7 +413,7 @@ class _Drawing:
                                       f'M{x - 4:.1f},{b:.1f}H{x + 4:.1f}" stroke="{color}" stroke-width="1.5"/>')
                 else:
                     y0 = axis_y.position(yv)
-                    if y0 is None or not is_number(xv):
+                    if y0 is None or not is_finite_number(xv):
                         continue
                     y = self.px(axis_y, y0)
                     a, b = self.px(self.x, float(xv) - float(m)), self.px(self.x, float(xv) + float(p))
@@ -430,15 +429,15 @@ class _Drawing:
         marker = t.get("marker") or {}
         colors = values_of(marker.get("color")) if not isinstance(marker.get("color"), str) else []
         color = self._color(t, index)
-        opacity = float(t["opacity"]) if is_number(t.get("opacity")) else 1.0
+        opacity = float(t["opacity"]) if is_finite_number(t.get("opacity")) else 1.0
         texts = values_of(t.get("text"))
         positions = sorted({p for p in (axis_c.position(c) for c in cats) if p is not None})
         step = min((b - a for a, b in zip(positions, positions[1:], strict=False)), default=1.0)
         if axis_c.kind == "date" and len(positions) < 2:
             step = 30.0
-        if is_number(t.get("width")):  # Plotly centres a bar on x unless it is given an offset
+        if is_finite_number(t.get("width")):  # Plotly centres a bar on x unless it is given an offset
             width = float(t["width"])
-            start = float(t["offset"]) if is_number(t.get("offset")) else -width / 2
+            start = float(t["offset"]) if is_finite_number(t.get("offset")) else -width / 2
         else:
             width = step * 0.8 / slot[1]
             start = -step * 0.4 + slot[0] * width
@@ -446,7 +445,7 @@ class _Drawing:
         base = axis_v.position(0.0)
         for k, (c, v) in enumerate(zip(cats, vals, strict=False)):
             pos = axis_c.position(c)
-            if pos is None or not is_number(v) or base is None:
+            if pos is None or not is_finite_number(v) or base is None:
                 continue
             self.points += 1
             fill = colors[k] if k < len(colors) and isinstance(colors[k], str) else color
@@ -467,13 +466,13 @@ class _Drawing:
                                              "white" if inside else INK))
 
     def _heatmap(self, t: dict[str, Any]) -> None:
-        z = [[float(v) if is_number(v) else math.nan for v in values_of(row)] for row in values_of(t.get("z"))]
+        z = [[float(v) if is_finite_number(v) else math.nan for v in values_of(row)] for row in values_of(t.get("z"))]
         text = [values_of(row) for row in values_of(t.get("text"))]
         xs, ys = values_of(t.get("x")), values_of(t.get("y"))
         flat = [v for row in z for v in row if math.isfinite(v)]
         lo, hi = (min(flat), max(flat)) if flat else (0.0, 1.0)
-        lo = float(t["zmin"]) if is_number(t.get("zmin")) else lo
-        hi = float(t["zmax"]) if is_number(t.get("zmax")) else hi
+        lo = float(t["zmin"]) if is_finite_number(t.get("zmin")) else lo
+        hi = float(t["zmax"]) if is_finite_number(t.get("zmax")) else hi
         scale = t.get("colorscale") or [[0.0, "rgb(247,251,255)"], [1.0, "rgb(8,48,107)"]]
         for i, row in enumerate(z):
             for j, v in enumerate(row):
